@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Action is one kind of step a playbook can run: isolate an instance, take a
+// snapshot, run a local command. Implementations register themselves in a
+// Registry; the engine knows nothing of what they touch.
+//
+// Run must honour ctx (the step's timeout and the run's cancellation), must be
+// safe to call again after a crash or a retry (mutating actions find what they
+// made before by tag or name), and reports errors that are worth retrying by
+// wrapping them with Retryable.
+type Action interface {
+	Spec() ActionSpec
+	Run(ctx context.Context, in *StepInput) (Outputs, error)
+}
+
+// Planner is implemented by actions that can say, without changing anything,
+// which concrete calls they would make. plan and run --dry-run use it; an
+// action without it is planned from its ActionSpec alone.
+type Planner interface {
+	Plan(ctx context.Context, in *PlanInput) (*PlanDetail, error)
+}
+
+// ActionSpec describes an action for validation, planning, the action
+// catalogue and the IAM policy generator.
+type ActionSpec struct {
+	Name    string
+	Summary string
+	Params  []Param
+	Outputs []Output
+	// Calls are the API calls the action may make, as "service:Operation".
+	Calls []string
+	// Permissions are the IAM actions those calls need.
+	Permissions []string
+	// Mutating is true when the action changes anything outside the
+	// evidence store. plan never runs an action; --dry-run never runs a
+	// mutating one.
+	Mutating bool
+}
+
+// Param declares one parameter of an action.
+type Param struct {
+	Name     string
+	Type     Type
+	Required bool
+	Default  any
+	Enum     []string
+	Doc      string
+	// Secret params are redacted from logs, the journal and the manifest.
+	Secret bool
+}
+
+// Output declares one output of an action.
+type Output struct {
+	Name string
+	Type Type
+	Doc  string
+}
+
+// Param returns the declared parameter called name.
+func (s ActionSpec) Param(name string) (Param, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// Outputs are the named results of a step, visible to later steps as
+// steps.<id>.outputs. Values must be JSON-encodable.
+type Outputs map[string]any
+
+// StepInput is what an action receives for one attempt of one step.
+type StepInput struct {
+	RunID  string
+	CaseID string
+	StepID string
+	// Params are the step's `with` values, evaluated, coerced to the
+	// declared types, with defaults applied.
+	Params  Params
+	Attempt int // 1 for the first attempt
+	Log     *slog.Logger
+	// Evidence stores artifacts and custody events for this step.
+	Evidence Evidence
+	// Operator is the identity the run acts as (an ARN), when known.
+	Operator string
+}
+
+// Evidence is what a step may do with its case's evidence. Implementations
+// are safe for concurrent use: fan-out items share one.
+type Evidence interface {
+	// Put stores r as artifacts/<step>/<name> in the evidence store,
+	// computing SHA-256 and size while it writes, and records the artifact
+	// in the manifest and the custody log. Nothing is recorded when it fails.
+	Put(ctx context.Context, meta ArtifactMeta, r io.Reader) (Artifact, error)
+	// Record records an artifact held elsewhere: a snapshot, a memory image
+	// written to its own sinks.
+	Record(ctx context.Context, a Artifact) error
+	// Event appends a custody event: an AWS change made, a gap in what
+	// could be collected, a human approval.
+	Event(ctx context.Context, event string, detail map[string]any) error
+}
+
+// ArtifactMeta is what an action says about an artifact it is storing.
+type ArtifactMeta struct {
+	Name        string            // file name under artifacts/<step>/
+	Kind        string            // e.g. "instance-metadata", "memory-image", "stdout"
+	ContentType string            // e.g. "application/json"
+	Source      map[string]string // instance_id, volume_id, access_key_id ...
+}
+
+// Artifact is one piece of evidence as the manifest records it.
+type Artifact struct {
+	ID          string            `json:"id"`
+	Step        string            `json:"step"`
+	Kind        string            `json:"kind"`
+	URI         string            `json:"uri"`
+	SHA256      string            `json:"sha256,omitempty"`
+	Size        int64             `json:"size"`
+	CollectedAt time.Time         `json:"collected_at"`
+	Source      map[string]string `json:"source,omitempty"`
+	VersionID   string            `json:"version_id,omitempty"`
+	RetainUntil *time.Time        `json:"retain_until,omitempty"`
+	// Complete is false for evidence that is known to be partial (a
+	// memory stream that ended early). It is never silently dropped.
+	Complete bool           `json:"complete"`
+	Meta     map[string]any `json:"meta,omitempty"`
+}
+
+// PlanInput is what a Planner receives.
+type PlanInput struct {
+	StepID string
+	// Params holds the values known before the run; a value that depends
+	// on another step's outputs is Unknown.
+	Params Params
+	// Check asks the planner to read the live account (resolve targets,
+	// test permissions) without changing anything.
+	Check bool
+	Log   *slog.Logger
+}
+
+// PlanDetail is a Planner's answer.
+type PlanDetail struct {
+	// Calls are concrete calls, e.g. "ec2:ModifyInstanceAttribute i-0abc DisableApiTermination=true".
+	Calls []string `json:"calls"`
+	// Notes say what was found (the instance's region, its ENIs ...).
+	Notes []string `json:"notes,omitempty"`
+	// Problems are what would make the step fail (a permission denied).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Unknown stands for a value that is not known before the run, such as
+// another step's output, in PlanInput.Params.
+type Unknown struct{ Expr string }
+
+func (u Unknown) String() string { return "<runtime: " + u.Expr + ">" }
