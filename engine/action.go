@@ -91,6 +91,10 @@ type StepInput struct {
 	Evidence Evidence
 	// Operator is the identity the run acts as (an ARN), when known.
 	Operator string
+	// RunLogPath is the run's journal file in the state dir, when the
+	// runner keeps one; upload-log copies it into the case's evidence so
+	// the case is self-contained. Empty when there is none.
+	RunLogPath string
 }
 
 // Evidence is what a step may do with its case's evidence. Implementations
