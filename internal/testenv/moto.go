@@ -1,17 +1,14 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http"
-	"os/exec"
-	"sync"
+	"errors"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/firebreak-ir/firebreak/internal/motoserver"
 )
 
 // Moto is a moto_server started for one test.
@@ -19,60 +16,27 @@ type Moto struct {
 	// URL is the endpoint, e.g. http://127.0.0.1:41234.
 	URL    string
 	Region string
-	cmd    *exec.Cmd
-	out    *lockedBuffer
+	srv    *motoserver.Server
 }
 
 // StartMoto starts moto_server on a free loopback port and stops it when
 // the test ends. It also sets AWS_ENDPOINT_URL, dummy credentials and
 // AWS_REGION for the test (t.Setenv), so code reading the standard chain
-// reaches this server and nothing else.
+// reaches this server and nothing else. Tests that call it cannot be
+// parallel (t.Setenv).
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
-	bin := LookPath(t, "moto_server")
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreePort(t)
-		m := &Moto{URL: "http://127.0.0.1:" + itoa(port), Region: "us-east-1", out: &lockedBuffer{}}
-		m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", itoa(port))
-		m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
-		if err := m.cmd.Start(); err != nil {
-			t.Fatalf("starting moto_server: %v", err)
-		}
-		if lastErr = m.waitReady(20 * time.Second); lastErr == nil {
-			t.Cleanup(m.stop)
-			m.setEnv(t)
-			return m
-		}
-		m.stop()
+	srv, err := motoserver.Start(context.Background())
+	if errors.Is(err, motoserver.ErrNotInstalled) {
+		Missing(t, err.Error())
 	}
-	t.Fatalf("moto_server did not start: %v", lastErr)
-	return nil
-}
-
-func (m *Moto) waitReady(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(m.URL + "/moto-api/data.json")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if m.cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fmt.Errorf("not ready after %v; output:\n%s", limit, m.out.String())
-}
-
-func (m *Moto) stop() {
-	if m.cmd.Process != nil {
-		_ = m.cmd.Process.Kill()
-		_ = m.cmd.Wait()
-	}
+	t.Cleanup(srv.Stop)
+	m := &Moto{URL: srv.URL, Region: "us-east-1", srv: srv}
+	m.setEnv(t)
+	return m
 }
 
 func (m *Moto) setEnv(t testing.TB) {
@@ -91,15 +55,14 @@ func (m *Moto) setEnv(t testing.TB) {
 // Reset drops every resource moto holds (POST /moto-api/reset).
 func (m *Moto) Reset(t testing.TB) {
 	t.Helper()
-	resp, err := http.Post(m.URL+"/moto-api/reset", "application/json", bytes.NewReader(nil))
-	if err != nil {
-		t.Fatalf("resetting moto: %v", err)
+	if err := m.srv.Reset(); err != nil {
+		t.Fatal(err)
 	}
-	resp.Body.Close()
 }
 
 // Config returns an SDK config that reaches this server with dummy
-// credentials. Tests use it to set up and inspect state through the SDK.
+// credentials and no SDK retries. Tests use it to set up and inspect state
+// through the SDK.
 func (m *Moto) Config() aws.Config {
 	return aws.Config{
 		Region:           m.Region,
@@ -114,21 +77,4 @@ func Context(t testing.TB) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return ctx
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
