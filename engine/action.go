@@ -95,6 +95,12 @@ type StepInput struct {
 	// runner keeps one; upload-log copies it into the case's evidence so
 	// the case is self-contained. Empty when there is none.
 	RunLogPath string
+	// ForEach is true when this input is one item of a for_each step;
+	// ItemIndex is then the item's position (0-based, as `index` in
+	// expressions). Actions use it to keep the artifact names of the
+	// items of one step apart.
+	ForEach   bool
+	ItemIndex int
 }
 
 // Evidence is what a step may do with its case's evidence. Implementations
