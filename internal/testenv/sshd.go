@@ -1,0 +1,217 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// SSHD is an OpenSSH sshd started for one test: it listens on a loopback
+// port, runs sessions as the current user, and trusts one throw-away client
+// key. BinDir comes first on the PATH of every session, so a test can put
+// stand-in programs (insmod, rmmod, sudo) there.
+type SSHD struct {
+	Host string
+	Port int
+	User string
+	// ClientKey is the path of an unencrypted ed25519 private key that the
+	// server accepts.
+	ClientKey string
+	// HostKey is the server's public host key in authorized_keys format
+	// ("ssh-ed25519 AAAA..."); HostKeyFile is its private key's path.
+	HostKey     string
+	HostKeyFile string
+	// BinDir is first on the sessions' PATH.
+	BinDir string
+	// Dir holds the server's files; tests may put their own there.
+	Dir string
+
+	cmd *exec.Cmd
+	out *sshdLog
+}
+
+// Addr returns "host:port".
+func (s *SSHD) Addr() string { return net.JoinHostPort(s.Host, itoa(s.Port)) }
+
+// StartSSHD starts sshd (/usr/sbin/sshd) and stops it when the test ends.
+// A missing sshd or ssh-keygen skips the test, or fails it under
+// FIREBREAK_REQUIRE_INTEGRATION=1.
+func StartSSHD(t testing.TB) *SSHD {
+	t.Helper()
+	sshd := "/usr/sbin/sshd"
+	if _, err := os.Stat(sshd); err != nil {
+		Missing(t, "/usr/sbin/sshd not installed (apt-get install openssh-server)")
+	}
+	LookPath(t, "ssh-keygen")
+	u, err := user.Current()
+	if err != nil {
+		t.Fatalf("current user: %v", err)
+	}
+	dir := t.TempDir()
+	s := &SSHD{Host: "127.0.0.1", User: u.Username, Dir: dir, BinDir: filepath.Join(dir, "bin"), out: &sshdLog{}}
+	if err := os.MkdirAll(s.BinDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// sshd refuses to start as root without its privilege separation dir.
+		_ = os.MkdirAll("/run/sshd", 0o755)
+	}
+	s.HostKeyFile = filepath.Join(dir, "host_ed25519")
+	s.HostKey = GenerateKey(t, s.HostKeyFile, "ed25519", "")
+	s.ClientKey = filepath.Join(dir, "client_ed25519")
+	s.Authorize(t, GenerateKey(t, s.ClientKey, "ed25519", ""))
+
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		s.Port = FreePort(t)
+		conf := filepath.Join(dir, "sshd_config")
+		if err := os.WriteFile(conf, []byte(s.config()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s.cmd = exec.Command(sshd, "-D", "-e", "-f", conf)
+		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+		if err := s.cmd.Start(); err != nil {
+			t.Fatalf("starting sshd: %v", err)
+		}
+		if lastErr = s.waitReady(20 * time.Second); lastErr == nil {
+			t.Cleanup(s.stop)
+			return s
+		}
+		s.stop()
+	}
+	t.Fatalf("sshd did not start: %v", lastErr)
+	return nil
+}
+
+func (s *SSHD) config() string {
+	lines := []string{
+		"Port " + itoa(s.Port),
+		"ListenAddress 127.0.0.1",
+		"HostKey " + s.HostKeyFile,
+		"PidFile " + filepath.Join(s.Dir, "sshd.pid"),
+		"AuthorizedKeysFile " + filepath.Join(s.Dir, "authorized_keys"),
+		"StrictModes no",
+		"UsePAM no",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"PubkeyAuthentication yes",
+		"PermitRootLogin prohibit-password",
+		"AllowTcpForwarding yes",
+		"MaxStartups 64",
+		"MaxSessions 64",
+		"Subsystem sftp internal-sftp",
+		"SetEnv PATH=" + s.BinDir + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+		"LogLevel ERROR",
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func (s *SSHD) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+		if err == nil {
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			banner := make([]byte, 4)
+			_, rerr := c.Read(banner)
+			c.Close()
+			if rerr == nil && string(banner) == "SSH-" {
+				return nil
+			}
+		}
+		if s.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %v; output:\n%s", limit, s.out.String())
+}
+
+func (s *SSHD) stop() {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+}
+
+// Log returns what sshd printed, for failure messages.
+func (s *SSHD) Log() string { return s.out.String() }
+
+// Authorize adds a public key (authorized_keys format) to the keys the
+// server accepts. sshd reads the file at each login, so it works after start.
+func (s *SSHD) Authorize(t testing.TB, pub string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(s.Dir, "authorized_keys"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strings.TrimSpace(pub) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteScript puts an executable stand-in program called name in BinDir.
+func (s *SSHD) WriteScript(t testing.TB, name, body string) string {
+	t.Helper()
+	p := filepath.Join(s.BinDir, name)
+	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// GenerateKey makes a key pair with ssh-keygen (typ "ed25519", "ecdsa" or
+// "rsa"; passphrase may be empty) at path and path+".pub", and returns the
+// public key in authorized_keys format.
+func GenerateKey(t testing.TB, path, typ, passphrase string) string {
+	t.Helper()
+	args := []string{"-q", "-t", typ, "-N", passphrase, "-C", "firebreak-test", "-f", path}
+	if typ == "rsa" {
+		args = append(args, "-b", "2048")
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(LookPath(t, "ssh-keygen"), args...)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ssh-keygen -t %s: %v: %s", typ, err, stderr.String())
+	}
+	pub, err := os.ReadFile(path + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(pub))
+}
+
+func writeFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sshdLog collects sshd's output; sshd writes while tests read.
+type sshdLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *sshdLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *sshdLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
