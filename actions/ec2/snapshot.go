@@ -1,0 +1,197 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// Tag keys the snapshot action writes and later finds its work by.
+const (
+	snapTagCase     = "firebreak:case"
+	snapTagInstance = "firebreak:source-instance"
+	snapTagVolume   = "firebreak:source-volume"
+	snapTagCopyOf   = "firebreak:copy-of"
+)
+
+// snapshotAPI is what the snapshot action needs from EC2; *ec2.Client has it.
+type snapshotAPI interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	CreateSnapshots(ctx context.Context, in *ec2.CreateSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, opts ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
+	ModifySnapshotAttribute(ctx context.Context, in *ec2.ModifySnapshotAttributeInput, opts ...func(*ec2.Options)) (*ec2.ModifySnapshotAttributeOutput, error)
+}
+
+// snapshot takes crash-consistent snapshots of every EBS volume attached to
+// an instance. It is idempotent per case and instance: a rerun, or a resume
+// after a crash anywhere after CreateSnapshots, finds the case's snapshots by
+// tag and waits for those instead of taking a second set.
+type snapshot struct {
+	api func(region string) snapshotAPI
+	// region resolves "" to the run's default region, for artifact ARNs.
+	region func(region string) string
+	// poll is the first wait between DescribeSnapshots polls; it doubles
+	// up to 30s. Zero means 5s.
+	poll time.Duration
+}
+
+var _ engine.Action = (*snapshot)(nil)
+
+func registerSnapshot(r *engine.Registry, c *awsapi.Clients) {
+	r.Register(&snapshot{api: func(region string) snapshotAPI { return c.EC2(region) }, region: c.Region})
+}
+
+func (*snapshot) Spec() engine.ActionSpec {
+	return engine.ActionSpec{
+		Name:    "snapshot",
+		Summary: "Snapshot every EBS volume of an instance at once (crash-consistent), tagged with the case, and wait until complete",
+		Params: []engine.Param{
+			{Name: "instance_id", Type: engine.TypeString, Required: true, Doc: "the instance whose attached volumes to snapshot"},
+			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
+			{Name: "wait_timeout", Type: engine.TypeDuration, Default: "2h", Doc: "how long to wait for the snapshots to complete (the step timeout also bounds it)"},
+			{Name: "copy_to_kms_key", Type: engine.TypeString, Default: "", Doc: "copy each snapshot, encrypted with this KMS key (id, alias or ARN)"},
+			{Name: "share_with_account", Type: engine.TypeString, Default: "", Doc: "grant this AWS account createVolumePermission on the snapshots (the copies when copy_to_kms_key is set)"},
+		},
+		Outputs: []engine.Output{
+			{Name: "snapshot_ids", Type: engine.TypeList, Doc: "the snapshots, in volume id order"},
+			{Name: "volumes", Type: engine.TypeMap, Doc: "volume id -> snapshot id"},
+			{Name: "copies", Type: engine.TypeMap, Doc: "snapshot id -> its KMS-encrypted copy (copy_to_kms_key only)"},
+			{Name: "reused", Type: engine.TypeBool, Doc: "true when the case's snapshots already existed (rerun or resume)"},
+		},
+		Calls: []string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
+			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"},
+		Permissions: []string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
+			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"},
+		Mutating: true,
+	}
+}
+
+func (a *snapshot) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	id := in.Params.String("instance_id")
+	if id == "" {
+		return nil, fmt.Errorf("snapshot: instance_id is empty: give the instance to snapshot")
+	}
+	if in.CaseID == "" {
+		return nil, fmt.Errorf("snapshot: no case id: snapshots are tagged and found by case, run it through a case")
+	}
+	region := in.Params.String("region")
+	api := a.api(region)
+	if a.region != nil {
+		region = a.region(region)
+	}
+	volumes, err := attachedVolumes(ctx, api, id)
+	if err != nil {
+		return nil, err
+	}
+	set, reused, err := a.ensureSnapshots(ctx, api, in, id, volumes)
+	if err != nil {
+		return nil, err
+	}
+	timeout := in.Params.Duration("wait_timeout")
+	if timeout <= 0 {
+		timeout = 2 * time.Hour
+	}
+	done, err := a.waitCompleted(ctx, api, set.ids(), timeout)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range done {
+		if err := in.Evidence.Record(ctx, snapshotArtifact(in, region, id, s)); err != nil {
+			return nil, fmt.Errorf("snapshot: recording %q in the evidence: %w", aws.ToString(s.SnapshotId), err)
+		}
+	}
+	copies, err := a.copyAndShare(ctx, api, in, region, id, set, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Outputs{"snapshot_ids": set.idsAny(), "volumes": set.volumesAny(), "copies": copies, "reused": reused}, nil
+}
+
+// attachedVolumes returns the EBS volume ids attached to instance id, sorted.
+func attachedVolumes(ctx context.Context, api snapshotAPI, id string) ([]string, error) {
+	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: describing instance %q: %w", id, awsapi.Classify(err))
+	}
+	var vols []string
+	found := false
+	for _, r := range out.Reservations {
+		for _, inst := range r.Instances {
+			found = true
+			for _, m := range inst.BlockDeviceMappings {
+				if m.Ebs != nil && aws.ToString(m.Ebs.VolumeId) != "" {
+					vols = append(vols, aws.ToString(m.Ebs.VolumeId))
+				}
+			}
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("snapshot: instance %q not found: check the id and the region", id)
+	}
+	if len(vols) == 0 {
+		return nil, fmt.Errorf("snapshot: instance %q has no EBS volume attached: its disks cannot be preserved by snapshot, image them from the host", id)
+	}
+	sort.Strings(vols)
+	return vols, nil
+}
+
+// snapSet maps each volume to the case's snapshot of it.
+type snapSet map[string]string
+
+func (s snapSet) ids() []string {
+	out := make([]string, 0, len(s))
+	for _, v := range engine.SortedKeys(s) {
+		out = append(out, s[v])
+	}
+	return out
+}
+
+func (s snapSet) idsAny() []any {
+	out := []any{}
+	for _, id := range s.ids() {
+		out = append(out, id)
+	}
+	return out
+}
+
+func (s snapSet) volumesAny() map[string]any {
+	out := make(map[string]any, len(s))
+	for v, id := range s {
+		out[v] = id
+	}
+	return out
+}
+
+func snapshotArtifact(in *engine.StepInput, region, instance string, s types.Snapshot) engine.Artifact {
+	id, vol := aws.ToString(s.SnapshotId), aws.ToString(s.VolumeId)
+	gib := int64(aws.ToInt32(s.VolumeSize))
+	meta := map[string]any{"snapshot_id": id, "volume_id": vol, "volume_size_gib": gib,
+		"state": string(s.State), "encrypted": aws.ToBool(s.Encrypted)}
+	if s.StartTime != nil {
+		meta["start_time"] = s.StartTime.UTC().Format(time.RFC3339)
+	}
+	if k := aws.ToString(s.KmsKeyId); k != "" {
+		meta["kms_key_id"] = k
+	}
+	return engine.Artifact{
+		ID:       id,
+		Step:     in.StepID,
+		Kind:     "ebs-snapshot",
+		URI:      fmt.Sprintf("arn:aws:ec2:%s:%s:snapshot/%s", region, aws.ToString(s.OwnerId), id),
+		Size:     gib << 30,
+		Source:   map[string]string{"instance_id": instance, "volume_id": vol, "snapshot_id": id},
+		Complete: s.State == types.SnapshotStateCompleted,
+		Meta:     meta,
+	}
+}

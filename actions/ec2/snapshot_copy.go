@@ -1,0 +1,113 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// copyAndShare makes the optional KMS-encrypted copies (found again by
+// their copy-of tag on a rerun) and shares the final snapshots with another
+// account. It returns snapshot id -> copy id.
+func (a *snapshot) copyAndShare(ctx context.Context, api snapshotAPI, in *engine.StepInput, region, instance string, set snapSet, timeout time.Duration) (map[string]any, error) {
+	key, account := in.Params.String("copy_to_kms_key"), in.Params.String("share_with_account")
+	if account != "" && !accountIDPattern.MatchString(account) {
+		return nil, fmt.Errorf("snapshot: share_with_account %q is not a 12-digit AWS account id", account)
+	}
+	copies := map[string]any{}
+	final := set.ids()
+	if key != "" {
+		vols := map[string]string{}
+		for v, s := range set {
+			vols[s] = v
+		}
+		final = final[:0:0]
+		for _, src := range set.ids() {
+			c, err := ensureCopy(ctx, api, in, region, instance, vols[src], src, key)
+			if err != nil {
+				return nil, err
+			}
+			copies[src] = c
+			final = append(final, c)
+		}
+		done, err := a.waitCompleted(ctx, api, final, timeout)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range done {
+			art := snapshotArtifact(in, region, instance, s)
+			art.Kind = "ebs-snapshot-copy"
+			if err := in.Evidence.Record(ctx, art); err != nil {
+				return nil, fmt.Errorf("snapshot: recording copy %q in the evidence: %w", aws.ToString(s.SnapshotId), err)
+			}
+		}
+	}
+	if account == "" {
+		return copies, nil
+	}
+	for _, id := range final {
+		_, err := api.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{
+			SnapshotId: aws.String(id), Attribute: types.SnapshotAttributeNameCreateVolumePermission,
+			OperationType: types.OperationTypeAdd, UserIds: []string{account},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("snapshot: sharing %q with account %q: %w", id, account, awsapi.Classify(err))
+		}
+	}
+	detail := map[string]any{"call": "ec2:ModifySnapshotAttribute", "snapshots": final, "account": account}
+	if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
+		return nil, fmt.Errorf("snapshot: recording the change: %w", err)
+	}
+	return copies, nil
+}
+
+// ensureCopy returns the case's encrypted copy of snapshot src, making it
+// when there is none that is usable.
+func ensureCopy(ctx context.Context, api snapshotAPI, in *engine.StepInput, region, instance, volume, src, key string) (string, error) {
+	out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{
+		OwnerIds: []string{"self"},
+		Filters: []types.Filter{
+			{Name: aws.String("tag:" + snapTagCase), Values: []string{in.CaseID}},
+			{Name: aws.String("tag:" + snapTagCopyOf), Values: []string{src}},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("snapshot: looking for the copy of %q: %w", src, awsapi.Classify(err))
+	}
+	for _, s := range out.Snapshots {
+		if s.State != types.SnapshotStateError {
+			return aws.ToString(s.SnapshotId), nil
+		}
+	}
+	tags := []types.Tag{
+		{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)},
+		{Key: aws.String(snapTagInstance), Value: aws.String(instance)},
+		{Key: aws.String(snapTagVolume), Value: aws.String(volume)},
+		{Key: aws.String(snapTagCopyOf), Value: aws.String(src)},
+	}
+	cp, err := api.CopySnapshot(ctx, &ec2.CopySnapshotInput{
+		SourceSnapshotId: aws.String(src), SourceRegion: aws.String(region),
+		Encrypted: aws.Bool(true), KmsKeyId: aws.String(key),
+		Description:       aws.String(fmt.Sprintf("firebreak case %s: copy of %s (volume %s)", in.CaseID, src, volume)),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("snapshot: copying %q with KMS key %q: %w", src, key, awsapi.Classify(err))
+	}
+	id := aws.ToString(cp.SnapshotId)
+	detail := map[string]any{"call": "ec2:CopySnapshot", "source": src, "copy": id, "kms_key_id": key}
+	if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
+		return "", fmt.Errorf("snapshot: recording the change: %w", err)
+	}
+	return id, nil
+}

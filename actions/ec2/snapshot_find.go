@@ -1,0 +1,181 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// ensureSnapshots returns the case's snapshot of every volume, taking them
+// only when the case has none yet. reused is true when nothing was taken.
+// A volume that has no snapshot while others do (attached since, or its
+// snapshot failed) gets a single-volume snapshot, and the gap in crash
+// consistency is recorded as a custody event.
+func (a *snapshot) ensureSnapshots(ctx context.Context, api snapshotAPI, in *engine.StepInput, id string, volumes []string) (snapSet, bool, error) {
+	set, tagged, err := findCaseSnapshots(ctx, api, in.CaseID, id)
+	if err != nil {
+		return nil, false, err
+	}
+	var missing []string
+	for _, v := range volumes {
+		if _, ok := set[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	reused := len(set) > 0 && len(missing) == 0
+	tags := []types.Tag{{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)}, {Key: aws.String(snapTagInstance), Value: aws.String(id)}}
+	desc := fmt.Sprintf("firebreak case %s: instance %s", in.CaseID, id)
+	switch {
+	case len(set) == 0:
+		out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
+			InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(id), ExcludeBootVolume: aws.Bool(false)},
+			Description:           aws.String(desc),
+			TagSpecifications:     []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("snapshot: creating snapshots of instance %q: %w", id, awsapi.Classify(err))
+		}
+		for _, s := range out.Snapshots {
+			set[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
+		}
+		if err := in.Evidence.Event(ctx, "aws-change", map[string]any{"call": "ec2:CreateSnapshots", "instance_id": id, "snapshots": set.volumesAny()}); err != nil {
+			return nil, false, fmt.Errorf("snapshot: recording the change: %w", err)
+		}
+	case len(missing) > 0:
+		for _, v := range missing {
+			out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+				VolumeId:          aws.String(v),
+				Description:       aws.String(desc),
+				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
+			})
+			if err != nil {
+				return nil, false, fmt.Errorf("snapshot: creating a snapshot of volume %q: %w", v, awsapi.Classify(err))
+			}
+			set[v] = aws.ToString(out.SnapshotId)
+		}
+		detail := map[string]any{"call": "ec2:CreateSnapshot", "instance_id": id, "volumes": missing,
+			"note": "taken after the rest of the case's snapshots: not crash-consistent with them"}
+		if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
+			return nil, false, fmt.Errorf("snapshot: recording the change: %w", err)
+		}
+	}
+	// A crash between CreateSnapshots and here leaves snapshots without
+	// their volume tag; the snapshot's own VolumeId is authoritative, the
+	// tag is for people browsing the console.
+	for _, v := range engine.SortedKeys(set) {
+		if tagged[set[v]] {
+			continue
+		}
+		_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{set[v]},
+			Tags: []types.Tag{{Key: aws.String(snapTagVolume), Value: aws.String(v)}}})
+		if err != nil {
+			return nil, false, fmt.Errorf("snapshot: tagging %q with its volume: %w", set[v], awsapi.Classify(err))
+		}
+	}
+	return set, reused, nil
+}
+
+// findCaseSnapshots returns the case's usable snapshots of instance id by
+// volume (the earliest when there are several), and which of them already
+// carry their volume tag. Failed snapshots and KMS copies do not count.
+func findCaseSnapshots(ctx context.Context, api snapshotAPI, caseID, id string) (snapSet, map[string]bool, error) {
+	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
+		OwnerIds: []string{"self"},
+		Filters: []types.Filter{
+			{Name: aws.String("tag:" + snapTagCase), Values: []string{caseID}},
+			{Name: aws.String("tag:" + snapTagInstance), Values: []string{id}},
+		},
+	})
+	var all []types.Snapshot
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("snapshot: looking for case %q snapshots of %q: %w", caseID, id, awsapi.Classify(err))
+		}
+		all = append(all, page.Snapshots...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return aws.ToTime(all[i].StartTime).Before(aws.ToTime(all[j].StartTime)) })
+	set, tagged := snapSet{}, map[string]bool{}
+	for _, s := range all {
+		if s.State == types.SnapshotStateError || snapTag(s.Tags, snapTagCopyOf) != "" {
+			continue
+		}
+		v := aws.ToString(s.VolumeId)
+		if _, dup := set[v]; dup {
+			continue
+		}
+		set[v] = aws.ToString(s.SnapshotId)
+		tagged[set[v]] = snapTag(s.Tags, snapTagVolume) == v
+	}
+	return set, tagged, nil
+}
+
+func snapTag(tags []types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+// waitCompleted polls until every snapshot in ids is completed, one fails,
+// timeout passes or ctx ends. It returns the snapshots in the order of ids.
+func (a *snapshot) waitCompleted(ctx context.Context, api snapshotAPI, ids []string, timeout time.Duration) ([]types.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := a.poll
+	if delay <= 0 {
+		delay = 5 * time.Second
+	}
+	for {
+		out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: ids})
+		if err != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("snapshot: checking progress of %s: %w", strings.Join(ids, ", "), awsapi.Classify(err))
+		}
+		var pending []string
+		if err == nil {
+			byID := map[string]types.Snapshot{}
+			for _, s := range out.Snapshots {
+				byID[aws.ToString(s.SnapshotId)] = s
+			}
+			done := make([]types.Snapshot, 0, len(ids))
+			for _, id := range ids {
+				s, ok := byID[id]
+				switch {
+				case !ok:
+					return nil, fmt.Errorf("snapshot: %q has disappeared while waiting for it: rerun the step to take a new one", id)
+				case s.State == types.SnapshotStateError:
+					return nil, fmt.Errorf("snapshot: %q of volume %q failed (%s): rerun the step to take a new one", id, aws.ToString(s.VolumeId), aws.ToString(s.StateMessage))
+				case s.State != types.SnapshotStateCompleted:
+					pending = append(pending, fmt.Sprintf("%s %s", id, aws.ToString(s.Progress)))
+				}
+				done = append(done, s)
+			}
+			if len(pending) == 0 {
+				return done, nil
+			}
+		}
+		if pending == nil {
+			pending = ids
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("snapshot: still pending (%s): resume or rerun the step to keep waiting, no second set will be taken: %w",
+				strings.Join(pending, ", "), context.Cause(ctx))
+		case <-t.C:
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
