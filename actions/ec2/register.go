@@ -1,0 +1,14 @@
+// Package ec2 holds the EC2 host-compromise actions: find-instance,
+// collect-metadata, isolate, release, snapshot, tag, terminate.
+package ec2
+
+import (
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// Register adds every EC2 action to r; they share c's clients. One line an
+// action, so adding one is a one-line change.
+func Register(r *engine.Registry, c *awsapi.Clients) {
+	registerSnapshot(r, c)
+}
