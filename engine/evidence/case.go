@@ -1,0 +1,170 @@
+package evidence
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// Header is what a case knows when it opens.
+type Header struct {
+	CaseID    string         `json:"case_id"`
+	RunID     string         `json:"run_id"`
+	Playbook  PlaybookRef    `json:"playbook"`
+	Tool      ToolRef        `json:"tool"`
+	Operator  Operator       `json:"operator"`
+	Inputs    map[string]any `json:"inputs"`
+	StartedAt time.Time      `json:"started_at"`
+}
+
+// PlaybookRef identifies the playbook a case ran.
+type PlaybookRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	SHA256  string `json:"sha256,omitempty"` // of the playbook file's bytes
+	Source  string `json:"source,omitempty"` // a path, or "builtin:NAME"
+}
+
+// ToolRef identifies the firebreak build.
+type ToolRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// Operator is the identity the run acted as (sts:GetCallerIdentity).
+type Operator struct {
+	ARN     string `json:"arn,omitempty"`
+	Account string `json:"account,omitempty"`
+	UserID  string `json:"user_id,omitempty"`
+}
+
+// Case is one case's evidence: custody log, artifacts, step records. It
+// implements engine.Recorder and is safe for concurrent use by parallel
+// steps; custody lines are written one at a time, in seq order.
+type Case struct {
+	store  Store
+	signer Signer
+	hdr    Header
+	now    func() time.Time
+
+	mu        sync.Mutex // guards everything below, and the custody append
+	seq       int64
+	head      string
+	artifacts []engine.Artifact
+	used      map[string]bool // artifact ids taken, reserved before upload
+	steps     map[string]engine.StepRecord
+	order     []string // step ids, first seen first
+}
+
+var _ engine.Recorder = (*Case)(nil)
+
+func (c *Case) key(rel string) string { return c.hdr.CaseID + "/" + rel }
+
+// OpenCase opens the case h.CaseID in store: a new one gets a custody log
+// starting with "case.opened"; an existing one (a resumed run) is read
+// back from its custody log, the source of truth, which must be an
+// unbroken chain. signer may be nil: the manifest is then unsigned.
+func OpenCase(ctx context.Context, store Store, h Header, signer Signer) (*Case, error) {
+	if err := CheckCaseID(h.CaseID); err != nil {
+		return nil, err
+	}
+	c := &Case{store: store, signer: signer, hdr: h, now: time.Now, head: GenesisHash,
+		used: map[string]bool{}, steps: map[string]engine.StepRecord{}}
+	if c.hdr.StartedAt.IsZero() {
+		c.hdr.StartedAt = c.now().UTC()
+	}
+	lines, found, err := loadCustody(ctx, store, c.key("custody.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	if !found || len(lines) == 0 {
+		return c, c.Event(ctx, EventCaseOpened, "", map[string]any{"header": c.hdr})
+	}
+	if err := c.resume(ctx, lines); err != nil {
+		return nil, err
+	}
+	return c, c.Event(ctx, EventCaseResumed, "", map[string]any{"run_id": h.RunID})
+}
+
+// resume rebuilds seq, head and artifacts from an existing custody log,
+// and the step records from an earlier manifest when there is one.
+func (c *Case) resume(ctx context.Context, lines []parsedLine) error {
+	if probs := chainProblems(lines); len(probs) > 0 {
+		return fmt.Errorf("custody log %q of case %q is broken (%s): it cannot be continued; run `firebreak verify` on the case, or start a new case", c.store.URI(c.key("custody.jsonl")), c.hdr.CaseID, probs[0])
+	}
+	for _, l := range lines {
+		c.seq, c.head = l.Entry.Seq, lineHash(l.Raw)
+		if l.Entry.Event == EventCaseOpened {
+			c.restoreStart(l.Entry)
+		}
+		if l.Artifact != nil && !c.used[l.Artifact.ID] {
+			c.used[l.Artifact.ID] = true
+			c.artifacts = append(c.artifacts, *l.Artifact)
+		}
+	}
+	if m, err := readManifest(ctx, c.store, c.hdr.CaseID); err == nil {
+		for _, s := range m.Steps {
+			c.SetStep(s)
+		}
+	}
+	return nil
+}
+
+// restoreStart keeps the case's original start time across resumes.
+func (c *Case) restoreStart(e Entry) {
+	raw, err := json.Marshal(e.Detail["header"])
+	if err != nil {
+		return
+	}
+	var h Header
+	if json.Unmarshal(raw, &h) == nil && !h.StartedAt.IsZero() {
+		c.hdr.StartedAt = h.StartedAt
+	}
+}
+
+// ID returns the case id.
+func (c *Case) ID() string { return c.hdr.CaseID }
+
+// Event appends a custody event. step may be empty for case-wide events.
+func (c *Case) Event(ctx context.Context, event, step string, detail map[string]any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.appendLocked(ctx, Entry{Event: event, Step: step, Detail: detail})
+}
+
+// appendLocked writes e as the next custody line. c.mu must be held; the
+// in-memory chain moves on only once the store has the line.
+func (c *Case) appendLocked(ctx context.Context, e Entry) error {
+	e.Seq, e.Prev, e.Time, e.Actor = c.seq+1, c.head, c.now().UTC(), c.hdr.Operator.ARN
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("custody event %q of step %q: detail is not JSON-encodable: %w", e.Event, e.Step, err)
+	}
+	if err := c.store.Append(ctx, c.key("custody.jsonl"), line); err != nil {
+		return fmt.Errorf("writing custody event %q: %w", e.Event, err)
+	}
+	c.seq, c.head = e.Seq, lineHash(line)
+	return nil
+}
+
+// SetStep records the latest state of a step for the manifest; steps keep
+// the order in which they were first seen.
+func (c *Case) SetStep(r engine.StepRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.steps[r.ID]; !ok {
+		c.order = append(c.order, r.ID)
+	}
+	c.steps[r.ID] = r
+}
+
+// Artifacts returns a copy of the artifacts recorded so far, in custody order.
+func (c *Case) Artifacts() []engine.Artifact {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]engine.Artifact(nil), c.artifacts...)
+}

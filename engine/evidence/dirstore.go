@@ -1,0 +1,188 @@
+package evidence
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"syscall"
+)
+
+// DirStore is a Store in a local directory. Put writes to a temporary file
+// beside the target, fsyncs and renames it into place, so a reader never
+// sees a partial object. It is safe for concurrent use.
+type DirStore struct {
+	root string
+	// mu serialises Appends: O_APPEND writes of one line are atomic on
+	// local file systems, but the lock also keeps fsync order equal to
+	// write order.
+	mu sync.Mutex
+}
+
+var _ Store = (*DirStore)(nil)
+
+// NewDirStore returns a store rooted at dir, creating it when missing.
+func NewDirStore(dir string) (*DirStore, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("evidence dir %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("creating evidence dir %q: %w", abs, err)
+	}
+	return &DirStore{root: abs}, nil
+}
+
+// Root returns the store's absolute directory.
+func (d *DirStore) Root() string { return d.root }
+
+func (d *DirStore) path(key string) (string, error) {
+	if err := CheckKey(key); err != nil {
+		return "", err
+	}
+	return filepath.Join(d.root, filepath.FromSlash(key)), nil
+}
+
+// full turns a write error into one that says what to do when the disk is full.
+func (d *DirStore) full(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("evidence dir %q is full: %w; what was stored before is intact: free space or use another --evidence location, then resume", d.root, err)
+	}
+	return err
+}
+
+// Put implements Store.
+func (d *DirStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInfo, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return ObjectInfo{}, d.full(fmt.Errorf("creating %q: %w", filepath.Dir(p), err))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".part-*")
+	if err != nil {
+		return ObjectInfo{}, d.full(fmt.Errorf("storing %q: %w", key, err))
+	}
+	info, err := d.write(ctx, tmp, r)
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return ObjectInfo{}, d.full(fmt.Errorf("storing %q: %w", key, err))
+	}
+	syncDir(filepath.Dir(p))
+	info.URI = d.URI(key)
+	return info, nil
+}
+
+// write copies r into f, hashing as it goes, and fsyncs and closes f.
+func (d *DirStore) write(ctx context.Context, f *os.File, r io.Reader) (ObjectInfo, error) {
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx, r})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// syncDir makes a rename durable. Failure is not fatal: the data is synced.
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		_ = f.Close()
+	}
+}
+
+// Open implements Store.
+func (d *DirStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(p)
+}
+
+// Append implements Store.
+func (d *DirStore) Append(_ context.Context, key string, line []byte) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return d.full(fmt.Errorf("creating %q: %w", filepath.Dir(p), err))
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return d.full(fmt.Errorf("appending to %q: %w", key, err))
+	}
+	var before int64
+	if fi, serr := f.Stat(); serr == nil {
+		before = fi.Size()
+	}
+	buf := append(append(make([]byte, 0, len(line)+1), line...), '\n')
+	_, err = f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		// A short write would leave half a line that breaks every later
+		// line's parse; cut it off so the log stays as it was.
+		_ = f.Truncate(before)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return d.full(fmt.Errorf("appending to %q: %w", key, err))
+	}
+	return nil
+}
+
+// Stat implements Store. It does not hash the object.
+func (d *DirStore) Stat(_ context.Context, key string) (ObjectInfo, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{URI: d.URI(key), Size: fi.Size()}, nil
+}
+
+// URI implements Store: a file:// URL of the key's absolute path.
+func (d *DirStore) URI(key string) string {
+	u := url.URL{Scheme: "file", Path: path.Join(filepath.ToSlash(d.root), key)}
+	return u.String()
+}
+
+// ctxReader stops a long copy when ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,182 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheckKeyRejectsHostileKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, key, want string
+	}{
+		{"empty", "", "is empty"},
+		{"absolute", "/etc/passwd", "is absolute"},
+		{"dotdot", "case/../../etc/passwd", `has a "." or ".." segment`},
+		{"leading dotdot", "../x", `has a "." or ".." segment`},
+		{"dot", "case/./x", `has a "." or ".." segment`},
+		{"backslash", `case\..\x`, "holds a backslash"},
+		{"empty segment", "case//x", "has an empty path segment"},
+		{"trailing slash", "case/x/", "has an empty path segment"},
+		{"nul", "case/x\x00y", "holds a control character"},
+		{"newline", "case/x\ny", "holds a control character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckKey(tt.key)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("CheckKey(%q) = %v, want error containing %q", tt.key, err, tt.want)
+			}
+		})
+	}
+	if err := CheckKey("cr-1/artifacts/gather/instance.json"); err != nil {
+		t.Fatalf("CheckKey of a good key: %v", err)
+	}
+}
+
+func TestDirStoreRefusesKeysOutsideRoot(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	s, err := NewDirStore(filepath.Join(parent, "ev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, key := range []string{"../outside", "/abs", `a\..\..\b`} {
+		if _, err := s.Put(ctx, key, strings.NewReader("x")); err == nil {
+			t.Errorf("Put(%q): got no error, want a refusal", key)
+		}
+		if err := s.Append(ctx, key, []byte("x")); err == nil {
+			t.Errorf("Append(%q): got no error, want a refusal", key)
+		}
+		if _, err := s.Open(ctx, key); err == nil {
+			t.Errorf("Open(%q): got no error, want a refusal", key)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(parent, "outside")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a file escaped the root: %v", err)
+	}
+}
+
+func TestDirStorePutHashesAndReadsBack(t *testing.T) {
+	t.Parallel()
+	s, _ := NewDirStore(t.TempDir())
+	data := bytes.Repeat([]byte("evidence "), 100000)
+	info, err := s.Put(context.Background(), "c/a/b.bin", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if info.SHA256 != hex.EncodeToString(sum[:]) || info.Size != int64(len(data)) {
+		t.Fatalf("Put = %+v, want sha256 %x size %d", info, sum, len(data))
+	}
+	if want := "file://" + filepath.ToSlash(s.Root()) + "/c/a/b.bin"; info.URI != want {
+		t.Fatalf("URI = %q, want %q", info.URI, want)
+	}
+	rc, err := s.Open(context.Background(), "c/a/b.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, _ := io.ReadAll(rc)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes that differ from the %d written", len(got), len(data))
+	}
+}
+
+// failingReader yields n bytes, then fails: a stream cut off mid-way.
+type failingReader struct{ n int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, errors.New("connection reset")
+	}
+	k := min(len(p), f.n)
+	for i := range p[:k] {
+		p[i] = 'z'
+	}
+	f.n -= k
+	return k, nil
+}
+
+func TestDirStoreFailedPutLeavesNothingAndKeepsOld(t *testing.T) {
+	t.Parallel()
+	s, _ := NewDirStore(t.TempDir())
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "c/new.bin", &failingReader{n: 70000}); err == nil {
+		t.Fatal("Put of a failing stream: got no error")
+	}
+	if _, err := s.Stat(ctx, "c/new.bin"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after a failed Put, Stat = %v, want not exist", err)
+	}
+	if _, err := s.Put(ctx, "c/old.bin", strings.NewReader("original")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "c/old.bin", &failingReader{n: 10}); err == nil {
+		t.Fatal("overwriting Put of a failing stream: got no error")
+	}
+	assertFile(t, filepath.Join(s.Root(), "c/old.bin"), "original")
+	entries, _ := os.ReadDir(filepath.Join(s.Root(), "c"))
+	if len(entries) != 1 {
+		t.Fatalf("dir holds %d entries, want only old.bin (no temp files left)", len(entries))
+	}
+}
+
+func assertFile(t *testing.T, path, want string) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("%s = %q, want %q", path, got, want)
+	}
+}
+
+// TestDirStoreFullDisk fills a real 64 KiB tmpfs. It needs root and mount;
+// elsewhere it skips.
+func TestDirStoreFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	s, _ := NewDirStore(dir)
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "c/small.txt", strings.NewReader("kept")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, "c/custody.jsonl", []byte(`{"seq":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Put(ctx, "c/big.bin", bytes.NewReader(make([]byte, 1<<20)))
+	want := `evidence dir "` + s.Root() + `" is full: `
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "what was stored before is intact") {
+		t.Fatalf("Put on a full disk: got %v, want an error starting %q", err, want)
+	}
+	if _, err := s.Stat(ctx, "c/big.bin"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("partial object left under the key: %v", err)
+	}
+	// Fill the disk to the last byte so the append cannot fit.
+	filler, _ := os.Create(filepath.Join(dir, "filler"))
+	_, _ = io.Copy(filler, bytes.NewReader(make([]byte, 1<<20)))
+	filler.Close()
+	err = s.Append(ctx, "c/custody.jsonl", bytes.Repeat([]byte("x"), 8192))
+	if err == nil || !strings.Contains(err.Error(), "is full") {
+		t.Fatalf("Append on a full disk: got %v, want a full-disk error", err)
+	}
+	assertFile(t, filepath.Join(dir, "c/small.txt"), "kept")
+	assertFile(t, filepath.Join(dir, "c/custody.jsonl"), "{\"seq\":1}\n")
+}

@@ -1,0 +1,151 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// ManifestSchema is the manifest format this package writes and verifies.
+const ManifestSchema = "firebreak/manifest/v1"
+
+// Manifest is CASE_ID/manifest.json, described by
+// schemas/manifest.schema.json.
+type Manifest struct {
+	Schema     string              `json:"schema"`
+	CaseID     string              `json:"case_id"`
+	RunID      string              `json:"run_id"`
+	Playbook   PlaybookRef         `json:"playbook"`
+	Tool       ToolRef             `json:"tool"`
+	Operator   Operator            `json:"operator"`
+	Inputs     map[string]any      `json:"inputs"`
+	StartedAt  time.Time           `json:"started_at"`
+	FinishedAt time.Time           `json:"finished_at"`
+	Status     string              `json:"status"`
+	Steps      []engine.StepRecord `json:"steps"`
+	Artifacts  []engine.Artifact   `json:"artifacts"`
+	Custody    CustodySummary      `json:"custody"`
+	Signature  *Signature          `json:"signature,omitempty"`
+}
+
+// CustodySummary pins the custody log: its line count and the hash of its
+// last line, so a truncated or extended log shows.
+type CustodySummary struct {
+	Entries int64  `json:"entries"`
+	Head    string `json:"head"`
+}
+
+// Finish appends "case.finished" to the custody log and writes
+// CASE_ID/manifest.json, signed when the case has a signer. It may be
+// called again (after a resume): the manifest is rewritten.
+func (c *Case) Finish(ctx context.Context, status string, at time.Time) (*Manifest, error) {
+	if err := c.Event(ctx, EventCaseFinished, "", map[string]any{"status": status, "run_id": c.hdr.RunID}); err != nil {
+		return nil, err
+	}
+	m := c.snapshot(status, at)
+	if c.signer != nil {
+		msg, err := canonicalJSON(m)
+		if err != nil {
+			return nil, err
+		}
+		sig, err := c.sign(ctx, msg)
+		if err != nil {
+			return nil, fmt.Errorf("signing the manifest of case %q: %w", c.hdr.CaseID, err)
+		}
+		m.Signature = &sig
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the manifest of case %q: %w", c.hdr.CaseID, err)
+	}
+	if _, err := c.store.Put(ctx, c.key("manifest.json"), bytes.NewReader(append(data, '\n'))); err != nil {
+		return nil, fmt.Errorf("writing the manifest of case %q: %w", c.hdr.CaseID, err)
+	}
+	return m, nil
+}
+
+func (c *Case) sign(ctx context.Context, msg []byte) (Signature, error) {
+	if cs, ok := c.signer.(ContextSigner); ok {
+		return cs.SignContext(ctx, msg)
+	}
+	return c.signer.Sign(msg)
+}
+
+// snapshot builds the manifest from the case's state under its lock.
+func (c *Case) snapshot(status string, at time.Time) *Manifest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := &Manifest{
+		Schema: ManifestSchema, CaseID: c.hdr.CaseID, RunID: c.hdr.RunID, Playbook: c.hdr.Playbook,
+		Tool: c.hdr.Tool, Operator: c.hdr.Operator, Inputs: c.hdr.Inputs, StartedAt: c.hdr.StartedAt,
+		FinishedAt: at.UTC(), Status: status, Steps: []engine.StepRecord{},
+		Artifacts: append([]engine.Artifact{}, c.artifacts...),
+		Custody:   CustodySummary{Entries: c.seq, Head: c.head},
+	}
+	if m.Inputs == nil {
+		m.Inputs = map[string]any{}
+	}
+	for _, id := range c.order {
+		m.Steps = append(m.Steps, c.steps[id])
+	}
+	return m
+}
+
+// canonicalJSON is the byte string a signature covers: the manifest
+// without its signature, as JSON with object keys sorted and numbers kept
+// as written. Re-deriving it from the file's bytes gives the same string,
+// so a verifier needs no Go types to check a signature.
+func canonicalJSON(m *Manifest) ([]byte, error) {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the manifest: %w", err)
+	}
+	return canonicalize(raw)
+}
+
+func canonicalize(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, fmt.Errorf("manifest is not a JSON object: %w", err)
+	}
+	delete(obj, "signature")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(obj); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// readManifest reads and decodes CASE_ID/manifest.json, returning its raw
+// bytes too (for the signature check).
+func readManifest(ctx context.Context, store Store, caseID string) (*Manifest, error) {
+	m, _, err := readManifestRaw(ctx, store, caseID)
+	return m, err
+}
+
+func readManifestRaw(ctx context.Context, store Store, caseID string) (*Manifest, []byte, error) {
+	key := caseID + "/manifest.json"
+	rc, err := store.Open(ctx, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading manifest %q: %w", store.URI(key), err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(io.LimitReader(rc, 256<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading manifest %q: %w", store.URI(key), err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, nil, fmt.Errorf("manifest %q is not valid JSON: %w", store.URI(key), err)
+	}
+	return &m, raw, nil
+}

@@ -1,0 +1,234 @@
+package evidence
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// Report is what Verify found. Problems name each mismatch; an empty list
+// means the case is intact.
+type Report struct {
+	CaseID string
+	// Problems are the mismatches, one sentence each, naming the artifact
+	// or custody line.
+	Problems []string
+	// Checked are the artifacts re-read and found matching.
+	Checked []string
+	// NotRehashable are artifacts held outside the store or without a
+	// hash (snapshots), with the reason; they are not failures.
+	NotRehashable []string
+	// CustodyEntries is the number of custody lines read.
+	CustodyEntries int
+	// Signature says what was checked: "none", or the key id and whether
+	// the key was given or taken from the manifest itself.
+	Signature string
+}
+
+// OK reports whether nothing failed.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+func (r *Report) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Verify re-reads the case caseID in store: every artifact's size and
+// SHA-256 (streamed), the custody chain, the manifest's custody head and
+// count, that every manifest artifact is in the custody log, and the
+// signature (with pub when given, else with the key embedded in the
+// manifest, which proves integrity but not who signed). The error is for
+// a manifest that cannot be read at all; mismatches go in the Report.
+func Verify(ctx context.Context, store Store, caseID string, pub ed25519.PublicKey) (*Report, error) {
+	if err := CheckCaseID(caseID); err != nil {
+		return nil, err
+	}
+	m, raw, err := readManifestRaw(ctx, store, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: is %q the case directory, and was the run finished?", err, caseID)
+	}
+	rep := &Report{CaseID: caseID}
+	if m.Schema != ManifestSchema {
+		rep.problem("manifest schema is %q, want %q", m.Schema, ManifestSchema)
+	}
+	if m.CaseID != caseID {
+		rep.problem("manifest case_id is %q, but it lies in case %q", m.CaseID, caseID)
+	}
+	verifySignature(rep, m, raw, pub)
+	if err := verifyCustody(ctx, rep, store, m); err != nil {
+		return nil, err
+	}
+	for _, a := range m.Artifacts {
+		if err := verifyArtifact(ctx, rep, store, caseID, a); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey) {
+	sig := m.Signature
+	if sig == nil {
+		rep.Signature = "none"
+		if pub != nil {
+			rep.problem("manifest is not signed, but a public key was given")
+		}
+		return
+	}
+	if sig.Algorithm != AlgEd25519 {
+		rep.Signature = sig.Algorithm + " " + sig.KeyID
+		rep.problem("signature algorithm %q cannot be checked by this verifier", sig.Algorithm)
+		return
+	}
+	key, from := pub, "given key"
+	if key == nil {
+		b, err := base64.StdEncoding.DecodeString(sig.PublicKey)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			rep.Signature = "ed25519 " + sig.KeyID + " (embedded key unreadable)"
+			rep.problem("signature: embedded public key is not a base64 ed25519 key")
+			return
+		}
+		key, from = b, "key embedded in the manifest: proves integrity, not who signed; pass the signer's public key to prove that"
+	}
+	rep.Signature = "ed25519 " + Fingerprint(key) + " (" + from + ")"
+	if pub != nil && sig.KeyID != Fingerprint(pub) {
+		rep.problem("signature key %s is not the given key %s", sig.KeyID, Fingerprint(pub))
+	}
+	value, err := base64.StdEncoding.DecodeString(sig.Value)
+	msg, cerr := canonicalize(raw)
+	if err != nil || cerr != nil || !ed25519.Verify(key, msg, value) {
+		rep.problem("signature does not match the manifest: it was changed after signing, or signed with another key")
+	}
+}
+
+func verifyCustody(ctx context.Context, rep *Report, store Store, m *Manifest) error {
+	lines, found, err := loadCustody(ctx, store, m.CaseID+"/custody.jsonl")
+	if err != nil {
+		return err
+	}
+	if !found {
+		rep.problem("custody log %s missing", store.URI(m.CaseID+"/custody.jsonl"))
+		return nil
+	}
+	rep.CustodyEntries = len(lines)
+	rep.Problems = append(rep.Problems, chainProblems(lines)...)
+	if int64(len(lines)) != m.Custody.Entries {
+		rep.problem("custody log has %d lines, manifest says %d", len(lines), m.Custody.Entries)
+	}
+	if head := lastHash(lines); head != m.Custody.Head {
+		rep.problem("custody head %s does not match the manifest's %s: the last line was changed, or lines were added or removed", head, m.Custody.Head)
+	}
+	inCustody := map[string]*engine.Artifact{}
+	for _, l := range lines {
+		if l.Artifact != nil {
+			inCustody[l.Artifact.ID] = l.Artifact
+		}
+	}
+	for _, a := range m.Artifacts {
+		c, ok := inCustody[a.ID]
+		switch {
+		case !ok:
+			rep.problem("artifact %s: not in the custody log", a.ID)
+		case c.SHA256 != a.SHA256 || c.URI != a.URI || c.Size != a.Size:
+			rep.problem("artifact %s: manifest (sha256 %s, size %d) differs from the custody log (sha256 %s, size %d)", a.ID, orNone(a.SHA256), a.Size, orNone(c.SHA256), c.Size)
+		}
+		delete(inCustody, a.ID)
+	}
+	for _, id := range slices.Sorted(maps.Keys(inCustody)) {
+		rep.problem("artifact %s: in the custody log but not in the manifest", id)
+	}
+	return nil
+}
+
+func lastHash(lines []parsedLine) string {
+	if len(lines) == 0 {
+		return GenesisHash
+	}
+	return lineHash(lines[len(lines)-1].Raw)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// verifyArtifact re-hashes a's object when it lies in store under the
+// case. Only a store failure other than "missing" is returned as an error.
+func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact) error {
+	key, inStore := artifactKey(store, caseID, a)
+	switch {
+	case a.SHA256 == "":
+		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s (%s): no hash recorded (%s)", a.ID, orNone(a.Kind), describeSource(a)))
+		return nil
+	case !inStore:
+		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s: held outside the evidence store at %s", a.ID, a.URI))
+		return nil
+	}
+	rc, err := store.Open(ctx, key)
+	if isNotExist(err) {
+		rep.problem("artifact %s missing: %s", a.ID, a.URI)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	ok := true
+	if n != a.Size {
+		ok = false
+		rep.problem("artifact %s: size mismatch: manifest %d, file %d", a.ID, a.Size, n)
+	}
+	if got != a.SHA256 {
+		ok = false
+		rep.problem("artifact %s: sha256 mismatch: manifest %s, file %s", a.ID, a.SHA256, got)
+	}
+	if ok {
+		rep.Checked = append(rep.Checked, a.ID)
+	}
+	return nil
+}
+
+// artifactKey finds a's key in store: artifacts Put by the case have
+// URI == store.URI(case/id); recorded ones may still lie under the case.
+func artifactKey(store Store, caseID string, a engine.Artifact) (string, bool) {
+	if k := caseID + "/" + a.ID; CheckKey(k) == nil && store.URI(k) == a.URI {
+		return k, true
+	}
+	prefix := store.URI(caseID) + "/"
+	if rest, ok := strings.CutPrefix(a.URI, prefix); ok && CheckKey(caseID+"/"+rest) == nil {
+		return caseID + "/" + rest, true
+	}
+	return "", false
+}
+
+func describeSource(a engine.Artifact) string {
+	if len(a.Source) == 0 {
+		return "held at " + a.URI
+	}
+	var parts []string
+	for _, k := range []string{"snapshot_id", "volume_id", "instance_id"} {
+		if v, ok := a.Source[k]; ok {
+			parts = append(parts, k+" "+v)
+		}
+	}
+	if len(parts) == 0 {
+		return "held at " + a.URI
+	}
+	return strings.Join(parts, ", ")
+}
