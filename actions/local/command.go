@@ -1,0 +1,104 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+const (
+	stdoutMax  = 64 << 10 // bytes of stdout kept in the step's outputs
+	stderrTail = 4 << 10  // bytes of stderr kept in the step's outputs
+)
+
+// command runs a local program, never through a shell, and keeps what it
+// printed as hashed artifacts.
+type command struct{}
+
+var _ engine.Action = (*command)(nil)
+var _ engine.Planner = (*command)(nil)
+
+func (*command) Spec() engine.ActionSpec {
+	return engine.ActionSpec{
+		Name:    "command",
+		Summary: "run a local program (no shell) and keep its stdout and stderr as evidence",
+		Params: []engine.Param{
+			{Name: "argv", Type: engine.TypeList, Required: true, Doc: "program and arguments, passed as they are: no shell, no globbing, no expansion"},
+			{Name: "dir", Type: engine.TypeString, Doc: "working directory (default: firebreak's)"},
+			{Name: "env", Type: engine.TypeMap, Doc: "variables added to a minimal environment (PATH, HOME, USER, LOGNAME, TMPDIR, TZ from firebreak's, LANG=C); the rest of firebreak's environment, AWS credentials included, is not passed"},
+			{Name: "inherit_env", Type: engine.TypeList, Doc: "names of more variables to pass through from firebreak's environment, e.g. [SSH_AUTH_SOCK]"},
+			{Name: "stdin", Type: engine.TypeString, Doc: "text fed to the program's standard input (default: none)"},
+			{Name: "ok_exit_codes", Type: engine.TypeList, Doc: "exit codes besides 0 that count as success, e.g. [1] for grep finding nothing"},
+			{Name: "grace", Type: engine.TypeDuration, Default: defaultGrace, Doc: "time between SIGTERM and SIGKILL when the step is stopped"},
+		},
+		Outputs: []engine.Output{
+			{Name: "exit_code", Type: engine.TypeInt, Doc: "the exit code, -1 when killed by a signal"},
+			{Name: "stdout", Type: engine.TypeString, Doc: "the first 64 KiB of stdout, surrounding space trimmed; the whole of it is the stdout artifact"},
+			{Name: "stdout_truncated", Type: engine.TypeBool, Doc: "stdout was longer than 64 KiB"},
+			{Name: "stdout_sha256", Type: engine.TypeString, Doc: "SHA-256 of the whole stdout"},
+			{Name: "stderr_tail", Type: engine.TypeString, Doc: "the last 4 KiB of stderr, trimmed"},
+		},
+		// A program can do anything: --dry-run must not run it.
+		Mutating: true,
+	}
+}
+
+// Run starts the program in its own process group and waits for it; ctx's
+// end (the step's timeout, the run's cancellation) stops the whole group.
+func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	p, err := parseParams(in.Params)
+	if err != nil {
+		return nil, err
+	}
+	path, err := lookPath(p.argv[0], envValue(p.env, "PATH"), p.dir)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path, p.argv[1:]...)
+	cmd.Args[0] = p.argv[0]
+	cmd.Dir, cmd.Env = p.dir, p.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = p.grace // bounds the stdin copy, should the program not read it
+	if p.stdin != "" {
+		cmd.Stdin = strings.NewReader(p.stdin)
+	}
+	out, errs := &head{max: stdoutMax}, &tail{max: stderrTail}
+	streams, err := startWithStreams(ctx, cmd, in, p.argv, out, errs)
+	if err != nil {
+		return nil, fmt.Errorf("starting %q: %w", p.argv[0], err)
+	}
+	logger(in).Debug("command started", "program", p.argv[0], "pid", cmd.Process.Pid)
+	stopped, waitErr := waitGroupLeader(ctx, cmd, p.grace)
+	awaitStreams(streams, p.grace)
+
+	code, signal := -1, ""
+	if cmd.ProcessState != nil {
+		code, signal = exitStatus(cmd.ProcessState)
+	}
+	outputs := engine.Outputs{
+		"exit_code":        code,
+		"stdout":           strings.TrimSpace(validUTF8(out.buf)),
+		"stdout_truncated": out.truncated(),
+		"stdout_sha256":    streams[0].sha256(),
+		"stderr_tail":      strings.TrimSpace(validUTF8(errs.buf)),
+	}
+	recErr := c.record(ctx, in, p, code, signal, stopped, streams)
+	if err := outcome(ctx, p, stopped, waitErr, code, signal, errs); err != nil {
+		return outputs, err
+	}
+	// Output that could not be stored is lost evidence: the step failed.
+	return outputs, errors.Join(streams[0].err, streams[1].err, recErr)
+}
+
+func logger(in *engine.StepInput) *slog.Logger {
+	if in.Log != nil {
+		return in.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
