@@ -11,4 +11,5 @@ import (
 // action, so adding one is a one-line change.
 func Register(r *engine.Registry, c *awsapi.Clients) {
 	registerSnapshot(r, c)
+	registerTag(r, c)
 }
