@@ -125,5 +125,7 @@ type Step struct {
 	// it is the question to ask.
 	Approve string
 	Finally bool // a step of the finally: block
-	Pos     Pos
+	// Description is the step's `description:`, for plan and the dashboard.
+	Description string
+	Pos         Pos
 }
