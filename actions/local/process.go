@@ -1,8 +1,12 @@
 package local
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -53,9 +57,50 @@ func killGroup(pgid int, sig syscall.Signal) {
 // member that outlives limit is left to the kernel: SIGKILL has been sent.
 func awaitGroupGone(pgid int, limit time.Duration) {
 	deadline := time.Now().Add(limit)
-	for pgid > 1 && syscall.Kill(-pgid, 0) == nil && time.Now().Before(deadline) {
+	for pgid > 1 && groupAlive(pgid) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// groupAlive reports whether a process of the group still runs. Zombies do
+// not count: they have ended and wait for their reaper (init, which may
+// reap slowly). Without /proc, any member counts.
+func groupAlive(pgid int) bool {
+	if syscall.Kill(-pgid, 0) != nil {
+		return false
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		if e.Name()[0] < '1' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if state, pgrp, ok := statFields(b); ok && pgrp == pgid && state != 'Z' && state != 'X' {
+			return true
+		}
+	}
+	return false
+}
+
+// statFields reads the state and process group from /proc/PID/stat; the
+// command name before them may hold spaces and parentheses.
+func statFields(b []byte) (state byte, pgrp int, ok bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 4 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	pgrp, err := strconv.Atoi(f[2])
+	return f[0][0], pgrp, err == nil
 }
 
 // exitStatus describes how the process ended: its exit code, or -1 and the
