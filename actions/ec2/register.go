@@ -13,4 +13,5 @@ func Register(r *engine.Registry, c *awsapi.Clients) {
 	registerFindInstance(r, c)
 	registerSnapshot(r, c)
 	registerTag(r, c)
+	registerTerminate(r, c)
 }

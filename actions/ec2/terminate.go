@@ -1,0 +1,150 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// terminateAPI is what the terminate action needs from EC2; *ec2.Client has it.
+type terminateAPI interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeInstanceAttribute(ctx context.Context, in *ec2.DescribeInstanceAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceAttributeOutput, error)
+	ModifyInstanceAttribute(ctx context.Context, in *ec2.ModifyInstanceAttributeInput, opts ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error)
+	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, opts ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, opts ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+}
+
+// terminate stops (the default) or terminates an instance that this case
+// has isolated. It refuses an instance not tagged firebreak:case=<case>
+// unless force is set, so a typo in a playbook cannot stop a healthy host.
+// It is idempotent: an instance already in the wanted state is left alone.
+type terminate struct {
+	api  func(region string) terminateAPI
+	poll time.Duration // first wait between state polls; zero means 5s
+}
+
+var _ engine.Action = (*terminate)(nil)
+
+func registerTerminate(r *engine.Registry, c *awsapi.Clients) {
+	r.Register(&terminate{api: func(region string) terminateAPI { return c.EC2(region) }})
+}
+
+func (*terminate) Spec() engine.ActionSpec {
+	return engine.ActionSpec{
+		Name:    "terminate",
+		Summary: "Stop (default) or terminate an instance isolated in this case, recording its state before",
+		Params: []engine.Param{
+			{Name: "instance_id", Type: engine.TypeString, Required: true, Doc: "the instance to stop or terminate"},
+			{Name: "mode", Type: engine.TypeString, Default: "stop", Enum: []string{"stop", "terminate"},
+				Doc: "stop keeps the disks and termination protection; terminate lifts the protection isolate set"},
+			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "act on an instance not tagged firebreak:case=<this case> (recorded)"},
+			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
+			{Name: "wait_timeout", Type: engine.TypeDuration, Default: "15m", Doc: "how long to wait for stopped or terminated"},
+		},
+		Outputs: []engine.Output{
+			{Name: "previous_state", Type: engine.TypeString, Doc: "the instance state before"},
+			{Name: "state", Type: engine.TypeString, Doc: "stopped or terminated"},
+			{Name: "protection_lifted", Type: engine.TypeBool, Doc: "true when termination protection was turned off"},
+		},
+		Calls: []string{"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute",
+			"ec2:StopInstances", "ec2:TerminateInstances"},
+		Permissions: []string{"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute",
+			"ec2:StopInstances", "ec2:TerminateInstances"},
+		Mutating: true,
+	}
+}
+
+func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	id, mode := in.Params.String("instance_id"), in.Params.String("mode")
+	if mode == "" {
+		mode = "stop"
+	}
+	if mode != "stop" && mode != "terminate" {
+		return nil, fmt.Errorf("terminate: mode %q: want stop or terminate", mode)
+	}
+	if id == "" {
+		return nil, fmt.Errorf("terminate: instance_id is empty: give the instance to %s", mode)
+	}
+	api := a.api(in.Params.String("region"))
+	inst, err := describeOne(ctx, api, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkCase(ctx, in, inst, mode); err != nil {
+		return nil, err
+	}
+	prev, want := instState(inst), types.InstanceStateNameStopped
+	if mode == "terminate" {
+		want = types.InstanceStateNameTerminated
+	}
+	if prev == want {
+		return engine.Outputs{"previous_state": string(prev), "state": string(want), "protection_lifted": false}, nil
+	}
+	before, err := recordBefore(ctx, api, in, inst, mode)
+	if err != nil {
+		return nil, err
+	}
+	lifted := false
+	if mode == "terminate" {
+		if lifted, err = liftProtection(ctx, api, in, id, before); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.changeState(ctx, api, in, id, prev, want); err != nil {
+		return nil, err
+	}
+	timeout := in.Params.Duration("wait_timeout")
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	if err := a.waitState(ctx, api, id, want, timeout); err != nil {
+		return nil, err
+	}
+	return engine.Outputs{"previous_state": string(prev), "state": string(want), "protection_lifted": lifted}, nil
+}
+
+// checkCase refuses an instance this case has not claimed, unless forced.
+func (a *terminate) checkCase(ctx context.Context, in *engine.StepInput, inst types.Instance, mode string) error {
+	id := aws.ToString(inst.InstanceId)
+	got := snapTag(inst.Tags, snapTagCase)
+	if in.CaseID != "" && got == in.CaseID {
+		return nil
+	}
+	if !in.Params.Bool("force") {
+		return fmt.Errorf("terminate: instance %q is not tagged firebreak:case=%q (it has %q): refusing to %s it; isolate it in this case first, or set force: true",
+			id, in.CaseID, got, mode)
+	}
+	detail := map[string]any{"instance_id": id, "mode": mode, "case_tag": got, "reason": "force: true on an instance not tagged for this case"}
+	if err := in.Evidence.Event(ctx, "forced", detail); err != nil {
+		return fmt.Errorf("terminate: recording the override: %w", err)
+	}
+	return nil
+}
+
+func describeOne(ctx context.Context, api terminateAPI, id string) (types.Instance, error) {
+	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return types.Instance{}, fmt.Errorf("terminate: describing instance %q: %w", id, awsapi.Classify(err))
+	}
+	for _, r := range out.Reservations {
+		for _, inst := range r.Instances {
+			return inst, nil
+		}
+	}
+	return types.Instance{}, fmt.Errorf("terminate: instance %q not found: check the id and the region", id)
+}
+
+func instState(inst types.Instance) types.InstanceStateName {
+	if inst.State == nil {
+		return ""
+	}
+	return inst.State.Name
+}
