@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+func yes() bool { return true }
+func no() bool  { return false }
+
+// env is the expression environment for a step with needFailed as failed(),
+// and item and index bound for a for_each item. It shares r.steps: it is
+// only used on the coordinator goroutine.
+func (r *run) env(needFailed bool, it any, index int) *engine.Env {
+	e := r.base
+	e.Steps = r.steps
+	e.Item, e.Index = it, index
+	e.Always, e.Failed, e.Succeeded = yes, no, yes
+	if needFailed {
+		e.Failed, e.Succeeded = yes, no
+	}
+	return &e
+}
+
+// failedNeed returns the first need, in needs order, that failed without
+// continue_on_error, or "". Skipped needs count as fine.
+func failedNeed(st *stepState) string {
+	for _, n := range st.needs {
+		if n.failedHard() {
+			return n.step.ID
+		}
+	}
+	return ""
+}
+
+// decide says whether a ready step runs: a skip reason, or an error when its
+// condition cannot be evaluated. It changes nothing.
+func (r *run) decide(st *stepState) (skip string, err error) {
+	failed := failedNeed(st)
+	w := st.step.When
+	if failed != "" && (w == nil || !w.UsesAlways) {
+		return fmt.Sprintf("needs %q failed", failed), nil
+	}
+	if w == nil {
+		return "", nil
+	}
+	ok, err := w.EvalBool(r.env(failed != "", nil, 0))
+	if err != nil {
+		return "", fmt.Errorf("when: %w; fix the step's condition", err)
+	}
+	if !ok {
+		return fmt.Sprintf("when %q was false", w.Source), nil
+	}
+	return "", nil
+}
+
+// evalParams evaluates a step's `with` values, coerces them to the action's
+// parameter types and applies the defaults. A value that evaluates to null
+// counts as not given, so the default (or the required check) applies.
+func evalParams(stepID string, spec engine.ActionSpec, with map[string]engine.Value, env *engine.Env) (engine.Params, error) {
+	out := make(engine.Params, len(spec.Params))
+	for _, name := range engine.SortedKeys(with) {
+		p, ok := spec.Param(name)
+		if !ok {
+			return nil, fmt.Errorf("step %q: action %q takes no parameter %q; see `firebreak actions %s`", stepID, spec.Name, name, spec.Name)
+		}
+		v, err := with[name].Eval(env)
+		if err != nil {
+			return nil, fmt.Errorf("step %q: parameter %q: %w", stepID, name, err)
+		}
+		if v == nil {
+			continue
+		}
+		if out[name], err = coerceParam(p, v); err != nil {
+			return nil, fmt.Errorf("step %q: parameter %q: %w; fix its value under with:", stepID, name, err)
+		}
+	}
+	for _, p := range spec.Params {
+		if _, ok := out[p.Name]; ok {
+			continue
+		}
+		if p.Default != nil {
+			v, err := coerceParam(p, p.Default)
+			if err != nil {
+				return nil, fmt.Errorf("step %q: default of parameter %q: %w", stepID, p.Name, err)
+			}
+			out[p.Name] = v
+		} else if p.Required {
+			return nil, fmt.Errorf("step %q: parameter %q is required but has no value; set it under with:", stepID, p.Name)
+		}
+	}
+	return out, nil
+}
+
+func coerceParam(p engine.Param, v any) (any, error) {
+	c, err := engine.Coerce(p.Type, v)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Enum) > 0 {
+		s, _ := c.(string)
+		if !slices.Contains(p.Enum, s) {
+			return nil, fmt.Errorf("%s is not one of %q", engine.Describe(c), p.Enum)
+		}
+	}
+	return c, nil
+}
+
+// loggable returns params with Secret ones redacted, for logs.
+func loggable(spec engine.ActionSpec, params engine.Params) map[string]any {
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		if p, ok := spec.Param(k); ok && p.Secret {
+			v = redacted
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// execute runs the main steps, then the finally steps, then records the end.
+//
+// Finally steps run after every main step has ended, whatever happened,
+// and also after an interruption: they then run under a context that keeps
+// ctx's values but not its cancellation, each bounded by its own timeout
+// (a second Ctrl-C is the CLI's to handle, by exiting). They do not run
+// when the journal could not be written.
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	r.restore(ctx)
+	r.schedule(ctx, r.main)
+	if r.fatal == nil && len(r.fin) > 0 {
+		fctx := ctx
+		if ctx.Err() != nil {
+			fctx = context.WithoutCancel(ctx)
+		}
+		for len(r.queue) > 0 { // main steps an interruption left unstarted stay pending
+			r.pop()
+		}
+		r.stopping = false
+		r.schedule(fctx, r.fin)
+	}
+	return r.finish(ctx)
+}
+
+// restore keeps the main steps that succeeded before a Resume: they are
+// not run again, and their outputs are what later steps see.
+func (r *run) restore(ctx context.Context) {
+	for _, st := range r.main {
+		if st.prior == nil || st.prior.Status != engine.StatusSucceeded {
+			continue
+		}
+		st.rec = *st.prior
+		st.rec.Items = slices.Clone(st.rec.Items)
+		r.steps[st.step.ID] = engine.StepEnv{Outputs: st.rec.Outputs, Status: string(engine.StatusSucceeded)}
+		if r.cfg.Case != nil {
+			r.cfg.Case.SetStep(st.rec)
+		}
+		if r.cfg.Observer != nil {
+			r.cfg.Observer(StepEvent{RunID: r.cfg.RunID, Step: st.step.ID, Action: st.step.Action, Item: -1,
+				Status: engine.StatusSucceeded, Attempt: st.rec.Attempts, Time: r.cfg.now()})
+		}
+		r.log.Debug("step kept from before the resume", keyStep, st.step.ID)
+	}
+}
+
+// finish marks what was left running as cancelled, records the run's end
+// and builds the Result.
+func (r *run) finish(ctx context.Context) (*Result, error) {
+	all := append(slices.Clone(r.main), r.fin...)
+	for _, st := range all {
+		if st.rec.Status == engine.StatusRunning { // a for_each step with items cut short
+			st.rec.Status = engine.StatusCancelled
+			r.record(ctx, change{u: unit{st: st, index: -1}, status: engine.StatusCancelled})
+		}
+	}
+	status, now := r.status(all), r.cfg.now()
+	if r.jr != nil {
+		_ = r.jr.add(&entry{Kind: kindEnd, Time: now, Status: string(status)})
+		if err := r.jr.close(); err != nil && r.fatal == nil {
+			r.fatal, status = err, engine.RunInterrupted
+		}
+	}
+	res := &Result{RunID: r.cfg.RunID, CaseID: r.cfg.CaseID, Status: status, StartedAt: r.startedAt, FinishedAt: now}
+	if r.jr != nil {
+		res.JournalPath = r.jr.path
+	}
+	for _, st := range all {
+		rec := st.rec
+		rec.Items = slices.Clone(rec.Items)
+		res.Steps = append(res.Steps, rec)
+	}
+	r.log.Info("run ended", keyStatus, string(status), keyDuration, now.Sub(r.startedAt))
+	return res, r.err(status)
+}
+
+// status is the run's status: interrupted when it stopped before every
+// step ended (a signal, an approval nobody could give, a journal error),
+// failed when a step failed without continue_on_error, else succeeded.
+func (r *run) status(all []*stepState) engine.RunStatus {
+	if r.fatal != nil || r.interrupted || len(r.waiting) > 0 {
+		return engine.RunInterrupted
+	}
+	failed := false
+	for _, st := range all {
+		if !st.ended() {
+			return engine.RunInterrupted
+		}
+		failed = failed || st.failedHard()
+	}
+	if failed {
+		return engine.RunFailed
+	}
+	return engine.RunSucceeded
+}
+
+func (r *run) err(status engine.RunStatus) error {
+	id := r.cfg.RunID
+	switch {
+	case r.fatal != nil:
+		return fmt.Errorf("run %q stopped: %w", id, r.fatal)
+	case status != engine.RunInterrupted:
+		return nil
+	case len(r.waiting) > 0 && !r.interrupted:
+		return fmt.Errorf("run %q: step %q waits for approval; resume it with `firebreak resume %s` on a terminal or with --yes: %w: %w",
+			id, r.waiting[0], id, engine.ErrApprovalRequired, engine.ErrInterrupted)
+	default:
+		return fmt.Errorf("run %q stopped before every step ended; continue it with `firebreak resume %s`: %w", id, id, engine.ErrInterrupted)
+	}
+}
+
+// Resume continues the run cfg.RunID from its journal in cfg.StateDir:
+// steps that succeeded (and for_each items that succeeded with the same
+// item value) keep their outputs and are not run again; every other step,
+// failed ones included, is decided and run again, and the finally steps
+// run again. cfg.Playbook must be the playbook the run started with (the
+// journal's header names its source and SHA-256); nil Inputs, Finding and
+// Incident, and an empty CaseID, are taken from the journal.
+func Resume(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.StateDir == "" || cfg.RunID == "" {
+		return nil, fmt.Errorf("runner: Resume needs a StateDir and the RunID to continue")
+	}
+	prior, err := LoadJournal(cfg.StateDir, cfg.RunID)
+	if err != nil {
+		return nil, err
+	}
+	h := prior.Header
+	if prior.Status == engine.RunSucceeded {
+		return nil, fmt.Errorf("run %q already succeeded; there is nothing to resume", cfg.RunID)
+	}
+	if cfg.Playbook != nil && cfg.Playbook.SHA256 != "" && h.Playbook.SHA256 != "" && cfg.Playbook.SHA256 != h.Playbook.SHA256 {
+		return nil, fmt.Errorf("playbook %q changed since run %q started (sha256 %s, now %s); resume with the file it started with (%s) or start a new run",
+			h.Playbook.Name, cfg.RunID, h.Playbook.SHA256, cfg.Playbook.SHA256, h.Playbook.Source)
+	}
+	cfg.Inputs, cfg.Finding, cfg.Incident = orMap(cfg.Inputs, h.Inputs), orMap(cfg.Finding, h.Finding), orMap(cfg.Incident, h.Incident)
+	if cfg.CaseID == "" {
+		cfg.CaseID = h.CaseID
+	}
+	r, err := newRun(cfg, prior)
+	if err != nil {
+		return nil, err
+	}
+	r.header, r.startedAt = h, h.StartedAt
+	r.base.Run["started_at"] = h.StartedAt.UTC().Format(time.RFC3339)
+	if r.jr, err = reopenJournal(prior.path, prior.size); err != nil {
+		return nil, err
+	}
+	_ = r.jr.add(&entry{Kind: kindResume, Time: r.cfg.now()})
+	r.event(ctx, "run.resumed", "", map[string]any{"run_id": cfg.RunID, "torn_tail": prior.TornTail})
+	r.log.Info("run resumed", keyCase, cfg.CaseID, keyPlaybook, h.Playbook.Name)
+	return r.execute(ctx)
+}
+
+func orMap(m, fallback map[string]any) map[string]any {
+	if m == nil {
+		return fallback
+	}
+	return m
+}

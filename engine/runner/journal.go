@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// Journal entry kinds. The first line of a journal is always a kindRun.
+const (
+	kindRun    = "run"    // header: the run as it started
+	kindResume = "resume" // a Resume began
+	kindStep   = "step"   // a step changed state
+	kindItem   = "item"   // one for_each item changed state
+	kindEnd    = "end"    // Run or Resume returned, with the run's status
+)
+
+// Header is the first line of a journal: what the run was started with.
+type Header struct {
+	RunID     string         `json:"run_id"`
+	CaseID    string         `json:"case_id,omitempty"`
+	Playbook  PlaybookRef    `json:"playbook"`
+	Inputs    map[string]any `json:"inputs,omitempty"`
+	Finding   map[string]any `json:"finding,omitempty"`
+	Incident  map[string]any `json:"incident,omitempty"`
+	Operator  string         `json:"operator,omitempty"`
+	StartedAt time.Time      `json:"started_at"`
+}
+
+// PlaybookRef names the playbook a run used; SHA256 lets Resume refuse a
+// playbook that changed since.
+type PlaybookRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Source  string `json:"source,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+}
+
+// entry is one journal line.
+type entry struct {
+	Kind    string         `json:"kind"`
+	Time    time.Time      `json:"time"`
+	Header  *Header        `json:"header,omitempty"`
+	Step    string         `json:"step,omitempty"`
+	Action  string         `json:"action,omitempty"`
+	Index   *int           `json:"index,omitempty"` // kindItem
+	Key     string         `json:"key,omitempty"`   // kindItem: the item's value as JSON
+	Count   *int           `json:"count,omitempty"` // kindStep of a for_each: number of items
+	Status  string         `json:"status,omitempty"`
+	Attempt int            `json:"attempt,omitempty"`
+	Error   string         `json:"error,omitempty"`
+	Reason  string         `json:"reason,omitempty"`
+	Outputs engine.Outputs `json:"outputs,omitempty"`
+}
+
+// journal appends entries to a run's journal file. It is used by the
+// coordinator goroutine only. Entries are buffered by add and made durable
+// together by flush (one write, one fsync): the coordinator flushes before
+// it starts anything, so every state change is on disk before it is acted on.
+type journal struct {
+	f    *os.File
+	path string
+	buf  []byte
+}
+
+// JournalPath is where the journal of run runID lives under stateDir.
+func JournalPath(stateDir, runID string) string {
+	return filepath.Join(stateDir, "runs", runID, "journal.jsonl")
+}
+
+// createJournal starts the journal of a new run; it refuses an existing one.
+func createJournal(stateDir, runID string) (*journal, error) {
+	path := JournalPath(stateDir, runID)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the run's state dir: %w; check --state-dir", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		if os.IsExist(err) {
+			return nil, fmt.Errorf("run %q already has a journal: use `firebreak resume %s` or a new run id: %w", runID, runID, err)
+		}
+		return nil, fmt.Errorf("creating the journal: %w", err)
+	}
+	return &journal{f: f, path: path}, nil
+}
+
+// reopenJournal continues a journal for Resume. It cuts the file to size,
+// the end of its last whole line, so that a line torn by a crash is not
+// glued to the next one.
+func reopenJournal(path string, size int64) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the journal: %w", err)
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cutting the torn end off the journal %q: %w", path, err)
+	}
+	if _, err := f.Seek(size, 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seeking the journal %q: %w", path, err)
+	}
+	return &journal{f: f, path: path}, nil
+}
+
+// add buffers e. It fails only when e cannot be encoded (an action's
+// outputs that are not JSON).
+func (j *journal) add(e *entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	j.buf = append(append(j.buf, b...), '\n')
+	return nil
+}
+
+// flush writes what add buffered and syncs it to disk.
+func (j *journal) flush() error {
+	if len(j.buf) == 0 {
+		return nil
+	}
+	if _, err := j.f.Write(j.buf); err != nil {
+		return fmt.Errorf("writing the journal %q: %w; free disk space, then resume the run", j.path, err)
+	}
+	j.buf = j.buf[:0]
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("syncing the journal %q: %w; resume the run once the disk is healthy", j.path, err)
+	}
+	return nil
+}
+
+func (j *journal) close() error {
+	err := j.flush()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
