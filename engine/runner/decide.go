@@ -24,24 +24,34 @@ func (r *run) env(needFailed bool, it any, index int) *engine.Env {
 	return &e
 }
 
-// failedNeed returns the first need, in needs order, that failed without
-// continue_on_error, or "". Skipped needs count as fine.
-func failedNeed(st *stepState) string {
+// failedNeed returns, for the first need (in needs order) that failed
+// without continue_on_error, or that was skipped because of such a failure,
+// the id of that failed step, and the reason the step would be skipped.
+// A need skipped for any other reason (when false, approval declined)
+// counts as fine. Carrying the failure through skipped steps is what keeps
+// a -> isolate -> terminate from terminating after a failed. It changes
+// nothing.
+func failedNeed(st *stepState) (failed, reason string) {
 	for _, n := range st.needs {
-		if n.failedHard() {
-			return n.step.ID
+		switch {
+		case n.failedHard():
+			return n.step.ID, fmt.Sprintf("needs %q failed", n.step.ID)
+		case n.rec.Status == engine.StatusSkipped && n.blockedBy != "":
+			return n.blockedBy, fmt.Sprintf("needs %q, skipped because %q failed", n.step.ID, n.blockedBy)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // decide says whether a ready step runs: a skip reason, or an error when its
-// condition cannot be evaluated. It changes nothing.
+// condition cannot be evaluated. A step whose need failed is skipped unless
+// its when uses always() or failed(); then failed() is true. It changes
+// nothing.
 func (r *run) decide(st *stepState) (skip string, err error) {
-	failed := failedNeed(st)
+	failed, reason := failedNeed(st)
 	w := st.step.When
 	if failed != "" && (w == nil || !w.UsesAlways) {
-		return fmt.Sprintf("needs %q failed", failed), nil
+		return reason, nil
 	}
 	if w == nil {
 		return "", nil

@@ -27,8 +27,9 @@ type stepState struct {
 	items        []item
 	next         int // next item to start
 	itemsRunning int
-	itemsLeft    int  // items that have not ended
-	needFailed   bool // a need failed (continue_on_error aside): failed() is true
+	itemsLeft    int    // items that have not ended
+	needFailed   bool   // a need failed (continue_on_error aside): failed() is true
+	blockedBy    string // skipped because this step failed upstream: its dependents skip too
 }
 
 // item is one for_each item.

@@ -11,8 +11,12 @@ import (
 // ready handles a step whose needs have all ended: skip it, fail it, ask
 // for approval, or queue it to run.
 func (r *run) ready(ctx context.Context, st *stepState) {
-	st.needFailed = failedNeed(st) != ""
+	failed, _ := failedNeed(st)
+	st.needFailed = failed != ""
 	skip, err := r.decide(st)
+	if skip != "" && st.needFailed {
+		st.blockedBy = failed
+	}
 	r.log.Debug("step ready", keyStep, st.step.ID, keyReason, skip)
 	switch {
 	case err != nil:
