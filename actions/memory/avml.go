@@ -1,0 +1,35 @@
+package memory
+
+import (
+	"context"
+	"strings"
+)
+
+// openAvml uploads the local AVML binary, runs it writing to its stdout,
+// and streams that. AVML writes LiME format, so the headers are checked as
+// for lime. The uploaded binary is removed afterwards (cl).
+func openAvml(ctx context.Context, r remote, p *params, cl *cleanups) (*source, error) {
+	up, err := r.upload(ctx, p.AvmlPath, "firebreak-avml-", "", 0o700)
+	cl.add("remove uploaded avml "+up.Path, func(ctx context.Context) error {
+		_, err := r.output(ctx, "rm -f "+shellQuote(up.Path), nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	version, _ := r.output(ctx, shellQuote(up.Path)+" --version", nil)
+	cmd := r.priv(shellQuote(up.Path) + " /dev/stdout")
+	out, abort, wait, err := r.streamCmd(cmd)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{R: out, Abort: abort, Wait: wait, Lime: true, Ext: ".lime",
+		Facts: map[string]any{"avml_sha256": up.SHA256, "avml_size": up.Size, "avml_version": strings.TrimSpace(version),
+			"remote_avml_path": up.Path, "command": cmd}}
+	if p.ExpectedSize > 0 {
+		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
+	} else {
+		src.ExpectedFrom = "lime-headers"
+	}
+	return src, nil
+}

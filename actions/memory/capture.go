@@ -1,0 +1,174 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// capture is the capture-memory action. It is safe for concurrent use:
+// every Run has its own connection, sinks and buffers.
+type capture struct {
+	s3       S3API
+	progress Progress
+	now      func() time.Time
+}
+
+var _ engine.Action = (*capture)(nil)
+
+// Run captures one host's memory. It returns an error, never a success,
+// when the image is not whole; the partial artifact is then kept and
+// recorded with Complete=false. Each attempt writes a new artifact.
+func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	p, err := parseParams(in.Params)
+	if err != nil {
+		return nil, err
+	}
+	log := in.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cn, err := dial(ctx, p.Dial)
+	if err != nil {
+		return nil, err
+	}
+	defer cn.Close()
+	hostKey := hostKeyFacts(cn)
+	if cn.HostKey.VerifiedBy == "insecure" || (cn.JumpKey != nil && cn.JumpKey.VerifiedBy == "insecure") {
+		// Accepting an unverified key is a custody fact, not only a log line.
+		if err := in.Evidence.Event(ctx, "insecure-host-key", hostKey); err != nil {
+			return nil, err
+		}
+		log.Warn("host key accepted without verification (insecure_host_key)", "fingerprint", cn.HostKey.Fingerprint)
+	}
+
+	var cl cleanups
+	r := remote{c: cn, sudo: p.Sudo}
+	out, err := c.capture(ctx, in, p, r, &cl, log)
+	// Cleanup runs even when ctx is done: an unloaded module and removed
+	// files matter most after a failure.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if failed := cl.run(cctx); len(failed) > 0 {
+		if out != nil {
+			out["cleanup_errors"] = failed
+		}
+		log.Warn("cleanup on the target failed", "problems", failed)
+		_ = in.Evidence.Event(cctx, "memory-cleanup-failed", map[string]any{"host": p.Dial.Target.Host, "problems": failed})
+	}
+	if out != nil {
+		for k, v := range hostKey {
+			out[k] = v
+		}
+	}
+	return out, err
+}
+
+func hostKeyFacts(cn *conn) map[string]any {
+	m := map[string]any{"host_key_fingerprint": cn.HostKey.Fingerprint, "host_key_type": cn.HostKey.Type,
+		"host_key_verified_by": cn.HostKey.VerifiedBy, "insecure_host_key": cn.HostKey.VerifiedBy == "insecure"}
+	if cn.JumpKey != nil {
+		m["jump_host_key_fingerprint"] = cn.JumpKey.Fingerprint
+		m["jump_host_key_verified_by"] = cn.JumpKey.VerifiedBy
+	}
+	return m
+}
+
+// capture opens the method and the sinks, copies, and records the result.
+func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, r remote, cl *cleanups, log *slog.Logger) (engine.Outputs, error) {
+	src, err := openMethod(ctx, r, p, cl)
+	if err != nil {
+		return nil, err
+	}
+	name := c.artifactName(in, p, src)
+	ss, err := c.openSinks(ctx, in, p, name, src)
+	if err != nil {
+		src.Abort()
+		return nil, err
+	}
+	var lime *limeParser
+	job := &copyJob{Src: src.R, Abort: src.Abort, Stall: p.Stall, Expected: src.Expected, Approx: src.Approx,
+		Out: ss.writer}
+	if src.Lime {
+		lime = &limeParser{}
+		job.Check = lime
+	}
+	job.Progress = c.progressFor(log).Start(p.Dial.Target.Host, src.Expected)
+	res, err := job.run(ctx)
+	if err == nil && src.Wait != nil {
+		err = src.Wait()
+	}
+	if err == nil {
+		err = ss.close()
+	}
+	job.Progress.Done(err)
+	arts, ferr := ss.finish(ctx, err == nil, res)
+	out := c.outputs(p, src, res, arts, lime, err == nil && ferr == nil)
+	if err == nil {
+		err = ferr
+	}
+	out["complete"] = err == nil
+	detail := map[string]any{"host": p.Dial.Target.Host, "method": p.Method, "sha256": res.SHA256, "size": res.Size,
+		"complete": err == nil, "expected_size": src.Expected, "expected_size_from": src.ExpectedFrom, "facts": src.Facts}
+	if err != nil {
+		detail["error"] = err.Error()
+	}
+	if eerr := in.Evidence.Event(context.WithoutCancel(ctx), "memory-capture", detail); eerr != nil && err == nil {
+		err = eerr
+	}
+	return out, err
+}
+
+func (c *capture) outputs(p *params, src *source, res copyResult, arts []engine.Artifact, lime *limeParser, complete bool) engine.Outputs {
+	uris := make([]any, 0, len(arts))
+	for _, a := range arts {
+		uris = append(uris, a.URI)
+	}
+	ranges := []any{}
+	if lime != nil {
+		for _, r := range lime.Ranges {
+			ranges = append(ranges, map[string]any{"start": r.Start, "end": r.End})
+		}
+	}
+	out := engine.Outputs{"sha256": res.SHA256, "size": res.Size, "uris": uris, "method": p.Method,
+		"complete": complete, "lime_ranges": ranges, "expected_size": src.Expected,
+		"expected_size_from": src.ExpectedFrom, "compress": p.Compress}
+	for k, v := range src.Facts {
+		out[k] = v
+	}
+	return out
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// artifactName is unique per host, item, attempt and second, so a retry
+// never writes into an earlier attempt's file.
+func (c *capture) artifactName(in *engine.StepInput, p *params, src *source) string {
+	host := strings.Trim(unsafeName.ReplaceAllString(p.Dial.Target.Host, "_"), "_")
+	name := fmt.Sprintf("memory-%s-%s-a%d", host, c.now().UTC().Format("20060102T150405Z"), max(in.Attempt, 1))
+	if in.ForEach {
+		name = fmt.Sprintf("memory-%s-i%d-%s-a%d", host, in.ItemIndex, c.now().UTC().Format("20060102T150405Z"), max(in.Attempt, 1))
+	}
+	name += src.Ext
+	if p.Compress == "zstd" {
+		name += ".zst"
+	}
+	return name
+}
+
+func (c *capture) progressFor(log *slog.Logger) Progress {
+	if c.progress != nil {
+		return c.progress
+	}
+	return LogProgress{Log: log}
+}
+
+// errNoEvidence guards against a runner that gives no evidence store.
+var errNoEvidence = errors.New("no sinks given and the run has no evidence store: give sinks (file://DIR or s3://BUCKET/PREFIX)")
+

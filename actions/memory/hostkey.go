@@ -1,0 +1,159 @@
+package memory
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// hostKeyPolicy says how a target's host key is checked. Exactly one way
+// applies, in this order: insecure, pinned fingerprint, console output,
+// known_hosts. An explicit pin or console output wins over known_hosts
+// because the responder gave it for this very host.
+type hostKeyPolicy struct {
+	Pinned        string // "SHA256:..."
+	ConsoleOutput string // EC2 console output text
+	KnownHosts    string // path; "" = ~/.ssh/known_hosts
+	Insecure      bool
+}
+
+// hostKeyResult is what was accepted, for the outputs and the custody log.
+type hostKeyResult struct {
+	mu          sync.Mutex
+	Fingerprint string
+	Type        string
+	VerifiedBy  string // "pinned", "console-output", "known-hosts", "insecure"
+}
+
+func (r *hostKeyResult) set(key ssh.PublicKey, by string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Fingerprint, r.Type, r.VerifiedBy = ssh.FingerprintSHA256(key), key.Type(), by
+}
+
+// callback returns the ssh.HostKeyCallback for p, recording the accepted
+// key in res.
+func (p hostKeyPolicy) callback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
+	switch {
+	case p.Insecure:
+		return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			res.set(key, "insecure")
+			return nil
+		}, nil
+	case p.Pinned != "":
+		want := strings.TrimSpace(p.Pinned)
+		if !strings.HasPrefix(want, "SHA256:") {
+			return nil, fmt.Errorf("host_key %q is not a SHA256 fingerprint: give it as printed by ssh-keygen -lf, \"SHA256:...\"", want)
+		}
+		return fingerprintCallback(res, "pinned", map[string]bool{want: true}, "the pinned host_key "+want), nil
+	case strings.TrimSpace(p.ConsoleOutput) != "":
+		fps, err := consoleFingerprints(p.ConsoleOutput)
+		if err != nil {
+			return nil, err
+		}
+		return fingerprintCallback(res, "console-output", fps, "the fingerprints in console_output"), nil
+	default:
+		return p.knownHostsCallback(res)
+	}
+}
+
+func fingerprintCallback(res *hostKeyResult, by string, want map[string]bool, what string) ssh.HostKeyCallback {
+	return func(host string, _ net.Addr, key ssh.PublicKey) error {
+		fp := ssh.FingerprintSHA256(key)
+		if !want[fp] {
+			return fmt.Errorf("host key of %q (%s %s) does not match %s: the host may be impersonated; check the key out of band, or set insecure_host_key: true to accept it (recorded)",
+				host, key.Type(), fp, what)
+		}
+		res.set(key, by)
+		return nil
+	}
+}
+
+func (p hostKeyPolicy) knownHostsCallback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
+	path := p.KnownHosts
+	if path == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("no known_hosts given and no home directory: %w", err)
+		}
+		path = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	path = expandHome(path)
+	cb, err := knownhosts.New(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading known_hosts %q: %w (give host_key or console_output instead)", path, err)
+	}
+	return func(host string, remote net.Addr, key ssh.PublicKey) error {
+		err := cb(host, remote, key)
+		var ke *knownhosts.KeyError
+		if errors.As(err, &ke) {
+			if len(ke.Want) == 0 {
+				return fmt.Errorf("host key of %q (%s %s) is unknown: it is not in %q; pin it with host_key, pass console_output, or add it to known_hosts",
+					host, key.Type(), ssh.FingerprintSHA256(key), path)
+			}
+			return fmt.Errorf("host key of %q (%s %s) has CHANGED from the one in %q line %d: the host may be impersonated or rebuilt; check it out of band before capturing",
+				host, key.Type(), ssh.FingerprintSHA256(key), path, ke.Want[0].Line)
+		}
+		if err != nil {
+			return fmt.Errorf("checking host key of %q against %q: %w", host, path, err)
+		}
+		res.set(key, "known-hosts")
+		return nil
+	}, nil
+}
+
+// consoleFingerprints extracts the host-key fingerprints that cloud-init
+// prints to the EC2 console at first boot. It reads the
+// "-----BEGIN SSH HOST KEY FINGERPRINTS-----" block (lines such as
+// "256 SHA256:abc root@ip-10-0-0-1 (ED25519)") and the
+// "-----BEGIN SSH HOST KEY KEYS-----" block (authorized_keys lines).
+// Console lines often carry an "ec2: " prefix, which is ignored.
+func consoleFingerprints(console string) (map[string]bool, error) {
+	fps := map[string]bool{}
+	block := ""
+	sc := bufio.NewScanner(strings.NewReader(console))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		line = strings.TrimSpace(strings.TrimPrefix(line, "ec2:"))
+		switch {
+		case strings.HasPrefix(line, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"):
+			block = "fingerprints"
+		case strings.HasPrefix(line, "-----BEGIN SSH HOST KEY KEYS-----"):
+			block = "keys"
+		case strings.HasPrefix(line, "-----END SSH HOST KEY"):
+			block = ""
+		case block == "fingerprints":
+			for _, f := range strings.Fields(line) {
+				if strings.HasPrefix(f, "SHA256:") {
+					fps[f] = true
+				}
+			}
+		case block == "keys":
+			if key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil {
+				fps[ssh.FingerprintSHA256(key)] = true
+			}
+		}
+	}
+	if len(fps) == 0 {
+		return nil, errors.New("console_output holds no SSH host key fingerprints (no \"-----BEGIN SSH HOST KEY FINGERPRINTS-----\" or KEYS block): fetch it after first boot completes, or pin host_key")
+	}
+	return fps, nil
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}

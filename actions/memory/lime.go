@@ -1,0 +1,111 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// openLime loads the LiME module that matches the target's kernel and
+// streams its output through an SSH direct-tcpip channel to
+// 127.0.0.1:PORT on the target. LiME is told localhostonly=1, so the image
+// is never offered on any other interface. The uploaded module is removed
+// and the module unloaded afterwards, whatever happened (cl).
+func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, error) {
+	rel, err := r.output(ctx, "uname -r", nil)
+	if err != nil {
+		return nil, err
+	}
+	rel = strings.TrimSpace(rel)
+	if rel == "" || strings.ContainsAny(rel, "/ \t") {
+		return nil, fmt.Errorf("target reported an unusable kernel release %q", rel)
+	}
+	module := filepath.Join(expandHome(p.ModuleDir), "lime-"+rel+".ko")
+	if _, err := os.Stat(module); err != nil {
+		return nil, fmt.Errorf("no LiME module for kernel %q: %q is missing; build LiME against that kernel and put it in module_dir", rel, module)
+	}
+	up, err := r.upload(ctx, module, "firebreak-lime-", ".ko", 0o600)
+	cl.add("remove uploaded module "+up.Path, func(ctx context.Context) error {
+		_, err := r.output(ctx, "rm -f "+shellQuote(up.Path), nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	port := p.LimePort
+	if port == 0 {
+		port = 20000 + rand.IntN(40000)
+	}
+	insmod := r.priv(fmt.Sprintf("insmod %s %s", shellQuote(up.Path),
+		shellQuote(fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))))
+	_, stopIns, waitIns, err := r.streamCmd(insmod)
+	if err != nil {
+		return nil, err
+	}
+	cl.add("rmmod lime", func(ctx context.Context) error {
+		stopIns()
+		_, err := r.output(ctx, r.priv("rmmod lime"), nil)
+		return err
+	})
+	insDone := make(chan error, 1)
+	go func() { insDone <- waitIns() }()
+	ch, err := dialLime(ctx, r, port, p.LimeWait, insDone)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{R: ch, Abort: func() { ch.Close() }, Lime: true, Ext: ".lime",
+		Wait: func() error { return limeExit(insDone) },
+		Facts: map[string]any{"kernel_release": rel, "module": filepath.Base(module), "module_sha256": up.SHA256,
+			"module_size": up.Size, "remote_module_path": up.Path, "command": insmod, "lime_port": port}}
+	if p.ExpectedSize > 0 {
+		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
+	} else {
+		src.ExpectedFrom = "lime-headers"
+	}
+	return src, nil
+}
+
+// dialLime connects to LiME's port through the SSH connection, retrying
+// while the module starts listening, and gives up when insmod exits first
+// or wait passes.
+func dialLime(ctx context.Context, r remote, port int, wait time.Duration, insDone <-chan error) (net.Conn, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		ch, err := r.c.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return ch, nil
+		}
+		select {
+		case ierr := <-insDone:
+			if ierr == nil {
+				ierr = errors.New("insmod exited before LiME served the image")
+			}
+			return nil, fmt.Errorf("LiME did not listen on %s on the target: %w", addr, ierr)
+		case <-deadline.C:
+			return nil, fmt.Errorf("LiME did not listen on %s on the target within %v (lime_wait): %w", addr, wait, err)
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// limeExit waits a little for insmod to return once the image is through.
+// LiME's insmod returns when the dump is sent; its status is recorded but a
+// whole, well-formed image is not thrown away for it.
+func limeExit(insDone <-chan error) error {
+	select {
+	case <-insDone:
+	case <-time.After(30 * time.Second):
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package memory
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// LiME image format: a sequence of ranges, each a 32-byte little-endian
+// header followed by the range's bytes.
+//
+//	u32 magic   0x4C694D45 ("EMiL" on disk)
+//	u32 version 1
+//	u64 start   physical address of the first byte
+//	u64 end     physical address of the last byte (inclusive)
+//	u8[8]       reserved
+const (
+	limeMagic      = 0x4C694D45
+	limeVersion    = 1
+	limeHeaderSize = 32
+	// maxLimeRange rejects a header whose range could not be RAM (1 PiB),
+	// which is how a corrupt header usually shows.
+	maxLimeRange = 1 << 50
+)
+
+// ErrLiMEFormat is wrapped by every LiME parsing error.
+var ErrLiMEFormat = errors.New("bad LiME image")
+
+// LimeRange is one physical memory range of a LiME image.
+type LimeRange struct {
+	Start uint64 `json:"start"`
+	End   uint64 `json:"end"` // inclusive, as LiME writes it
+}
+
+// limeParser checks a LiME stream as it passes, without holding it: it
+// keeps only the current header and how much of the range is left.
+type limeParser struct {
+	hdr    [limeHeaderSize]byte
+	have   int    // header bytes buffered
+	remain uint64 // bytes of the current range still to come
+	off    int64  // stream offset, for messages
+	Ranges []LimeRange
+}
+
+// Write implements io.Writer; it fails at the first bad header.
+func (p *limeParser) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		if p.remain > 0 {
+			c := min(uint64(len(b)), p.remain)
+			p.remain -= c
+			p.off += int64(c)
+			b = b[c:]
+			continue
+		}
+		c := copy(p.hdr[p.have:], b)
+		p.have += c
+		b = b[c:]
+		if p.have < limeHeaderSize {
+			continue
+		}
+		if err := p.header(); err != nil {
+			return 0, err
+		}
+		p.off += limeHeaderSize
+		p.have = 0
+	}
+	return n, nil
+}
+
+func (p *limeParser) header() error {
+	h := p.hdr[:]
+	magic := binary.LittleEndian.Uint32(h[0:])
+	version := binary.LittleEndian.Uint32(h[4:])
+	start := binary.LittleEndian.Uint64(h[8:])
+	end := binary.LittleEndian.Uint64(h[16:])
+	switch {
+	case magic != limeMagic:
+		return fmt.Errorf("%w: header %d at offset %d has magic %#x, want %#x", ErrLiMEFormat, len(p.Ranges)+1, p.off, magic, limeMagic)
+	case version != limeVersion:
+		return fmt.Errorf("%w: header %d at offset %d has version %d, want %d", ErrLiMEFormat, len(p.Ranges)+1, p.off, version, limeVersion)
+	case end < start || end-start >= maxLimeRange:
+		return fmt.Errorf("%w: header %d at offset %d has range %#x-%#x", ErrLiMEFormat, len(p.Ranges)+1, p.off, start, end)
+	case len(p.Ranges) > 0 && start <= p.Ranges[len(p.Ranges)-1].End:
+		return fmt.Errorf("%w: header %d at offset %d starts at %#x, inside or before the previous range", ErrLiMEFormat, len(p.Ranges)+1, p.off, start)
+	}
+	p.Ranges = append(p.Ranges, LimeRange{Start: start, End: end})
+	p.remain = end - start + 1
+	return nil
+}
+
+// Finish reports whether the stream ended on a range boundary, after at
+// least one range.
+func (p *limeParser) Finish() error {
+	switch {
+	case p.remain > 0:
+		return fmt.Errorf("%w: stream ended %d bytes short of the end of range %d (%#x-%#x)", ErrTruncated, p.remain,
+			len(p.Ranges), p.Ranges[len(p.Ranges)-1].Start, p.Ranges[len(p.Ranges)-1].End)
+	case p.have > 0:
+		return fmt.Errorf("%w: stream ended inside a header (%d of %d bytes)", ErrTruncated, p.have, limeHeaderSize)
+	case len(p.Ranges) == 0:
+		return fmt.Errorf("%w: stream held no LiME range", ErrTruncated)
+	}
+	return nil
+}
+
+// wireSize is the number of bytes the ranges take on the wire.
+func (p *limeParser) wireSize() int64 {
+	var n int64
+	for _, r := range p.Ranges {
+		n += limeHeaderSize + int64(r.End-r.Start+1)
+	}
+	return n
+}
+
+// appendLimeRange appends a LiME header for [start, end] to b; tests and
+// tools build images with it.
+func appendLimeRange(b []byte, start, end uint64) []byte {
+	var h [limeHeaderSize]byte
+	binary.LittleEndian.PutUint32(h[0:], limeMagic)
+	binary.LittleEndian.PutUint32(h[4:], limeVersion)
+	binary.LittleEndian.PutUint64(h[8:], start)
+	binary.LittleEndian.PutUint64(h[16:], end)
+	return append(b, h[:]...)
+}

@@ -1,0 +1,46 @@
+package memory
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestRawCaptureToFileMatchesSource(t *testing.T) {
+	tg := startTarget(t)
+	src := filepath.Join(t.TempDir(), "memory.img")
+	const size = 256 << 20
+	want := randomFile(t, src, size, 1)
+	if sum := sha256sum(t, src); sum != "" && sum != want {
+		t.Fatalf("sha256sum of the source = %s, crypto/sha256 = %s", sum, want)
+	}
+	dir := t.TempDir()
+	out, ev, err := runCapture(t, New(Options{}), tg.params(map[string]any{
+		"method": "raw", "source": src, "sinks": []any{"file://" + dir}}))
+	if err != nil {
+		t.Fatalf("capture: %v\nsshd log:\n%s", err, tg.Log())
+	}
+	if out["sha256"] != want || out["size"] != int64(size) || out["complete"] != true {
+		t.Fatalf("outputs sha256=%v size=%v complete=%v, want %s %d true", out["sha256"], out["size"], out["complete"], want, size)
+	}
+	u := uris(t, out)
+	if len(u) != 1 {
+		t.Fatalf("uris = %v, want one", u)
+	}
+	p := pathFromFileURI(u[0])
+	if got := fileSHA256(t, p); got != want {
+		t.Fatalf("sha256 of %s = %s, want %s", p, got, want)
+	}
+	if sum := sha256sum(t, p); sum != "" && sum != want {
+		t.Fatalf("sha256sum of %s = %s, want %s", p, sum, want)
+	}
+	if _, err := os.Stat(p + ".partial"); !os.IsNotExist(err) {
+		t.Fatalf("a .partial file is left beside the finished image: %v", err)
+	}
+	if len(ev.records) != 1 || !ev.records[0].Complete || ev.records[0].SHA256 != want || ev.records[0].Size != size {
+		t.Fatalf("recorded artifacts = %+v, want one complete with sha256 %s size %d", ev.records, want, size)
+	}
+	if _, ok := ev.event("memory-capture"); !ok {
+		t.Fatalf("no memory-capture custody event in %+v", ev.events)
+	}
+}

@@ -1,0 +1,161 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// remote runs commands on the target over one SSH connection.
+type remote struct {
+	c    *conn
+	sudo bool
+}
+
+// priv prefixes cmd with "sudo -n" when sudo is on: -n makes a sudo that
+// wants a password fail at once instead of hanging the capture.
+func (r remote) priv(cmd string) string {
+	if r.sudo {
+		return "sudo -n " + cmd
+	}
+	return cmd
+}
+
+// output runs cmd and returns its stdout; a non-zero exit is an error that
+// carries stderr. ctx ending closes the session.
+func (r remote) output(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+	s, err := r.c.NewSession()
+	if err != nil {
+		return "", fmt.Errorf("opening an ssh session: %w", err)
+	}
+	defer s.Close()
+	var stdout, stderr bytes.Buffer
+	s.Stdout, s.Stderr, s.Stdin = &stdout, &stderr, stdin
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	if err := s.Run(cmd); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("remote command %q: %w", cmd, context.Cause(ctx))
+		}
+		return stdout.String(), fmt.Errorf("remote command %q: %w: %s", cmd, err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// uploaded is a local file copied to the target.
+type uploaded struct {
+	Path   string // remote path
+	SHA256 string // of the local file, as sent
+	Size   int64
+}
+
+// upload copies the local file to a fresh private path under /tmp on the
+// target (exec "cat >", which needs no SFTP subsystem) and checks the size
+// that arrived.
+func (r remote) upload(ctx context.Context, local, prefix, suffix string, mode os.FileMode) (uploaded, error) {
+	f, err := os.Open(expandHome(local))
+	if err != nil {
+		return uploaded{}, fmt.Errorf("opening %q to upload: %w", local, err)
+	}
+	defer f.Close()
+	path := "/tmp/" + prefix + randomHex(8) + suffix
+	h := sha256.New()
+	cr := &countReader{r: io.TeeReader(f, h)}
+	cmd := fmt.Sprintf("umask 077 && cat > %s && chmod %o %s && wc -c < %s", shellQuote(path), mode, shellQuote(path), shellQuote(path))
+	out, err := r.output(ctx, cmd, cr)
+	if err != nil {
+		return uploaded{Path: path}, fmt.Errorf("uploading %q: %w", local, err)
+	}
+	if got, _ := strconv.ParseInt(strings.TrimSpace(out), 10, 64); got != cr.n {
+		return uploaded{Path: path}, fmt.Errorf("uploading %q: %d bytes arrived, sent %d", local, got, cr.n)
+	}
+	return uploaded{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: cr.n}, nil
+}
+
+// streamCmd starts cmd and returns its stdout; wait returns its exit
+// status and stderr once stdout has ended.
+func (r remote) streamCmd(cmd string) (io.Reader, func(), func() error, error) {
+	s, err := r.c.NewSession()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("opening an ssh session: %w", err)
+	}
+	out, err := s.StdoutPipe()
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	stderr := &capped{max: 4096}
+	s.Stderr = stderr
+	if err := s.Start(cmd); err != nil {
+		s.Close()
+		return nil, nil, nil, fmt.Errorf("starting %q: %w", cmd, err)
+	}
+	var once sync.Once
+	closeFn := func() { once.Do(func() { s.Close() }) }
+	wait := func() error {
+		defer closeFn()
+		if err := s.Wait(); err != nil {
+			return fmt.Errorf("remote command %q: %w: %s", cmd, err, strings.TrimSpace(stderr.String()))
+		}
+		return nil
+	}
+	return out, closeFn, wait, nil
+}
+
+// exitErr reports whether err is the remote command's non-zero exit.
+func exitErr(err error) bool {
+	_, ok := err.(*ssh.ExitError)
+	return ok
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// capped keeps the first max bytes written: enough of stderr for an error
+// message, never an unbounded buffer.
+type capped struct {
+	mu  sync.Mutex
+	max int
+	b   bytes.Buffer
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if room := c.max - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (c *capped) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.String()
+}

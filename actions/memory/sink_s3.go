@@ -1,0 +1,240 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// S3API is what capture-memory needs from S3; *s3.Client satisfies it.
+type S3API interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
+}
+
+// S3 sink sizing: memory held is at most (inFlight+1) parts.
+const (
+	minPartSize = 8 << 20
+	maxParts    = 10000
+	inFlight    = 4
+)
+
+// s3Sink uploads a multipart object, parts in parallel but never more than
+// inFlight at once: Write blocks for a free buffer, which is what bounds
+// memory whatever the image size. Each part carries its SHA-256, which S3
+// checks on receipt.
+type s3Sink struct {
+	ctx      context.Context
+	api      S3API
+	bucket   string
+	key      string
+	uploadID string
+	partSize int
+
+	buf  []byte
+	free chan []byte
+	wg   sync.WaitGroup
+	next int32
+
+	mu    sync.Mutex
+	parts []types.CompletedPart
+	sums  map[int32][]byte
+	err   error
+}
+
+func openS3Sink(ctx context.Context, api S3API, bucket, key string, expected int64) (*s3Sink, error) {
+	if api == nil {
+		return nil, errors.New("an s3:// sink needs an S3 client: run with AWS configuration (region, credentials)")
+	}
+	out, err := api.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(bucket), Key: aws.String(key),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		ContentType:       aws.String("application/octet-stream"),
+	})
+	if err != nil {
+		return nil, awsapi.Classify(fmt.Errorf("starting upload to s3://%s/%s: %w", bucket, key, err))
+	}
+	ps := partSizeFor(expected)
+	s := &s3Sink{ctx: ctx, api: api, bucket: bucket, key: key, uploadID: aws.ToString(out.UploadId),
+		partSize: ps, free: make(chan []byte, inFlight+1), sums: map[int32][]byte{}}
+	for range inFlight + 1 {
+		s.free <- nil // buffers are allocated on first use
+	}
+	return s, nil
+}
+
+// partSizeFor keeps a known size within S3's 10,000 parts; an unknown one
+// gets 16 MiB parts (up to 160 GB).
+func partSizeFor(expected int64) int {
+	if expected <= 0 {
+		return 2 * minPartSize
+	}
+	ps := (expected + maxParts - 1000 - 1) / (maxParts - 1000)
+	ps = (ps + 1<<20 - 1) &^ (1<<20 - 1)
+	return int(max(ps, minPartSize))
+}
+
+func (s *s3Sink) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if err := s.failed(); err != nil {
+			return 0, err
+		}
+		if s.buf == nil {
+			b := <-s.free
+			if b == nil {
+				b = make([]byte, 0, s.partSize)
+			}
+			s.buf = b[:0]
+		}
+		c := min(len(p), s.partSize-len(s.buf))
+		s.buf = append(s.buf, p[:c]...)
+		p = p[c:]
+		if len(s.buf) == s.partSize {
+			s.send()
+		}
+	}
+	return n, nil
+}
+
+func (s *s3Sink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// send uploads the filled buffer in the background.
+func (s *s3Sink) send() {
+	s.next++
+	num, body := s.next, s.buf
+	s.buf = nil
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { s.free <- body }()
+		sum := sha256.Sum256(body)
+		out, err := s.api.UploadPart(s.ctx, &s3.UploadPartInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(s.key), UploadId: aws.String(s.uploadID),
+			PartNumber: aws.Int32(num), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+			ChecksumSHA256:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+		})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil {
+			if s.err == nil {
+				s.err = awsapi.Classify(fmt.Errorf("uploading part %d of s3://%s/%s: %w", num, s.bucket, s.key, err))
+			}
+			return
+		}
+		s.parts = append(s.parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumSHA256: out.ChecksumSHA256})
+		s.sums[num] = sum[:]
+	}()
+}
+
+// Finish uploads the last part, completes the object, and checks it: the
+// composite SHA-256 S3 reports against the one computed here, or, when the
+// store reports none (moto may not), by reading the object back and hashing
+// it. An incomplete capture is kept and tagged firebreak-complete=false.
+func (s *s3Sink) Finish(ctx context.Context, complete bool, want storedSum) (stored, error) {
+	uri := "s3://" + s.bucket + "/" + s.key
+	if len(s.buf) > 0 || s.next == 0 {
+		if s.buf == nil {
+			s.buf = []byte{}
+		}
+		s.send()
+	}
+	s.wg.Wait()
+	if err := s.failed(); err != nil {
+		s.abort(ctx)
+		return stored{}, err
+	}
+	sort.Slice(s.parts, func(i, j int) bool { return *s.parts[i].PartNumber < *s.parts[j].PartNumber })
+	out, err := s.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.key), UploadId: aws.String(s.uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: s.parts},
+	})
+	if err != nil {
+		s.abort(ctx)
+		return stored{}, awsapi.Classify(fmt.Errorf("completing upload of %s: %w", uri, err))
+	}
+	st := stored{URI: uri, VersionID: aws.ToString(out.VersionId), Meta: map[string]any{}}
+	if !complete {
+		st.Meta["partial"] = true
+		_, err := s.api.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key),
+			Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("firebreak-complete"), Value: aws.String("false")}}}})
+		if err != nil {
+			st.Meta["tag_error"] = err.Error()
+		}
+		return st, nil
+	}
+	how, err := s.verify(ctx, want)
+	st.Meta["s3_verified_by"] = how
+	return st, err
+}
+
+func (s *s3Sink) abort(ctx context.Context) {
+	_, _ = s.api.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.key), UploadId: aws.String(s.uploadID)})
+}
+
+// verify checks the uploaded object and says how: "checksum" (S3's
+// composite SHA-256 of the parts) or "reread" (downloaded and hashed).
+func (s *s3Sink) verify(ctx context.Context, want storedSum) (string, error) {
+	head, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key),
+		ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		return "", awsapi.Classify(fmt.Errorf("checking s3://%s/%s: %w", s.bucket, s.key, err))
+	}
+	if n := aws.ToInt64(head.ContentLength); n != want.Size {
+		return "size", fmt.Errorf("s3://%s/%s holds %d bytes, want %d", s.bucket, s.key, n, want.Size)
+	}
+	if got := aws.ToString(head.ChecksumSHA256); got != "" {
+		if exp := s.composite(); got != exp {
+			return "checksum", fmt.Errorf("s3://%s/%s checksum %q, want %q: the upload was corrupted, retry", s.bucket, s.key, got, exp)
+		}
+		return "checksum", nil
+	}
+	obj, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key)})
+	if err != nil {
+		return "reread", awsapi.Classify(fmt.Errorf("reading back s3://%s/%s: %w", s.bucket, s.key, err))
+	}
+	defer obj.Body.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, obj.Body); err != nil {
+		return "reread", engine.Retryable(fmt.Errorf("reading back s3://%s/%s: %w", s.bucket, s.key, err))
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
+		return "reread", fmt.Errorf("s3://%s/%s hashes to %s, want %s: the upload was corrupted, retry", s.bucket, s.key, got, want.SHA256)
+	}
+	return "reread", nil
+}
+
+// composite is S3's checksum of a multipart object: the SHA-256 of the
+// parts' SHA-256 digests, then "-" and the part count.
+func (s *s3Sink) composite() string {
+	h := sha256.New()
+	for i := int32(1); i <= s.next; i++ {
+		h.Write(s.sums[i])
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)) + fmt.Sprintf("-%d", s.next)
+}

@@ -1,0 +1,217 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// endpoint is one SSH hop: the target or a bastion.
+type endpoint struct {
+	Host    string
+	Port    int
+	User    string
+	KeyFile string
+	// PassphraseEnv names the environment variable holding KeyFile's
+	// passphrase; the passphrase itself never appears in a playbook.
+	PassphraseEnv string
+	HostKey       hostKeyPolicy
+}
+
+func (e endpoint) addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// dialConfig says how to reach the target.
+type dialConfig struct {
+	Target    endpoint
+	Jump      *endpoint // nil: direct
+	Keepalive time.Duration
+	// HandshakeTimeout bounds each hop's TCP connect and SSH handshake.
+	HandshakeTimeout time.Duration
+}
+
+// conn is an authenticated SSH connection to the target, through the jump
+// host when there is one. Close it to end both.
+type conn struct {
+	*ssh.Client
+	jump     *ssh.Client
+	HostKey  *hostKeyResult
+	JumpKey  *hostKeyResult
+	stopKeep chan struct{}
+}
+
+// Close ends the target connection, the jump connection and the keepalives.
+func (c *conn) Close() error {
+	select {
+	case <-c.stopKeep:
+	default:
+		close(c.stopKeep)
+	}
+	err := c.Client.Close()
+	if c.jump != nil {
+		_ = c.jump.Close()
+	}
+	return err
+}
+
+// dial connects to cfg.Target, honouring ctx during the TCP connect and
+// the handshake (never ssh.Dial, which cannot be cancelled).
+func dial(ctx context.Context, cfg dialConfig) (*conn, error) {
+	c := &conn{HostKey: &hostKeyResult{}, stopKeep: make(chan struct{})}
+	var raw net.Conn
+	var err error
+	if cfg.Jump != nil {
+		c.JumpKey = &hostKeyResult{}
+		if c.jump, err = handshake(ctx, cfg, *cfg.Jump, c.JumpKey, nil); err != nil {
+			return nil, fmt.Errorf("jump host: %w", err)
+		}
+		raw, err = c.jump.DialContext(ctx, "tcp", cfg.Target.addr())
+		if err != nil {
+			c.jump.Close()
+			return nil, engine.Retryable(fmt.Errorf("connecting to %q through jump host %q: %w", cfg.Target.addr(), cfg.Jump.addr(), err))
+		}
+	}
+	c.Client, err = handshake(ctx, cfg, cfg.Target, c.HostKey, raw)
+	if err != nil {
+		if c.jump != nil {
+			c.jump.Close()
+		}
+		return nil, err
+	}
+	if cfg.Keepalive > 0 {
+		go keepalive(c.Client, cfg.Keepalive, c.stopKeep)
+	}
+	return c, nil
+}
+
+// handshake runs the SSH handshake for one hop over raw, or over a new TCP
+// connection when raw is nil.
+func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResult, raw net.Conn) (*ssh.Client, error) {
+	hk, err := e.HostKey.callback(res)
+	if err != nil {
+		return nil, err
+	}
+	auth, closeAuth, err := authMethods(e)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAuth()
+	timeout := cfg.HandshakeTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if raw == nil {
+		var d net.Dialer
+		if raw, err = d.DialContext(hctx, "tcp", e.addr()); err != nil {
+			return nil, engine.Retryable(fmt.Errorf("connecting to %q: %w", e.addr(), err))
+		}
+	}
+	// ssh.NewClientConn has no context: closing the connection is what
+	// interrupts a handshake that ctx no longer wants.
+	stop := context.AfterFunc(hctx, func() { raw.Close() })
+	sc, chans, reqs, err := ssh.NewClientConn(raw, e.addr(), &ssh.ClientConfig{
+		User: e.User, Auth: auth, HostKeyCallback: hk, Timeout: timeout,
+	})
+	if !stop() {
+		if err == nil {
+			sc.Close()
+		}
+		return nil, engine.Retryable(fmt.Errorf("ssh handshake with %q: %w", e.addr(), context.Cause(hctx)))
+	}
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("ssh handshake with %q as %q: %w", e.addr(), e.User, err)
+	}
+	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+// authMethods returns the key file's signer, or the ssh-agent's keys when
+// there is no key file.
+func authMethods(e endpoint) ([]ssh.AuthMethod, func(), error) {
+	if e.KeyFile != "" {
+		s, err := loadSigner(e.KeyFile, e.PassphraseEnv)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []ssh.AuthMethod{ssh.PublicKeys(s)}, func() {}, nil
+	}
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	if sock == "" {
+		return nil, nil, errors.New("no key_file given and no ssh-agent (SSH_AUTH_SOCK is empty): give key_file or start an agent")
+	}
+	ac, err := net.Dial("unix", sock)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to ssh-agent at %q: %w", sock, err)
+	}
+	return []ssh.AuthMethod{ssh.PublicKeysCallback(agent.NewClient(ac).Signers)}, func() { ac.Close() }, nil
+}
+
+// loadSigner reads an OpenSSH or PEM private key (ed25519, ECDSA, RSA).
+func loadSigner(path, passphraseEnv string) (ssh.Signer, error) {
+	path = expandHome(path)
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading key_file: %w", err)
+	}
+	s, err := ssh.ParsePrivateKey(pem)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		if passphraseEnv == "" {
+			return nil, fmt.Errorf("key_file %q is encrypted: set key_passphrase_env to the name of an environment variable holding its passphrase", path)
+		}
+		pass, ok := os.LookupEnv(passphraseEnv)
+		if !ok {
+			return nil, fmt.Errorf("key_file %q is encrypted and environment variable %q (key_passphrase_env) is not set", path, passphraseEnv)
+		}
+		s, err = ssh.ParsePrivateKeyWithPassphrase(pem, []byte(pass))
+		if err != nil {
+			return nil, fmt.Errorf("decrypting key_file %q with the passphrase from %q: %w", path, passphraseEnv, err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parsing key_file %q: %w", path, err)
+	}
+	return s, nil
+}
+
+// keepalive sends keepalive@openssh.com every interval and closes the
+// client when the peer stops answering, so a dead network turns into a read
+// error instead of a hang.
+func keepalive(c *ssh.Client, every time.Duration, done <-chan struct{}) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		errc := make(chan error, 1)
+		go func() { _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); errc <- err }()
+		wait := time.NewTimer(3 * every)
+		select {
+		case err := <-errc:
+			wait.Stop()
+			if err != nil {
+				c.Close()
+				return
+			}
+		case <-wait.C:
+			c.Close()
+			return
+		case <-done:
+			wait.Stop()
+			return
+		}
+	}
+}
