@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strconv"
 
 	"gopkg.in/yaml.v3"
 
@@ -76,8 +74,6 @@ func (l *Loader) LoadBytes(name string, data []byte) (*engine.Playbook, error) {
 	return pb, nil
 }
 
-var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // parse reads the single YAML document of data.
 func (d *decoder) parse(data []byte) (root *yaml.Node) {
 	defer func() {
@@ -94,7 +90,7 @@ func (d *decoder) parse(data []byte) (root *yaml.Node) {
 		if errors.Is(err, io.EOF) {
 			d.errAt(engine.Pos{File: d.file, Line: 1, Col: 1}, "the playbook is empty: it needs at least a name and steps")
 		} else {
-			d.syntax(err)
+			d.syntax(data, err)
 		}
 		return nil
 	}
@@ -102,23 +98,11 @@ func (d *decoder) parse(data []byte) (root *yaml.Node) {
 	if err := dec.Decode(&next); err == nil {
 		d.errf(&next, "a playbook file holds one YAML document, this is a second one: move it to its own file")
 	} else if !errors.Is(err, io.EOF) {
-		d.syntax(err)
+		d.syntax(data, err)
 	}
 	if len(doc.Content) == 0 {
 		d.errAt(engine.Pos{File: d.file, Line: 1, Col: 1}, "the playbook is empty: it needs at least a name and steps")
 		return nil
 	}
 	return doc.Content[0]
-}
-
-func (d *decoder) syntax(err error) {
-	p := engine.Pos{File: d.file, Line: 1, Col: 1}
-	msg := err.Error()
-	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else if len(msg) > 6 && msg[:6] == "yaml: " {
-		msg = msg[6:]
-	}
-	d.errAt(p, "yaml syntax: %s", msg)
 }

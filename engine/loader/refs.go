@@ -113,7 +113,7 @@ func (d *decoder) action(sd *stepDecl, reg *engine.Registry) {
 // literalParam checks a parameter written as a literal; a value with an
 // expression is known only at run time, when the runner coerces it.
 func (d *decoder) literalParam(w param, p engine.Param, action string) {
-	if len(w.v.Exprs()) > 0 {
+	if w.v == nil || len(w.v.Exprs()) > 0 {
 		return
 	}
 	v, err := w.v.Eval(&engine.Env{})

@@ -116,7 +116,7 @@ func (d *decoder) stepRequired(sd *stepDecl) {
 		d.errf(sd.idNode, "bad step id %q: use lower-case letters, digits and dashes, starting with a letter or digit", st.ID)
 	}
 	if sd.actionNode == nil {
-		d.errf(sd.node, `missing required field "action" in step %q: name the action it runs (see firebreak actions)`, st.ID)
+		d.errf(sd.node, `missing required field "action" in %s: name the action it runs (see firebreak actions)`, describeStep(sd))
 	}
 }
 
@@ -124,6 +124,9 @@ func (d *decoder) with(f field, sd *stepDecl) {
 	for _, g := range d.fields(f.val, "with", nil) {
 		v, ok := d.compile(g.val, fmt.Sprintf("with.%s", g.name), 0, &sd.sites)
 		if !ok {
+			// Given, though broken: its error is reported, so it must not
+			// also count as missing.
+			sd.with = append(sd.with, param{name: g.name, key: g.key})
 			continue
 		}
 		if sd.s.With == nil {
@@ -177,7 +180,7 @@ func unwrapExpr(s string) (string, int) {
 // approve returns the question given, or true when the step asks the
 // default question (made once id and action are known).
 func (d *decoder) approve(f field) (string, bool) {
-	n := d.scalar(f, "true or a question")
+	n := d.scalar(f, "true or the question to ask")
 	if n == nil {
 		return "", false
 	}

@@ -2,6 +2,8 @@ package loader
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -149,7 +151,19 @@ func (d *decoder) exprErr(n *yaml.Node, off int, src, what string, err error) {
 		off += byteOffset(src, ee.Line, ee.Col)
 		msg = ee.Msg
 	}
-	d.errAt(d.posIn(n, off), "bad expression in %s: %s", what, msg)
+	d.errAt(d.posIn(n, off), "bad expression in %s: %s%s", what, msg, dashHint(src))
+}
+
+var dashedStep = regexp.MustCompile(`steps\.([a-z0-9]+(?:-[a-z0-9]+)+)`)
+
+// dashHint explains the usual cause of "unknown name" in steps.my-step:
+// expr-lang reads the dash as a minus.
+func dashHint(src string) string {
+	m := dashedStep.FindStringSubmatch(src)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf(` (a dash is a minus here: write steps["%s"])`, m[1])
 }
 
 // byteOffset is the byte offset of line:col (1-based, col in runes) in src.
@@ -174,7 +188,7 @@ func byteOffset(src string, line, col int) int {
 // the raw line), and the scalar's start otherwise.
 func (d *decoder) posIn(n *yaml.Node, off int) engine.Pos {
 	p := d.pos(n)
-	if off <= 0 || off > len(n.Value) || n.Line < 1 || n.Line > len(d.lines) {
+	if off < 0 || off > len(n.Value) || n.Line < 1 || n.Line > len(d.lines) {
 		return p
 	}
 	line := d.lines[n.Line-1]
