@@ -1,0 +1,211 @@
+package s3
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+// events is an engine.Evidence that keeps custody events; this action
+// stores no artifacts.
+type events struct {
+	mu   sync.Mutex
+	list []map[string]any
+}
+
+func (e *events) Put(context.Context, engine.ArtifactMeta, io.Reader) (engine.Artifact, error) {
+	return engine.Artifact{}, nil
+}
+func (e *events) Record(context.Context, engine.Artifact) error { return nil }
+func (e *events) Event(_ context.Context, _ string, d map[string]any) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, d)
+	return nil
+}
+
+type bucketEnv struct {
+	s3  *s3.Client
+	act engine.Action
+}
+
+func newBucketEnv(t *testing.T) *bucketEnv {
+	t.Helper()
+	m := testenv.StartMoto(t)
+	reg := engine.NewRegistry()
+	c := awsapi.NewClients(m.Config())
+	Register(reg, c)
+	a, _ := reg.Lookup("evidence-bucket")
+	return &bucketEnv{s3: c.S3(""), act: a}
+}
+
+func (e *bucketEnv) run(t *testing.T, p engine.Params) (engine.Outputs, *events, error) {
+	t.Helper()
+	ev := &events{}
+	out, err := e.act.Run(testenv.Context(t), &engine.StepInput{CaseID: "cr-b", StepID: "bucket", Params: p, Evidence: ev})
+	return out, ev, err
+}
+
+// readBack asserts every hardening through the S3 API itself.
+func (e *bucketEnv) readBack(t *testing.T, bucket, kmsKey string, days int32) {
+	t.Helper()
+	ctx := testenv.Context(t)
+	b := aws.String(bucket)
+	v, err := e.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+	if err != nil || v.Status != types.BucketVersioningStatusEnabled {
+		t.Errorf("versioning: got %v (err %v), want Enabled", v, err)
+	}
+	enc, err := e.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: b})
+	if err != nil {
+		t.Errorf("GetBucketEncryption: %v", err)
+	} else {
+		d := enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault
+		wantAlg := types.ServerSideEncryptionAes256
+		if kmsKey != "" {
+			wantAlg = types.ServerSideEncryptionAwsKms
+		}
+		if d.SSEAlgorithm != wantAlg || aws.ToString(d.KMSMasterKeyID) != kmsKey {
+			t.Errorf("encryption: got %s key %q, want %s key %q", d.SSEAlgorithm, aws.ToString(d.KMSMasterKeyID), wantAlg, kmsKey)
+		}
+	}
+	pab, err := e.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+	if err != nil {
+		t.Errorf("GetPublicAccessBlock: %v", err)
+	} else if c := pab.PublicAccessBlockConfiguration; !aws.ToBool(c.BlockPublicAcls) || !aws.ToBool(c.IgnorePublicAcls) ||
+		!aws.ToBool(c.BlockPublicPolicy) || !aws.ToBool(c.RestrictPublicBuckets) {
+		t.Errorf("public access block: got %+v, want all four on", *c)
+	}
+	pol, err := e.s3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
+	if err != nil {
+		t.Errorf("GetBucketPolicy: %v", err)
+	} else {
+		var doc struct{ Statement []map[string]any }
+		if err := json.Unmarshal([]byte(aws.ToString(pol.Policy)), &doc); err != nil {
+			t.Errorf("policy %s: %v", aws.ToString(pol.Policy), err)
+		}
+		found := false
+		for _, s := range doc.Statement {
+			found = found || deniesInsecureTransport(s, bucket)
+		}
+		if !found {
+			t.Errorf("policy: got %s, want a Deny on aws:SecureTransport false", aws.ToString(pol.Policy))
+		}
+	}
+	ol, err := e.s3.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: b})
+	if err != nil {
+		t.Errorf("GetObjectLockConfiguration: %v", err)
+	} else if c := ol.ObjectLockConfiguration; c.ObjectLockEnabled != types.ObjectLockEnabledEnabled || c.Rule == nil ||
+		c.Rule.DefaultRetention.Mode != types.ObjectLockRetentionModeGovernance || aws.ToInt32(c.Rule.DefaultRetention.Days) != days {
+		t.Errorf("object lock: got %+v, want Enabled, GOVERNANCE %d days", c, days)
+	}
+}
+
+func TestEvidenceBucketCreatesEveryHardening(t *testing.T) {
+	e := newBucketEnv(t)
+	tests := []struct {
+		name, bucket, kms string
+	}{
+		{name: "aes256", bucket: "fb-evidence-aes"},
+		{name: "kms", bucket: "fb-evidence-kms", kms: "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, ev, err := e.run(t, engine.Params{"bucket": tt.bucket, "kms_key_id": tt.kms, "retention_days": 30})
+			if err != nil {
+				t.Fatalf("evidence-bucket: %v", err)
+			}
+			if out["created"] != true || out["hardened"] != true || len(out["missing"].([]any)) != 0 {
+				t.Errorf("outputs: got %v, want created and hardened", out)
+			}
+			if len(ev.list) < 2 || ev.list[0]["call"] != "s3:CreateBucket" {
+				t.Errorf("custody events: got %v, want CreateBucket then the settings", ev.list)
+			}
+			e.readBack(t, tt.bucket, tt.kms, 30)
+			again, ev2, err := e.run(t, engine.Params{"bucket": tt.bucket, "kms_key_id": tt.kms, "retention_days": 30})
+			if err != nil || again["created"] != false || again["hardened"] != true || len(ev2.list) != 0 {
+				t.Errorf("second run: got %v, events %v, err %v; want nothing to do", again, ev2.list, err)
+			}
+			for k, v := range again["checks"].(map[string]any) {
+				if v != "ok" {
+					t.Errorf("second run check %s: got %v, want ok", k, v)
+				}
+			}
+		})
+	}
+}
+
+func TestEvidenceBucketReportsAndFixesAPlainBucket(t *testing.T) {
+	e := newBucketEnv(t)
+	ctx := testenv.Context(t)
+	const bucket = "fb-plain"
+	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	// Someone else's statement, which the fix must keep.
+	other := `{"Version":"2012-10-17","Statement":[{"Sid":"Audit","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::fb-plain/*"}]}`
+	if _, err := e.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(other)}); err != nil {
+		t.Fatalf("PutBucketPolicy: %v", err)
+	}
+	out, ev, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7})
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	checks := out["checks"].(map[string]any)
+	for _, name := range []string{"versioning", "public_access_block", "tls_only", "object_lock"} {
+		if checks[name] != "missing" {
+			t.Errorf("check %s: got %v, want missing", name, checks[name])
+		}
+	}
+	t.Logf("plain bucket checks: %v; missing: %v", checks, out["missing"])
+	if out["hardened"] != false || out["created"] != false || len(ev.list) != 0 {
+		t.Errorf("check only: got %v, events %v; want not hardened, nothing changed", out, ev.list)
+	}
+	v, _ := e.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if v.Status == types.BucketVersioningStatusEnabled {
+		t.Errorf("versioning enabled by a run without fix")
+	}
+	if _, _, err := e.run(t, engine.Params{"bucket": bucket, "strict": true}); err == nil || !strings.Contains(err.Error(), "is not hardened") {
+		t.Errorf("strict: got %v, want a not hardened error", err)
+	}
+
+	fixed, _, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7, "fix": true})
+	if err != nil {
+		t.Fatalf("fix: %v", err)
+	}
+	t.Logf("after fix: %v; missing: %v", fixed["checks"], fixed["missing"])
+	for _, name := range []string{"versioning", "public_access_block", "tls_only"} {
+		if fixed["checks"].(map[string]any)[name] != "fixed" {
+			t.Errorf("fix %s: got %v, want fixed", name, fixed["checks"].(map[string]any)[name])
+		}
+	}
+	// moto, like AWS since 2023, lets Object Lock be enabled on a versioned
+	// bucket made without it, so the fixed bucket reads back fully hardened.
+	e.readBack(t, bucket, "", 7)
+	pol, err := e.s3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	if err != nil || !strings.Contains(aws.ToString(pol.Policy), `"Audit"`) || !strings.Contains(aws.ToString(pol.Policy), tlsSid) {
+		t.Errorf("policy after fix: got %s (err %v), want the Audit statement kept and %s added", aws.ToString(pol.Policy), err, tlsSid)
+	}
+}
+
+func TestEvidenceBucketRefusesBadNames(t *testing.T) {
+	t.Parallel()
+	a := &evidenceBucket{api: func(string) bucketAPI { t.Error("no AWS call expected"); return nil }}
+	for _, name := range []string{"", "UPPER", "a", "has.dot", "-lead"} {
+		_, err := a.Run(context.Background(), &engine.StepInput{Params: engine.Params{"bucket": name}, Evidence: &events{}})
+		want := `evidence-bucket: bucket "` + name + `" is not a valid name`
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("bucket %q: got %v, want %q", name, err, want)
+		}
+	}
+}
