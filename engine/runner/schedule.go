@@ -248,6 +248,9 @@ func (r *run) itemEnded(ctx context.Context, u unit, status engine.StepStatus, m
 func (r *run) cancelled(ctx context.Context, u unit, err error) {
 	rec := unitRecord(u)
 	rec.Status, rec.Error = engine.StatusCancelled, errorText(err)
+	if u.index < 0 { // finally steps see it
+		r.steps[u.st.step.ID] = engine.StepEnv{Status: string(engine.StatusCancelled)}
+	}
 	r.record(ctx, change{u: u, status: engine.StatusCancelled, attempt: rec.Attempts, err: rec.Error, event: "step.cancelled"})
 	r.log.Info("step cancelled", keyStep, u.st.step.ID, keyAction, u.st.step.Action, keyError, err)
 }

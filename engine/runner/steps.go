@@ -38,6 +38,7 @@ func (r *run) askApproval(ctx context.Context, st *stepState) {
 	u := unit{st: st, index: -1}
 	r.record(ctx, change{u: u, status: engine.StatusWaiting, event: "step.waiting",
 		detail: map[string]any{"question": st.step.Approve}})
+	r.steps[st.step.ID] = engine.StepEnv{Status: string(engine.StatusWaiting)}
 	if r.cfg.Approver == nil {
 		r.waiting = append(r.waiting, st.step.ID)
 		r.log.Warn("step waits for approval; resume the run with --yes or on a terminal", keyStep, st.step.ID)

@@ -63,7 +63,7 @@ func runAttempt(ctx context.Context, a engine.Action, in *engine.StepInput, time
 	actx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
-		cause := fmt.Errorf("step %q timed out after %s; raise its timeout: if the action needs longer", in.StepID, timeout)
+		cause := fmt.Errorf("step %q timed out after %s (raise its timeout: if it needs longer)", in.StepID, timeout)
 		actx, cancel = context.WithTimeoutCause(ctx, timeout, cause)
 		defer cancel()
 	}
