@@ -32,7 +32,7 @@ func TestVerifyNamesEachTampering(t *testing.T) {
 	tests := []struct {
 		name   string
 		tamper func(t *testing.T, e env) []string // returns the problems wanted
-		pub    bool                                // verify with the signer's key
+		pub    bool                               // verify with the signer's key
 	}{
 		{"clean", func(t *testing.T, e env) []string { return nil }, true},
 		{"artifact byte flipped", func(t *testing.T, e env) []string {
