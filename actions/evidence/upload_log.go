@@ -1,0 +1,102 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// uploadLog copies the run's journal (and any other local log files) from
+// the state dir into the case's artifacts, so a case directory or bucket is
+// self-contained: the custody log says what happened, the journal says how
+// the scheduler saw it. The engine writes custody.jsonl to the store itself.
+//
+// Rerunning it stores the journal as it is then; an earlier copy stays in
+// the custody log with its own hash.
+type uploadLog struct{}
+
+var _ engine.Action = (*uploadLog)(nil)
+
+func (*uploadLog) Spec() engine.ActionSpec {
+	return engine.ActionSpec{
+		Name:    "upload-log",
+		Summary: "Copy the run's journal and other local logs into the case's evidence store",
+		Params: []engine.Param{
+			{Name: "path", Type: engine.TypeString, Default: "", Doc: "the log to copy; empty: the run's journal"},
+			{Name: "paths", Type: engine.TypeList, Default: []any{}, Doc: "more local log files to copy"},
+		},
+		Outputs: []engine.Output{
+			{Name: "artifacts", Type: engine.TypeList, Doc: "one {name, uri, sha256, size} per file stored"},
+		},
+	}
+}
+
+func (*uploadLog) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	paths := in.Params.Strings("paths")
+	main := in.Params.String("path")
+	if main == "" {
+		main = in.RunLogPath
+	}
+	if main != "" {
+		paths = append([]string{main}, paths...)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("upload-log: no log to upload: this run keeps no journal (no state dir); give path: explicitly")
+	}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		if seen[name] {
+			return nil, fmt.Errorf("upload-log: two logs named %q: their artifacts would collide, copy one in its own step", name)
+		}
+		seen[name] = true
+	}
+	stored := []any{}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		a, err := storeLog(ctx, in, p, name)
+		if err != nil {
+			return nil, err
+		}
+		stored = append(stored, map[string]any{"name": name, "uri": a.URI, "sha256": a.SHA256, "size": a.Size})
+	}
+	return engine.Outputs{"artifacts": stored}, nil
+}
+
+// storeLog stores the complete lines of the file at p. The journal is still
+// being appended to while this step runs (its own start is in it), so the
+// copy stops at the last newline present when it began: a consistent
+// prefix, never half a record.
+func storeLog(ctx context.Context, in *engine.StepInput, p, name string) (engine.Artifact, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return engine.Artifact{}, fmt.Errorf("upload-log: opening %q: %w", p, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return engine.Artifact{}, fmt.Errorf("upload-log: reading %q: %w", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return engine.Artifact{}, fmt.Errorf("upload-log: %q is not a regular file", p)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, fi.Size()))
+	if err != nil {
+		return engine.Artifact{}, fmt.Errorf("upload-log: reading %q: %w", p, err)
+	}
+	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
+		data = data[:i+1]
+	}
+	meta := engine.ArtifactMeta{Name: name, Kind: "run-log", ContentType: "application/x-ndjson",
+		Source: map[string]string{"run_id": in.RunID, "path": p}}
+	a, err := in.Evidence.Put(ctx, meta, bytes.NewReader(data))
+	if err != nil {
+		return engine.Artifact{}, fmt.Errorf("upload-log: storing %q in the evidence: %w", p, err)
+	}
+	return a, nil
+}
