@@ -171,4 +171,3 @@ func (c *capture) progressFor(log *slog.Logger) Progress {
 
 // errNoEvidence guards against a runner that gives no evidence store.
 var errNoEvidence = errors.New("no sinks given and the run has no evidence store: give sinks (file://DIR or s3://BUCKET/PREFIX)")
-

@@ -43,7 +43,7 @@ func (c *capture) Spec() engine.ActionSpec {
 			{Name: "expected_size", Type: engine.TypeInt},
 			{Name: "expected_size_from", Type: engine.TypeString, Doc: "expected_size, lime-headers, stat, blockdev or meminfo (approximate)"},
 		},
-		Calls:       []string{"s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload", "s3:AbortMultipartUpload", "s3:HeadObject", "s3:GetObject", "s3:PutObjectTagging"},
+		Calls: []string{"s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload", "s3:AbortMultipartUpload", "s3:HeadObject", "s3:GetObject", "s3:PutObjectTagging"},
 		// Loading a kernel module and running tools on the target change it.
 		Mutating:    true,
 		Permissions: []string{"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObjectTagging"},

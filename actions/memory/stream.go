@@ -157,6 +157,9 @@ func (j *copyJob) take(p []byte, h hash.Hash, size *int64) error {
 func (j *copyJob) finish(size int64) error {
 	if j.Check != nil {
 		if err := j.Check.Finish(); err != nil {
+			if errors.Is(err, ErrTruncated) {
+				return engine.Retryable(err)
+			}
 			return err
 		}
 	}

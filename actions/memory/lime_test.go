@@ -1,0 +1,209 @@
+package memory
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// limeServer is the stand-in for LiME: a python3 server bound to 127.0.0.1
+// that serves an image on the port insmod is given, optionally stopping
+// (and holding the connection open) after stallAfter bytes.
+const limeServer = `import socket, sys
+port, image, stall_after = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(1)
+c, _ = s.accept()
+sent = 0
+with open(image, "rb") as f:
+    while True:
+        b = f.read(65536)
+        if not b:
+            break
+        if 0 <= stall_after < sent + len(b):
+            c.sendall(b[:stall_after - sent])
+            c.recv(1)  # hold the stream open, silent, until the client gives up
+            sys.exit(0)
+        c.sendall(b)
+        sent += len(b)
+c.close()
+`
+
+// limeTarget is an sshd with stand-in insmod, rmmod and sudo on its PATH
+// and a module dir holding a fake module for this kernel.
+type limeTarget struct {
+	*target
+	ModuleDir string
+	Image     string
+	Marks     string
+}
+
+func startLimeTarget(t *testing.T, image []byte, stallAfter int) *limeTarget {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no /usr/bin/python3 for the LiME stand-in")
+	}
+	lt := &limeTarget{target: startTarget(t), ModuleDir: t.TempDir(), Marks: t.TempDir()}
+	lt.Image = filepath.Join(lt.Dir, "image.lime")
+	if err := os.WriteFile(lt.Image, image, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server := filepath.Join(lt.Dir, "limeserve.py")
+	if err := os.WriteFile(server, []byte(limeServer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lt.WriteScript(t, "insmod", fmt.Sprintf(`#!/bin/sh
+echo "$@" > %[1]s/insmod.args
+port=$(echo "$2" | sed -n 's/.*path=tcp:\([0-9]*\).*/\1/p')
+exec %[2]s %[3]s "$port" %[4]s %[5]d
+`, lt.Marks, py, server, lt.Image, stallAfter))
+	lt.WriteScript(t, "rmmod", fmt.Sprintf("#!/bin/sh\necho \"$@\" >> %s/rmmod.called\n", lt.Marks))
+	lt.WriteScript(t, "sudo", fmt.Sprintf("#!/bin/sh\n[ \"$1\" = -n ] || exit 9\nshift\necho \"$@\" >> %s/sudo.log\nexec \"$@\"\n", lt.Marks))
+	rel, err := exec.Command("uname", "-r").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomFile(t, filepath.Join(lt.ModuleDir, "lime-"+strings.TrimSpace(string(rel))+".ko"), 64<<10, 7)
+	return lt
+}
+
+func (lt *limeTarget) limeParams(extra map[string]any) map[string]any {
+	p := map[string]any{"method": "lime", "module_dir": lt.ModuleDir, "sudo": true}
+	for k, v := range extra {
+		p[k] = v
+	}
+	return p
+}
+
+// checkCleanedUp asserts the uploaded module is gone and rmmod ran.
+func (lt *limeTarget) checkCleanedUp(t *testing.T, remotePath string) {
+	t.Helper()
+	if remotePath == "" {
+		t.Fatal("no remote_module_path in outputs")
+	}
+	if _, err := os.Stat(remotePath); !os.IsNotExist(err) {
+		t.Errorf("uploaded module %s still on the target (stat: %v)", remotePath, err)
+	}
+	called, err := os.ReadFile(filepath.Join(lt.Marks, "rmmod.called"))
+	if err != nil || strings.TrimSpace(string(called)) != "lime" {
+		t.Errorf("rmmod marker = %q, %v; want rmmod lime to have run", called, err)
+	}
+}
+
+// limeImage builds a LiME image of the given ranges with random contents.
+func limeImage(seed uint64, ranges ...[2]uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	var b []byte
+	for _, rg := range ranges {
+		b = appendLimeRange(b, rg[0], rg[1])
+		for i := rg[0]; i <= rg[1]; i++ {
+			b = append(b, byte(r.Uint32()))
+		}
+	}
+	return b
+}
+
+var testRanges = [][2]uint64{{0x1000, 0x9fff}, {0x100000, 0x2fffff}, {0x10000000, 0x107fffff}}
+
+func TestLimeCaptureThroughTunnel(t *testing.T) {
+	img := limeImage(3, testRanges...)
+	sum := sha256.Sum256(img)
+	want := hex.EncodeToString(sum[:])
+	lt := startLimeTarget(t, img, -1)
+	dir := t.TempDir()
+	out, ev, err := runCapture(t, New(Options{}), lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + dir}})))
+	if err != nil {
+		t.Fatalf("capture: %v\nsshd log:\n%s", err, lt.Log())
+	}
+	if out["sha256"] != want || out["size"] != int64(len(img)) || out["complete"] != true {
+		t.Fatalf("outputs sha256=%v size=%v complete=%v, want %s %d true", out["sha256"], out["size"], out["complete"], want, len(img))
+	}
+	if got := fileSHA256(t, pathFromFileURI(uris(t, out)[0])); got != want {
+		t.Fatalf("stored image sha256 = %s, want %s", got, want)
+	}
+	ranges, _ := out["lime_ranges"].([]any)
+	if len(ranges) != len(testRanges) {
+		t.Fatalf("lime_ranges = %v, want %d ranges", out["lime_ranges"], len(testRanges))
+	}
+	for i, r := range ranges {
+		m := r.(map[string]any)
+		if m["start"] != testRanges[i][0] || m["end"] != testRanges[i][1] {
+			t.Errorf("range %d = %v, want %#x-%#x", i, m, testRanges[i][0], testRanges[i][1])
+		}
+	}
+	args, _ := os.ReadFile(filepath.Join(lt.Marks, "insmod.args"))
+	if !strings.Contains(string(args), "localhostonly=1") || !strings.Contains(string(args), "format=lime") {
+		t.Errorf("insmod args = %q, want format=lime localhostonly=1", args)
+	}
+	if log, _ := os.ReadFile(filepath.Join(lt.Marks, "sudo.log")); !strings.Contains(string(log), "insmod") {
+		t.Errorf("sudo log = %q, want insmod run through sudo -n", log)
+	}
+	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
+	if out["module_sha256"] != fileSHA256(t, filepath.Join(lt.ModuleDir, fmt.Sprint(out["module"]))) {
+		t.Errorf("module_sha256 = %v, want the local module's hash", out["module_sha256"])
+	}
+	if len(ev.records) != 1 || !ev.records[0].Complete {
+		t.Fatalf("records = %+v, want one complete artifact", ev.records)
+	}
+}
+
+func TestFailedCapturesAreIncomplete(t *testing.T) {
+	good := limeImage(4, testRanges...)
+	corrupt := append([]byte(nil), good...)
+	corrupt[32+0x9000] ^= 0xff // the second header's magic
+	tests := []struct {
+		name       string
+		image      []byte
+		stallAfter int
+		extra      map[string]any
+		want       error
+	}{
+		{name: "stall", image: good, stallAfter: 1 << 20, extra: map[string]any{"stall_timeout": time.Second}, want: ErrStalled},
+		{name: "ends inside a range", image: good[:len(good)-4096], stallAfter: -1, want: ErrTruncated},
+		{name: "shorter than expected_size", image: good, stallAfter: -1, extra: map[string]any{"expected_size": len(good) + 4096}, want: ErrTruncated},
+		{name: "corrupt header", image: corrupt, stallAfter: -1, want: ErrLiMEFormat},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lt := startLimeTarget(t, tc.image, tc.stallAfter)
+			dir := t.TempDir()
+			extra := map[string]any{"sinks": []any{"file://" + dir}}
+			for k, v := range tc.extra {
+				extra[k] = v
+			}
+			out, ev, err := runCapture(t, New(Options{}), lt.params(lt.limeParams(extra)))
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error = %v, want %v", err, tc.want)
+			}
+			if out["complete"] != false {
+				t.Fatalf("outputs complete = %v, want false", out["complete"])
+			}
+			if len(ev.records) != 1 || ev.records[0].Complete {
+				t.Fatalf("records = %+v, want one artifact with Complete=false", ev.records)
+			}
+			p := pathFromFileURI(ev.records[0].URI)
+			if !strings.HasSuffix(p, ".partial") {
+				t.Fatalf("partial artifact at %s, want a *.partial name", p)
+			}
+			if got := fileSHA256(t, p); got != ev.records[0].SHA256 {
+				t.Fatalf("partial file hashes to %s, record says %s", got, ev.records[0].SHA256)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Fatalf("sink dir holds %d files, want only the partial one", len(entries))
+			}
+			lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
+		})
+	}
+}
