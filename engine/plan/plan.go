@@ -149,6 +149,7 @@ func (b *builder) build(ctx context.Context) (*Plan, error) {
 func (p *Plan) JSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<runtime: ...>" stays readable
 	return enc.Encode(p)
 }
 
