@@ -64,7 +64,7 @@ func (c *Case) Finish(ctx context.Context, status string, at time.Time) (*Manife
 		return nil, fmt.Errorf("encoding the manifest of case %q: %w", c.hdr.CaseID, err)
 	}
 	if _, err := c.store.Put(ctx, c.key("manifest.json"), bytes.NewReader(append(data, '\n'))); err != nil {
-		return nil, fmt.Errorf("writing the manifest of case %q: %w", c.hdr.CaseID, err)
+		return nil, fmt.Errorf("storing %s: %w", c.store.URI(c.key("manifest.json")), err)
 	}
 	return m, nil
 }
