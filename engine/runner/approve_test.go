@@ -83,7 +83,10 @@ func TestApproveResume(t *testing.T) {
 		t.Fatalf("journal: run %s, kill %s; want interrupted, waiting", st.Status, st.Steps["kill"].Status)
 	}
 	var asked []string
-	cfg.Approver = ApproverFunc(func(_ context.Context, id, q string) (bool, error) { asked = append(asked, id+": "+q); return true, nil })
+	cfg.Approver = ApproverFunc(func(_ context.Context, id, q string) (bool, error) {
+		asked = append(asked, id+": "+q)
+		return true, nil
+	})
 	res, err := Resume(context.Background(), cfg)
 	if err != nil || res.Status != engine.RunSucceeded {
 		t.Fatalf("Resume: %v, %v; want succeeded", res.Status, err)

@@ -20,7 +20,10 @@ func TestForEachOrder(t *testing.T) {
 	s.With = with(t, map[string]any{"host": "${{ item }}-${{ index }}"})
 	var got any
 	sum := &fnAction{spec: engine.ActionSpec{Name: "sum", Params: []engine.Param{{Name: "x", Type: engine.TypeAny}}},
-		run: func(_ context.Context, in *engine.StepInput) (engine.Outputs, error) { got = in.Params["x"]; return nil, nil }}
+		run: func(_ context.Context, in *engine.StepInput) (engine.Outputs, error) {
+			got = in.Params["x"]
+			return nil, nil
+		}}
 	after := step("after", "sum", "mem")
 	after.With = with(t, map[string]any{"x": "${{ map(steps.mem.outputs.items, .host) }}"})
 	done := make(chan *Result)

@@ -52,7 +52,11 @@ func TestParams(t *testing.T) {
 			var got engine.Params
 			calls := 0
 			act := &fnAction{spec: engine.ActionSpec{Name: "typed", Params: typedParams},
-				run: func(_ context.Context, in *engine.StepInput) (engine.Outputs, error) { calls++; got = in.Params; return nil, nil }}
+				run: func(_ context.Context, in *engine.StepInput) (engine.Outputs, error) {
+					calls++
+					got = in.Params
+					return nil, nil
+				}}
 			up := &fnAction{spec: engine.ActionSpec{Name: "up"}, run: func(context.Context, *engine.StepInput) (engine.Outputs, error) {
 				return engine.Outputs{"v": 42}, nil
 			}}
