@@ -74,7 +74,7 @@ func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outpu
 		return nil, fmt.Errorf("terminate: instance_id is empty: give the instance to %s", mode)
 	}
 	api := a.api(in.Params.String("region"))
-	inst, err := describeOne(ctx, api, id)
+	inst, err := terminateDescribe(ctx, api, id)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (a *terminate) checkCase(ctx context.Context, in *engine.StepInput, inst ty
 	return nil
 }
 
-func describeOne(ctx context.Context, api terminateAPI, id string) (types.Instance, error) {
+func terminateDescribe(ctx context.Context, api terminateAPI, id string) (types.Instance, error) {
 	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	if err != nil {
 		return types.Instance{}, fmt.Errorf("terminate: describing instance %q: %w", id, awsapi.Classify(err))

@@ -111,7 +111,7 @@ func (a *terminate) waitState(ctx context.Context, api terminateAPI, id string, 
 		delay = 5 * time.Second
 	}
 	for {
-		inst, err := describeOne(ctx, api, id)
+		inst, err := terminateDescribe(ctx, api, id)
 		if err != nil && ctx.Err() == nil {
 			return err
 		}
