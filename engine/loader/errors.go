@@ -67,7 +67,11 @@ func suggest(word string, candidates []string) string {
 	}
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(word), strings.ToLower(c))
+		lw, lc := strings.ToLower(word), strings.ToLower(c)
+		d := levenshtein(lw, lc)
+		if len(lw) >= 3 && len(lc) >= 3 && (strings.HasPrefix(lc, lw) || strings.HasPrefix(lw, lc)) {
+			d = min(d, 1) // a name cut short or run on is a typo too
+		}
 		if d < bestD || bestD < 0 {
 			best, bestD = c, d
 		}
