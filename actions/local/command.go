@@ -35,6 +35,7 @@ func (*command) Spec() engine.ActionSpec {
 			{Name: "inherit_env", Type: engine.TypeList, Doc: "names of more variables to pass through from firebreak's environment, e.g. [SSH_AUTH_SOCK]"},
 			{Name: "stdin", Type: engine.TypeString, Doc: "text fed to the program's standard input (default: none)"},
 			{Name: "ok_exit_codes", Type: engine.TypeList, Doc: "exit codes besides 0 that count as success, e.g. [1] for grep finding nothing"},
+			{Name: "retry_exit_codes", Type: engine.TypeList, Doc: "exit codes that mean a passing trouble (e.g. [7, 28] for curl), so the step's retries apply; other failures are final"},
 			{Name: "grace", Type: engine.TypeDuration, Default: defaultGrace, Doc: "time between SIGTERM and SIGKILL when the step is stopped"},
 		},
 		Outputs: []engine.Output{

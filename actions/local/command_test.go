@@ -84,15 +84,18 @@ func TestCommandStoresHashedOutput(t *testing.T) {
 func TestCommandExitCodes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		exit    string
-		ok      []any
-		wantErr string
+		name      string
+		exit      string
+		ok        []any
+		retry     []any
+		wantErr   string
+		retryable bool
 	}{
 		{name: "zero", exit: "0"},
 		{name: "non-zero fails", exit: "3", wantErr: `"sh" exited with status 3 (stderr: "boom"); if that status is expected, list it in ok_exit_codes`},
 		{name: "listed code succeeds", exit: "3", ok: []any{1, "3"}},
 		{name: "unlisted code fails", exit: "2", ok: []any{3}, wantErr: `"sh" exited with status 2 (stderr: "boom")`},
+		{name: "retry code is retryable", exit: "7", retry: []any{7, 28}, wantErr: `"sh" exited with status 7 (stderr: "boom"), listed in retry_exit_codes`, retryable: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +104,9 @@ func TestCommandExitCodes(t *testing.T) {
 			if tt.ok != nil {
 				p["ok_exit_codes"] = tt.ok
 			}
+			if tt.retry != nil {
+				p["retry_exit_codes"] = tt.retry
+			}
 			out, err := run(t, context.Background(), p, nil)
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("Run: got %v, want success", err)
@@ -108,8 +114,8 @@ func TestCommandExitCodes(t *testing.T) {
 			if tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr)) {
 				t.Fatalf("Run: got error %v, want %q", err, tt.wantErr)
 			}
-			if engine.IsRetryable(err) {
-				t.Errorf("Run: a non-zero exit was marked retryable")
+			if engine.IsRetryable(err) != tt.retryable {
+				t.Errorf("Run: retryable got %v, want %v", engine.IsRetryable(err), tt.retryable)
 			}
 			if got := out["exit_code"]; engine.Format(got) != tt.exit {
 				t.Errorf("exit_code: got %v, want %s", got, tt.exit)

@@ -23,7 +23,10 @@ type commandParams struct {
 	env     []string
 	stdin   string
 	okCodes map[int]bool
-	grace   time.Duration
+	// retryCodes are exit codes that say "try again later" (curl's 7,
+	// could not connect): the step's retries apply to them.
+	retryCodes map[int]bool
+	grace      time.Duration
 }
 
 func parseParams(p engine.Params) (*commandParams, error) {
@@ -42,13 +45,14 @@ func parseParams(p engine.Params) (*commandParams, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok := map[int]bool{0: true}
-	for i, v := range p.List("ok_exit_codes") {
-		n, err := engine.Coerce(engine.TypeInt, v)
-		if err != nil {
-			return nil, fmt.Errorf("ok_exit_codes[%d]: %w", i, err)
-		}
-		ok[n.(int)] = true
+	ok, err := codeSet(p.List("ok_exit_codes"), "ok_exit_codes")
+	if err != nil {
+		return nil, err
+	}
+	ok[0] = true
+	retry, err := codeSet(p.List("retry_exit_codes"), "retry_exit_codes")
+	if err != nil {
+		return nil, err
 	}
 	grace := defaultGrace
 	if p.Has("grace") {
@@ -61,7 +65,19 @@ func parseParams(p engine.Params) (*commandParams, error) {
 	if err := checkDir(dir); err != nil {
 		return nil, err
 	}
-	return &commandParams{argv: argv, dir: dir, env: env, stdin: p.String("stdin"), okCodes: ok, grace: grace}, nil
+	return &commandParams{argv: argv, dir: dir, env: env, stdin: p.String("stdin"), okCodes: ok, retryCodes: retry, grace: grace}, nil
+}
+
+func codeSet(l []any, name string) (map[int]bool, error) {
+	set := map[int]bool{}
+	for i, v := range l {
+		n, err := engine.Coerce(engine.TypeInt, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", name, i, err)
+		}
+		set[n.(int)] = true
+	}
+	return set, nil
 }
 
 // stringList takes a list of scalars as strings. A nested list or map is

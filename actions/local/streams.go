@@ -105,6 +105,9 @@ func outcome(ctx context.Context, p *commandParams, stopped bool, waitErr error,
 	if signal != "" {
 		return fmt.Errorf("%q was killed by signal %q%s", name, signal, lastLine(errs))
 	}
+	if p.retryCodes[code] {
+		return engine.Retryable(fmt.Errorf("%q exited with status %d%s, listed in retry_exit_codes", name, code, lastLine(errs)))
+	}
 	if !p.okCodes[code] {
 		return fmt.Errorf("%q exited with status %d%s; if that status is expected, list it in ok_exit_codes", name, code, lastLine(errs))
 	}
