@@ -11,6 +11,7 @@ import (
 // action, so adding one is a one-line change.
 func Register(r *engine.Registry, c *awsapi.Clients) {
 	registerFindInstance(r, c)
+	registerIsolate(r, c)
 	registerSnapshot(r, c)
 	registerTag(r, c)
 	registerTerminate(r, c)

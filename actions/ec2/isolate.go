@@ -1,0 +1,160 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// isolate contains a compromised instance while keeping it, and its
+// evidence, alive. Every part is idempotent: a rerun finds its groups by
+// name, its ACL entries by address, and the pre-isolation state in the
+// prev tags it wrote before the first change.
+type isolate struct {
+	apis   func(region string) hostAPIs
+	region func(region string) string
+	now    func() time.Time
+}
+
+var _ engine.Action = (*isolate)(nil)
+
+func registerIsolate(r *engine.Registry, c *awsapi.Clients) {
+	r.Register(&isolate{apis: clientAPIs(c), region: c.Region, now: time.Now})
+}
+
+func (*isolate) Spec() engine.ActionSpec {
+	return engine.ActionSpec{
+		Name:    "isolate",
+		Summary: "Contain an instance: record its state, protect it and its volumes, take it out of its Auto Scaling group and load balancers, cut every ENI off (tracked connections included), pull its role",
+		Params: []engine.Param{
+			{Name: "instance_id", Type: engine.TypeString, Required: true},
+			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
+			{Name: "allow_ssh_from", Type: engine.TypeString, Default: "", Doc: "IPv4 CIDR allowed to reach tcp/22 on the primary interface (for memory capture); empty: nothing"},
+			{Name: "replacement_profile", Type: engine.TypeString, Default: "", Doc: "instance profile (name or ARN) to put in place of the current one; empty: remove it"},
+			{Name: "revoke_sessions", Type: engine.TypeBool, Default: true, Doc: "deny the role's sessions issued before now (other instances of the role recover at their next credential refresh)"},
+			{Name: "nacl", Type: engine.TypeBool, Default: false, Doc: "also deny the host's addresses in its subnets' network ACLs"},
+		},
+		Outputs: []engine.Output{
+			{Name: "isolation_group_id", Type: engine.TypeString, Doc: "the group without rules the ENIs end in"},
+			{Name: "ssh_group_id", Type: engine.TypeString, Doc: "with allow_ssh_from: the group of the primary ENI"},
+			{Name: "conversion_group_id", Type: engine.TypeString},
+			{Name: "previous_groups", Type: engine.TypeMap, Doc: "ENI id -> its group ids before isolation"},
+			{Name: "previous_state", Type: engine.TypeMap, Doc: "everything isolate changed, as it was; release takes it"},
+			{Name: "state_artifact", Type: engine.TypeString, Doc: "URI of the pre-isolation state artifact"},
+			{Name: "substeps", Type: engine.TypeMap, Doc: "part -> done, skipped: why, or error: why"},
+			{Name: "revoked_roles", Type: engine.TypeList},
+			{Name: "nacl_ids", Type: engine.TypeList},
+		},
+		Calls: []string{
+			"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
+			"autoscaling:DescribeAutoScalingInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+			"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
+			"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
+			"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
+			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+			"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
+			"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:GetInstanceProfile", "iam:PutRolePolicy",
+			"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
+		},
+		Permissions: []string{
+			"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
+			"autoscaling:DescribeAutoScalingInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+			"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
+			"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
+			"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
+			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+			"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
+			"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:PassRole", "iam:GetInstanceProfile",
+			"iam:PutRolePolicy", "ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
+		},
+		Mutating: true,
+	}
+}
+
+// isolation carries one run of isolate between its parts.
+type isolation struct {
+	in     *engine.StepInput
+	apis   hostAPIs
+	inst   *types.Instance
+	state  *preState
+	member membership
+	ssh    netip.Prefix
+	hasSSH bool
+	steps  *substeps
+	out    engine.Outputs
+}
+
+func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	id := in.Params.String("instance_id")
+	ssh, hasSSH, err := parseExaminerCIDR(in.Params.String("allow_ssh_from"))
+	if err != nil {
+		return nil, fmt.Errorf("isolate: %w", err)
+	}
+	region := a.region(in.Params.String("region"))
+	x := &isolation{in: in, apis: a.apis(region), ssh: ssh, hasSSH: hasSSH, steps: newSubsteps(in.Evidence), out: engine.Outputs{}}
+	if x.inst, x.state, err = describeHost(ctx, x.apis.ec2, id, region); err != nil {
+		return nil, fmt.Errorf("isolate: %w (nothing was changed)", err)
+	}
+	x.lookupMembership(ctx)
+	if err := x.recordState(ctx); err != nil {
+		return nil, fmt.Errorf("isolate: %w (nothing was changed)", err)
+	}
+	x.protect(ctx)
+	x.leaveTraffic(ctx)
+	x.cutNetwork(ctx)
+	x.pullCredentials(ctx, in.Params.String("replacement_profile"), in.Params.Bool("revoke_sessions"), a.now())
+	x.denyNACL(ctx, in.Params.Bool("nacl"))
+	x.tag(ctx)
+	x.out["substeps"] = x.steps.asMap()
+	return x.out, x.steps.err("isolate")
+}
+
+// lookupMembership finds the ASG and load balancers before anything is
+// changed, so the recorded state has them. A failed lookup becomes the
+// failure of the part that needed it.
+func (x *isolation) lookupMembership(ctx context.Context) {
+	m, err := findMembership(ctx, x.apis, x.state.InstanceID, x.state.VPCID)
+	if err != nil {
+		x.steps.run(ctx, "lookup-membership", "autoscaling:DescribeAutoScalingInstances", func() error { return err })
+	}
+	x.member = m
+	if x.state.AutoScalingGroup == "" {
+		x.state.AutoScalingGroup = m.asg
+	}
+	x.state.TargetGroups, x.state.ClassicELBs = m.targetGroups, m.classicELBs
+}
+
+// recordState stores the pre-change state, as an artifact and as prev
+// tags, before the first change: without it release could not undo.
+func (x *isolation) recordState(ctx context.Context) error {
+	art, err := awsapi.PutJSON(ctx, x.in.Evidence, engine.ArtifactMeta{
+		Name: "pre-isolation-state.json", Kind: "pre-isolation-state",
+		Source: map[string]string{"instance_id": x.state.InstanceID, "region": x.state.Region},
+	}, x.state)
+	if err != nil {
+		return err
+	}
+	if err := x.state.writePrevTags(ctx, x.apis.ec2); err != nil {
+		return fmt.Errorf("recording the pre-isolation state in tags: %w", err)
+	}
+	prev := map[string]any{}
+	for eni, gs := range x.state.Groups {
+		prev[eni] = stringsAny(gs)
+	}
+	x.out["state_artifact"], x.out["previous_groups"], x.out["previous_state"] = art.URI, prev, x.state.asMap()
+	return nil
+}
+
+func stringsAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

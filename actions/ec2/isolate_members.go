@@ -1,0 +1,135 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// membership is where the instance serves traffic now.
+type membership struct {
+	asg          string
+	targetGroups []targetRef
+	classicELBs  []string
+}
+
+// findMembership looks, without changing anything, for the instance's Auto
+// Scaling group, ELBv2 target registrations and classic ELBs.
+func findMembership(ctx context.Context, apis hostAPIs, id, vpc string) (membership, error) {
+	var m membership
+	asg, err := apis.asg.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return m, fmt.Errorf("looking for the Auto Scaling group of %q: %w", id, awsapi.Classify(err))
+	}
+	for _, a := range asg.AutoScalingInstances {
+		m.asg = aws.ToString(a.AutoScalingGroupName)
+	}
+	if m.targetGroups, err = findTargets(ctx, apis.elbv2, id, vpc); err != nil {
+		return m, err
+	}
+	m.classicELBs, err = findClassicELBs(ctx, apis.elb, id, vpc)
+	return m, err
+}
+
+func findTargets(ctx context.Context, api isolateELBv2, id, vpc string) ([]targetRef, error) {
+	var refs []targetRef
+	p := elbv2.NewDescribeTargetGroupsPaginator(api, &elbv2.DescribeTargetGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing target groups: %w", awsapi.Classify(err))
+		}
+		for _, tg := range page.TargetGroups {
+			if aws.ToString(tg.VpcId) != vpc || tg.TargetType != elbv2types.TargetTypeEnumInstance {
+				continue
+			}
+			th, err := api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+			if err != nil {
+				return nil, fmt.Errorf("reading targets of %q: %w", aws.ToString(tg.TargetGroupArn), awsapi.Classify(err))
+			}
+			for _, d := range th.TargetHealthDescriptions {
+				if d.Target != nil && aws.ToString(d.Target.Id) == id {
+					refs = append(refs, targetRef{ARN: aws.ToString(tg.TargetGroupArn), Port: aws.ToInt32(d.Target.Port)})
+				}
+			}
+		}
+	}
+	return refs, nil
+}
+
+func findClassicELBs(ctx context.Context, api isolateELB, id, vpc string) ([]string, error) {
+	var names []string
+	p := elb.NewDescribeLoadBalancersPaginator(api, &elb.DescribeLoadBalancersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing classic load balancers: %w", awsapi.Classify(err))
+		}
+		for _, lb := range page.LoadBalancerDescriptions {
+			for _, in := range lb.Instances {
+				if aws.ToString(in.InstanceId) == id {
+					names = append(names, aws.ToString(lb.LoadBalancerName))
+				}
+			}
+		}
+	}
+	return names, nil
+}
+
+// detachASG takes the instance out of its group. Scale-in protection comes
+// first, so that if the detach fails the group still will not pick this
+// instance to terminate; the detach decrements the desired capacity, so
+// the group does not launch a replacement and later scale in, and no
+// health check of the group can terminate the isolated host afterwards.
+func detachASG(ctx context.Context, api isolateASG, ev engine.Evidence, id, group string) error {
+	if _, err := api.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
+		AutoScalingGroupName: aws.String(group), InstanceIds: []string{id}, ProtectedFromScaleIn: aws.Bool(true),
+	}); err != nil {
+		return fmt.Errorf("protecting %q from scale-in in %q: %w", id, group, awsapi.Classify(err))
+	}
+	if err := awsapi.Change(ctx, ev, "autoscaling:SetInstanceProtection", map[string]any{"instance_id": id, "group": group}); err != nil {
+		return err
+	}
+	if _, err := api.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
+		AutoScalingGroupName: aws.String(group), InstanceIds: []string{id}, ShouldDecrementDesiredCapacity: aws.Bool(true),
+	}); err != nil {
+		return fmt.Errorf("detaching %q from %q (if the group is at its minimum size, lower MinSize and run again): %w", id, group, awsapi.Classify(err))
+	}
+	return awsapi.Change(ctx, ev, "autoscaling:DetachInstances", map[string]any{"instance_id": id, "group": group, "decrement_desired_capacity": true})
+}
+
+// deregister takes the instance out of every target group and classic ELB.
+func deregister(ctx context.Context, apis hostAPIs, ev engine.Evidence, id string, m membership) error {
+	for _, tg := range m.targetGroups {
+		t := elbv2types.TargetDescription{Id: aws.String(id)}
+		if tg.Port != 0 {
+			t.Port = aws.Int32(tg.Port)
+		}
+		if _, err := apis.elbv2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg.ARN), Targets: []elbv2types.TargetDescription{t}}); err != nil {
+			return fmt.Errorf("deregistering %q from %q: %w", id, tg.ARN, awsapi.Classify(err))
+		}
+		if err := awsapi.Change(ctx, ev, "elasticloadbalancing:DeregisterTargets", map[string]any{"instance_id": id, "target_group": tg.ARN, "port": tg.Port}); err != nil {
+			return err
+		}
+	}
+	for _, name := range m.classicELBs {
+		if _, err := apis.elb.DeregisterInstancesFromLoadBalancer(ctx, &elb.DeregisterInstancesFromLoadBalancerInput{
+			LoadBalancerName: aws.String(name), Instances: []elbtypes.Instance{{InstanceId: aws.String(id)}},
+		}); err != nil {
+			return fmt.Errorf("deregistering %q from classic load balancer %q: %w", id, name, awsapi.Classify(err))
+		}
+		if err := awsapi.Change(ctx, ev, "elasticloadbalancing:DeregisterInstancesFromLoadBalancer", map[string]any{"instance_id": id, "load_balancer": name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// Names of the groups isolate keeps, one of each per VPC. They are found
+// again by name, so a rerun or another case in the same VPC reuses them.
+const (
+	conversionGroupName = "firebreak-conversion"
+	isolationGroupName  = "firebreak-isolation"
+	sshGroupPrefix      = "firebreak-isolation-ssh-" // + the CIDR: one group per examiner range
+)
+
+// groupSpec is a group isolate needs: its name and the only ingress rule it
+// may hold (nil: none). None of them keeps an egress rule except the
+// conversion group, which allows everything both ways on purpose: moving an
+// ENI into it makes every open flow untracked, so that the next move into
+// a group without rules cuts them instead of letting tracked connections
+// live on (AWS security group connection tracking).
+type groupSpec struct {
+	name, role string
+	ingress    *types.IpPermission
+	keepEgress bool
+}
+
+var allTraffic = types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}
+
+func conversionSpec() groupSpec {
+	return groupSpec{name: conversionGroupName, role: "conversion", ingress: &allTraffic, keepEgress: true}
+}
+
+func isolationSpec() groupSpec { return groupSpec{name: isolationGroupName, role: "isolation"} }
+
+// sshSpec is the isolation group that lets the examiner range reach tcp/22
+// and nothing else. A separate group keeps the plain isolation group empty
+// for every other host isolated in the VPC. Replies need no egress rule:
+// security groups are stateful.
+func sshSpec(cidr netip.Prefix) groupSpec {
+	rule := types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+		IpRanges: []types.IpRange{{CidrIp: aws.String(cidr.String()), Description: aws.String("firebreak examiner ssh")}}}
+	return groupSpec{name: sshGroupPrefix + cidr.String(), role: "isolation-ssh", ingress: &rule}
+}
+
+// parseExaminerCIDR checks allow_ssh_from; "" means no SSH.
+func parseExaminerCIDR(s string) (netip.Prefix, bool, error) {
+	if s == "" {
+		return netip.Prefix{}, false, nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		if a, aerr := netip.ParseAddr(s); aerr == nil {
+			p, err = a.Prefix(a.BitLen())
+		}
+	}
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, false, fmt.Errorf("allow_ssh_from %q is not an IPv4 CIDR: give the examiner's range, e.g. 198.51.100.7/32", s)
+	}
+	if p.Bits() < 8 {
+		return netip.Prefix{}, false, fmt.Errorf("allow_ssh_from %q opens SSH to too much of the internet for an isolated host: give the examiner's range, /8 or narrower", s)
+	}
+	return p.Masked(), true, nil
+}
+
+// ensureGroup finds the group by name in the VPC or creates it, then makes
+// its rules exactly what spec says, revoking anything else (a rule someone
+// added by hand, or the default egress rule of a new group).
+func ensureGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, caseID string, spec groupSpec) (string, error) {
+	out, err := api.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{spec.name}},
+	}})
+	if err != nil {
+		return "", fmt.Errorf("looking for security group %q in %q: %w", spec.name, vpc, awsapi.Classify(err))
+	}
+	var g types.SecurityGroup
+	if len(out.SecurityGroups) > 0 {
+		g = out.SecurityGroups[0]
+	} else if g, err = createGroup(ctx, api, ev, vpc, caseID, spec); err != nil {
+		return "", err
+	}
+	return aws.ToString(g.GroupId), settleRules(ctx, api, ev, g, spec)
+}
+
+func createGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, caseID string, spec groupSpec) (types.SecurityGroup, error) {
+	out, err := api.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String(spec.name), VpcId: aws.String(vpc),
+		Description: aws.String("firebreak " + spec.role + " group: made by incident response, do not add rules"),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSecurityGroup, Tags: awsapi.EC2Tags(map[string]string{
+			awsapi.TagRole: spec.role, awsapi.TagCase: caseID, awsapi.TagVPC: vpc,
+		})}},
+	})
+	if err != nil {
+		return types.SecurityGroup{}, fmt.Errorf("creating security group %q in %q: %w", spec.name, vpc, awsapi.Classify(err))
+	}
+	if err := awsapi.Change(ctx, ev, "ec2:CreateSecurityGroup", map[string]any{"group_id": aws.ToString(out.GroupId), "name": spec.name, "vpc_id": vpc}); err != nil {
+		return types.SecurityGroup{}, err
+	}
+	// A new group has the default allow-all egress rule and no ingress.
+	return types.SecurityGroup{GroupId: out.GroupId, IpPermissionsEgress: []types.IpPermission{allTraffic}}, nil
+}
+
+func settleRules(ctx context.Context, api isolateEC2, ev engine.Evidence, g types.SecurityGroup, spec groupSpec) error {
+	id := aws.ToString(g.GroupId)
+	hasWanted := false
+	var extra []types.IpPermission
+	for _, p := range g.IpPermissions {
+		if spec.ingress != nil && samePermission(p, *spec.ingress) {
+			hasWanted = true
+			continue
+		}
+		extra = append(extra, p)
+	}
+	if len(extra) > 0 {
+		if _, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: extra}); err != nil {
+			return fmt.Errorf("revoking stray ingress rules of %q: %w", id, awsapi.Classify(err))
+		}
+		if err := awsapi.Change(ctx, ev, "ec2:RevokeSecurityGroupIngress", map[string]any{"group_id": id, "rules": len(extra)}); err != nil {
+			return err
+		}
+	}
+	if spec.ingress != nil && !hasWanted {
+		if _, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: []types.IpPermission{*spec.ingress}}); err != nil {
+			return fmt.Errorf("adding the ingress rule of %q: %w", id, awsapi.Classify(err))
+		}
+		if err := awsapi.Change(ctx, ev, "ec2:AuthorizeSecurityGroupIngress", map[string]any{"group_id": id, "name": spec.name}); err != nil {
+			return err
+		}
+	}
+	if spec.keepEgress || len(g.IpPermissionsEgress) == 0 {
+		return nil
+	}
+	if _, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: g.IpPermissionsEgress}); err != nil {
+		return fmt.Errorf("revoking the egress rules of %q: %w", id, awsapi.Classify(err))
+	}
+	return awsapi.Change(ctx, ev, "ec2:RevokeSecurityGroupEgress", map[string]any{"group_id": id, "rules": len(g.IpPermissionsEgress)})
+}
+
+func samePermission(a, b types.IpPermission) bool {
+	cidrs := func(p types.IpPermission) []string {
+		var out []string
+		for _, r := range p.IpRanges {
+			out = append(out, aws.ToString(r.CidrIp))
+		}
+		slices.Sort(out)
+		return out
+	}
+	// For all protocols the ports mean nothing; endpoints return nil or -1.
+	samePorts := aws.ToString(a.IpProtocol) == "-1" ||
+		aws.ToInt32(a.FromPort) == aws.ToInt32(b.FromPort) && aws.ToInt32(a.ToPort) == aws.ToInt32(b.ToPort)
+	return aws.ToString(a.IpProtocol) == aws.ToString(b.IpProtocol) && samePorts && slices.Equal(cidrs(a), cidrs(b)) &&
+		len(a.UserIdGroupPairs) == 0 && len(a.PrefixListIds) == 0 && len(a.Ipv6Ranges) == 0
+}
+
+// swapGroups moves one ENI into the conversion group, then into target.
+func swapGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, eni, conversion, target string) error {
+	for _, g := range []string{conversion, target} {
+		if _, err := api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
+			NetworkInterfaceId: aws.String(eni), Groups: []string{g},
+		}); err != nil {
+			return fmt.Errorf("moving %q into %q: %w", eni, g, awsapi.Classify(err))
+		}
+		if err := awsapi.Change(ctx, ev, "ec2:ModifyNetworkInterfaceAttribute", map[string]any{"network_interface_id": eni, "groups": []string{g}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package ec2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// substeps runs the independent parts of a containment action: one that
+// fails is recorded and does not stop or hide the others; the action
+// fails at the end naming every part that failed.
+type substeps struct {
+	ev     engine.Evidence
+	status map[string]string
+	failed []string
+	errs   []error
+}
+
+func newSubsteps(ev engine.Evidence) *substeps {
+	return &substeps{ev: ev, status: map[string]string{}}
+}
+
+// run runs fn as the part called name. An error the endpoint gives for a
+// call it does not implement is a gap, recorded in the custody log, not a
+// failure.
+func (s *substeps) run(ctx context.Context, name, call string, fn func() error) {
+	err := fn()
+	switch {
+	case err == nil:
+		s.status[name] = "done"
+	case awsapi.IsNotImplemented(err):
+		s.status[name] = "skipped: not implemented by the endpoint (recorded as a gap)"
+		if gerr := awsapi.Gap(ctx, s.ev, call, err, map[string]any{"substep": name}); gerr != nil {
+			s.fail(name, gerr)
+		}
+	default:
+		s.fail(name, err)
+	}
+}
+
+func (s *substeps) fail(name string, err error) {
+	s.status[name] = "error: " + err.Error()
+	s.failed = append(s.failed, name)
+	s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+}
+
+func (s *substeps) skip(name, why string) { s.status[name] = "skipped: " + why }
+
+// ok reports whether every part that ran succeeded.
+func (s *substeps) ok() bool { return len(s.failed) == 0 }
+
+// asMap is the substeps output.
+func (s *substeps) asMap() map[string]any {
+	m := make(map[string]any, len(s.status))
+	for k, v := range s.status {
+		m[k] = v
+	}
+	return m
+}
+
+// err is the action's error: which parts failed and why. It is retryable
+// only when every failure was: the action is idempotent, so a retry redoes
+// only what is missing.
+func (s *substeps) err(action string) error {
+	if s.ok() {
+		return nil
+	}
+	err := fmt.Errorf("%s: %d part(s) failed (%s); the others were done, see the substeps output; fix the cause and run the step again: %w",
+		action, len(s.failed), strings.Join(s.failed, ", "), errors.Join(s.errs...))
+	for _, e := range s.errs {
+		if !engine.IsRetryable(e) {
+			return err
+		}
+	}
+	return engine.Retryable(err)
+}
