@@ -59,12 +59,16 @@ type entry struct {
 
 // journal appends entries to a run's journal file. It is used by the
 // coordinator goroutine only. Entries are buffered by add and made durable
-// together by flush (one write, one fsync): the coordinator flushes before
-// it starts anything, so every state change is on disk before it is acted on.
+// together (one write, one fsync: group commit), either by flush or in the
+// background by startSync, whose answer comes on done. The coordinator
+// starts a unit only once the sync covering its "started" entry returned,
+// so every state change is on disk before it is acted on.
 type journal struct {
-	f    *os.File
-	path string
-	buf  []byte
+	f       *os.File
+	path    string
+	buf     []byte
+	syncing bool       // a startSync has not answered yet
+	done    chan error // startSync's answer
 }
 
 // JournalPath is where the journal of run runID lives under stateDir.
@@ -85,7 +89,11 @@ func createJournal(stateDir, runID string) (*journal, error) {
 		}
 		return nil, fmt.Errorf("creating the journal: %w", err)
 	}
-	return &journal{f: f, path: path}, nil
+	return newJournal(f, path), nil
+}
+
+func newJournal(f *os.File, path string) *journal {
+	return &journal{f: f, path: path, done: make(chan error, 1)}
 }
 
 // reopenJournal continues a journal for Resume. It cuts the file to size,
@@ -104,7 +112,7 @@ func reopenJournal(path string, size int64) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("seeking the journal %q: %w", path, err)
 	}
-	return &journal{f: f, path: path}, nil
+	return newJournal(f, path), nil
 }
 
 // add buffers e. It fails only when e cannot be encoded (an action's
@@ -118,15 +126,30 @@ func (j *journal) add(e *entry) error {
 	return nil
 }
 
-// flush writes what add buffered and syncs it to disk.
+// flush writes what add buffered and syncs it to disk. It must not be
+// called while a startSync is in flight.
 func (j *journal) flush() error {
 	if len(j.buf) == 0 {
 		return nil
 	}
-	if _, err := j.f.Write(j.buf); err != nil {
+	err := j.write(j.buf)
+	j.buf = j.buf[:0]
+	return err
+}
+
+// startSync hands what add buffered to a goroutine that writes and syncs
+// it, and answers on done. One sync is in flight at a time, so lines stay
+// in order.
+func (j *journal) startSync() {
+	data := j.buf
+	j.buf, j.syncing = nil, true
+	go func() { j.done <- j.write(data) }()
+}
+
+func (j *journal) write(data []byte) error {
+	if _, err := j.f.Write(data); err != nil {
 		return fmt.Errorf("writing the journal %q: %w; free disk space, then resume the run", j.path, err)
 	}
-	j.buf = j.buf[:0]
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("syncing the journal %q: %w; resume the run once the disk is healthy", j.path, err)
 	}

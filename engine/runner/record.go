@@ -67,20 +67,6 @@ func (r *run) event(ctx context.Context, name, step string, detail map[string]an
 	}
 }
 
-// flush makes the buffered journal entries durable. A journal that cannot
-// be written stops the run: without it the run could not be resumed safely.
-func (r *run) flush() bool {
-	if r.jr == nil || r.fatal != nil {
-		return r.fatal == nil
-	}
-	if err := r.jr.flush(); err != nil {
-		r.fatal, r.stopping = err, true
-		r.log.Error("journal not written; stopping the run", keyError, err)
-		return false
-	}
-	return true
-}
-
 // unitRecord is the record a unit's changes apply to: the step's, or its item's.
 func unitRecord(u unit) *engine.StepRecord {
 	if u.index >= 0 {
