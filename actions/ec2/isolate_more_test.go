@@ -1,0 +1,184 @@
+package ec2
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+// firebreakGroups counts the groups named firebreak-* in the world's VPC.
+func (hw *hostWorld) firebreakGroups(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	out, err := hw.check.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{hw.w.VPCID}}}})
+	if err != nil {
+		t.Fatalf("DescribeSecurityGroups: %v", err)
+	}
+	var names []string
+	for _, g := range out.SecurityGroups {
+		if strings.HasPrefix(aws.ToString(g.GroupName), "firebreak-") {
+			names = append(names, aws.ToString(g.GroupName))
+		}
+	}
+	return names
+}
+
+// TestIsolateTwiceMakesNothingTwice: the second run finds the groups by
+// name, and the pre-isolation state in the prev tags, not the isolated
+// state it sees live.
+func TestIsolateTwiceMakesNothingTwice(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	a := hw.isolateAction()
+	p := engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true}
+	first, err, _ := hostRun(ctx, a, "cr-twice", "isolate", p)
+	if err != nil {
+		t.Fatalf("first isolate: %v", err)
+	}
+	second, err, _ := hostRun(ctx, a, "cr-twice", "isolate", p)
+	if err != nil {
+		t.Fatalf("second isolate: %v\nsubsteps: %v", err, second["substeps"])
+	}
+	if got := hw.firebreakGroups(t, ctx); len(got) != 2 {
+		t.Errorf("firebreak groups after two runs: got %v, want firebreak-conversion and firebreak-isolation once each", got)
+	}
+	if first["isolation_group_id"] != second["isolation_group_id"] {
+		t.Errorf("isolation group: first %v, second %v, want the same", first["isolation_group_id"], second["isolation_group_id"])
+	}
+	if !reflect.DeepEqual(first["previous_groups"], second["previous_groups"]) {
+		t.Errorf("previous_groups: first %v, second %v, want the pre-isolation groups both times", first["previous_groups"], second["previous_groups"])
+	}
+	ps := second["previous_state"].(map[string]any)
+	if ps["from_tags"] != true || ps["instance_profile_arn"] != hw.w.InstanceProfileARN || ps["auto_scaling_group"] != hw.w.ASGName {
+		t.Errorf("second previous_state: got %v, want it read from the prev tags with the original profile and ASG", ps)
+	}
+	hw.assertIsolated(t, ctx, second["isolation_group_id"].(string), hw.w.ENIIDs)
+}
+
+// TestIsolateWithSSHAndNACL: the primary ENI gets the tcp/22-only group,
+// the others the empty one, and the subnet's own ACL denies the host.
+func TestIsolateWithSSHAndNACL(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	out, err, _ := hostRun(ctx, hw.isolateAction(), "cr-ssh", "isolate", engine.Params{
+		"instance_id": hw.w.InstanceID, "allow_ssh_from": "198.51.100.7", "nacl": true, "revoke_sessions": false,
+	})
+	if err != nil {
+		t.Fatalf("isolate: %v\nsubsteps: %v", err, out["substeps"])
+	}
+	sshID, iso := out["ssh_group_id"].(string), out["isolation_group_id"].(string)
+	if got, _ := hw.check.ENIsInGroup(ctx, sshID); !equalStrings(got, []string{hw.w.PrimaryENI}) {
+		t.Errorf("ENIs in the ssh group: got %v, want [%s]", got, hw.w.PrimaryENI)
+	}
+	if got, _ := hw.check.ENIsInGroup(ctx, iso); !equalStrings(got, []string{hw.w.SecondaryENI}) {
+		t.Errorf("ENIs in the isolation group: got %v, want [%s]", got, hw.w.SecondaryENI)
+	}
+	sg := hw.group(t, ctx, sshID)
+	if len(sg.IpPermissions) != 1 || aws.ToInt32(sg.IpPermissions[0].FromPort) != 22 || aws.ToInt32(sg.IpPermissions[0].ToPort) != 22 ||
+		len(sg.IpPermissions[0].IpRanges) != 1 || aws.ToString(sg.IpPermissions[0].IpRanges[0].CidrIp) != "198.51.100.7/32" || len(sg.IpPermissionsEgress) != 0 {
+		t.Errorf("ssh group rules: got ingress %+v egress %+v, want only tcp/22 from 198.51.100.7/32", sg.IpPermissions, sg.IpPermissionsEgress)
+	}
+	if g := hw.group(t, ctx, iso); len(g.IpPermissions)+len(g.IpPermissionsEgress) != 0 {
+		t.Errorf("plain isolation group has rules: %+v %+v", g.IpPermissions, g.IpPermissionsEgress)
+	}
+	if sub := out["substeps"].(map[string]any); sub["revoke-sessions"] != "skipped: revoke_sessions is false" {
+		t.Errorf("revoke-sessions: got %v, want skipped", sub["revoke-sessions"])
+	}
+	hw.assertNACLDenies(t, ctx, hw.w.PrivateIP+"/32")
+}
+
+// assertNACLDenies: the ACL associated with the instance's subnet denies
+// cidr both ways, numbered before every allow entry.
+func (hw *hostWorld) assertNACLDenies(t *testing.T, ctx context.Context, cidr string) {
+	t.Helper()
+	out, err := hw.check.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
+		{Name: aws.String("association.subnet-id"), Values: []string{hw.w.SubnetIDs[0]}},
+	}})
+	if err != nil || len(out.NetworkAcls) != 1 {
+		t.Fatalf("the ACL associated with %s: %v (%d found)", hw.w.SubnetIDs[0], err, len(out.NetworkAcls))
+	}
+	for _, egress := range []bool{false, true} {
+		deny, firstAllow := int32(-1), int32(32767)
+		for _, e := range out.NetworkAcls[0].Entries {
+			if aws.ToBool(e.Egress) != egress {
+				continue
+			}
+			n := aws.ToInt32(e.RuleNumber)
+			if aws.ToString(e.CidrBlock) == cidr && e.RuleAction == types.RuleActionDeny {
+				deny = n
+			} else if e.RuleAction == types.RuleActionAllow && n < firstAllow {
+				firstAllow = n
+			}
+		}
+		if deny < 0 || deny >= firstAllow {
+			t.Errorf("egress=%v: deny entry for %s numbered %d, first allow %d; want a deny before every allow", egress, cidr, deny, firstAllow)
+		}
+	}
+}
+
+// failingIAM fails PutRolePolicy, to show one failed part neither stops
+// nor hides the others.
+type failingIAM struct{ isolateIAM }
+
+func (failingIAM) PutRolePolicy(context.Context, *iam.PutRolePolicyInput, ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error) {
+	return nil, errors.New("AccessDenied: not allowed to iam:PutRolePolicy")
+}
+
+func TestIsolateReportsAFailedPartAndDoesTheRest(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	a := hw.isolateAction()
+	apis := a.apis
+	a.apis = func(region string) hostAPIs { h := apis(region); h.iam = failingIAM{h.iam}; return h }
+	out, err, _ := hostRun(ctx, a, "cr-fail", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
+	if err == nil || !strings.Contains(err.Error(), "1 part(s) failed (revoke-sessions)") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("error: got %v, want one naming revoke-sessions and its cause", err)
+	}
+	if engine.IsRetryable(err) {
+		t.Errorf("an access denial was marked retryable")
+	}
+	sub := out["substeps"].(map[string]any)
+	if !strings.HasPrefix(sub["revoke-sessions"].(string), "error: ") || sub["security-groups"] != "done" || sub["tags"] != "done" {
+		t.Errorf("substeps: got %v, want revoke-sessions error and the rest done", sub)
+	}
+	hw.assertIsolated(t, ctx, out["isolation_group_id"].(string), hw.w.ENIIDs)
+	if tags := tagMap(hw.instance(t, ctx).Tags); tags["firebreak:status"] != "isolation-incomplete" {
+		t.Errorf("status tag: got %q, want isolation-incomplete", tags["firebreak:status"])
+	}
+}
+
+func TestParseExaminerCIDR(t *testing.T) {
+	tests := []struct {
+		name, in, want, wantErr string
+	}{
+		{name: "empty", in: ""},
+		{name: "host", in: "198.51.100.7", want: "198.51.100.7/32"},
+		{name: "range masked", in: "10.1.2.3/24", want: "10.1.2.0/24"},
+		{name: "anywhere", in: "0.0.0.0/0", wantErr: "too much of the internet"},
+		{name: "garbage", in: "office", wantErr: "not an IPv4 CIDR"},
+		{name: "ipv6", in: "2001:db8::/64", wantErr: "not an IPv4 CIDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ok, err := parseExaminerCIDR(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error: got %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || (tt.want == "") == ok || (ok && p.String() != tt.want) {
+				t.Errorf("got %v %v %v, want %q", p, ok, err, tt.want)
+			}
+		})
+	}
+}
