@@ -13,6 +13,7 @@ import (
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
 	"github.com/firebreak-ir/firebreak/actions/local"
+	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/notify"
 	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
@@ -22,8 +23,8 @@ import (
 
 // registry holds every action family, as cmd/firebreak wires them, so that
 // playbooks are checked against the real parameters. Each family adds its
-// Register call here; AWS families may pass nil or zero clients, as
-// validation never calls them.
+// Register call here. Validation never calls an action, so the AWS clients
+// point nowhere in particular and are never used.
 func registry() *engine.Registry {
 	r := engine.NewRegistry()
 	local.Register(r)
@@ -32,6 +33,7 @@ func registry() *engine.Registry {
 	ec2actions.Register(r, clients)
 	s3actions.Register(r, clients)
 	evidence.Register(r)
+	memory.Register(r, nil)
 	return r
 }
 
