@@ -44,6 +44,11 @@ type CustodySummary struct {
 // CASE_ID/manifest.json, signed when the case has a signer. It may be
 // called again (after a resume): the manifest is rewritten.
 func (c *Case) Finish(ctx context.Context, status string, at time.Time) (*Manifest, error) {
+	switch engine.RunStatus(status) {
+	case engine.RunSucceeded, engine.RunFailed, engine.RunInterrupted:
+	default:
+		return nil, fmt.Errorf("case %q cannot finish with status %q: use succeeded, failed or interrupted", c.hdr.CaseID, status)
+	}
 	if err := c.Event(ctx, EventCaseFinished, "", map[string]any{"status": status, "run_id": c.hdr.RunID}); err != nil {
 		return nil, err
 	}

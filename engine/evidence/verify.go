@@ -3,14 +3,10 @@ package evidence
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -160,75 +156,4 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// verifyArtifact re-hashes a's object when it lies in store under the
-// case. Only a store failure other than "missing" is returned as an error.
-func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact) error {
-	key, inStore := artifactKey(store, caseID, a)
-	switch {
-	case a.SHA256 == "":
-		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s (%s): no hash recorded (%s)", a.ID, orNone(a.Kind), describeSource(a)))
-		return nil
-	case !inStore:
-		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s: held outside the evidence store at %s", a.ID, a.URI))
-		return nil
-	}
-	rc, err := store.Open(ctx, key)
-	if isNotExist(err) {
-		rep.problem("artifact %s missing: %s", a.ID, a.URI)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, rc)
-	if err != nil {
-		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
-	}
-	got := hex.EncodeToString(h.Sum(nil))
-	ok := true
-	if n != a.Size {
-		ok = false
-		rep.problem("artifact %s: size mismatch: manifest %d, file %d", a.ID, a.Size, n)
-	}
-	if got != a.SHA256 {
-		ok = false
-		rep.problem("artifact %s: sha256 mismatch: manifest %s, file %s", a.ID, a.SHA256, got)
-	}
-	if ok {
-		rep.Checked = append(rep.Checked, a.ID)
-	}
-	return nil
-}
-
-// artifactKey finds a's key in store: artifacts Put by the case have
-// URI == store.URI(case/id); recorded ones may still lie under the case.
-func artifactKey(store Store, caseID string, a engine.Artifact) (string, bool) {
-	if k := caseID + "/" + a.ID; CheckKey(k) == nil && store.URI(k) == a.URI {
-		return k, true
-	}
-	prefix := store.URI(caseID) + "/"
-	if rest, ok := strings.CutPrefix(a.URI, prefix); ok && CheckKey(caseID+"/"+rest) == nil {
-		return caseID + "/" + rest, true
-	}
-	return "", false
-}
-
-func describeSource(a engine.Artifact) string {
-	if len(a.Source) == 0 {
-		return "held at " + a.URI
-	}
-	var parts []string
-	for _, k := range []string{"snapshot_id", "volume_id", "instance_id"} {
-		if v, ok := a.Source[k]; ok {
-			parts = append(parts, k+" "+v)
-		}
-	}
-	if len(parts) == 0 {
-		return "held at " + a.URI
-	}
-	return strings.Join(parts, ", ")
 }

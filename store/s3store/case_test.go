@@ -77,16 +77,20 @@ func TestCaseOnS3VerifiesAndCatchesTampering(t *testing.T) {
 	}
 
 	// Someone with write access replaces the instance record.
-	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("evidence"), Key: aws.String("ir/cr-s3/artifacts/gather/instance.json"),
-		Body: strings.NewReader(`{"id":"i-2"}`)}); err != nil {
+	forged, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("evidence"), Key: aws.String("ir/cr-s3/artifacts/gather/instance.json"),
+		Body: strings.NewReader(`{"id":"i-2"}`)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	orig := m.Artifacts[1]
 	rep, err = evidence.Verify(ctx, st, "cr-s3", sg.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"artifact artifacts/gather/instance.json: sha256 mismatch: manifest " + hexSHA([]byte(`{"id":"i-1"}`)) +
-		", file " + hexSHA([]byte(`{"id":"i-2"}`))}
+		", file " + hexSHA([]byte(`{"id":"i-2"}`)),
+		"artifact artifacts/gather/instance.json: version " + aws.ToString(forged.VersionId) + " is current, manifest recorded " +
+			orig.VersionID + ": the object was overwritten; the recorded version may still be retrievable"}
 	if !slices.Equal(rep.Problems, want) {
 		t.Fatalf("problems:\n got  %q\n want %q", rep.Problems, want)
 	}
