@@ -30,8 +30,8 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 	for {
 		next = append(next, r.startable(ctx)...)
 		switch {
-		case r.fatal != nil:
-			r.abandon(next)
+		case r.fatal != nil || r.stopping:
+			r.abandon(ctx, next)
 			next = nil
 		case r.jr == nil:
 			r.launch(ctx, next)
@@ -50,8 +50,8 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 				r.fatal, r.stopping = err, true
 				r.log.Error("journal not written; stopping the run", keyError, err)
 			}
-			if r.fatal != nil {
-				r.abandon(append(awaiting, next...))
+			if r.fatal != nil || r.stopping { // interrupted while the sync ran: start nothing
+				r.abandon(ctx, append(awaiting, next...))
 				awaiting, next = nil, nil
 				continue
 			}
@@ -181,16 +181,22 @@ func (r *run) evidence(step string) engine.Evidence {
 	return r.cfg.Case.Evidence(step)
 }
 
-// abandon takes back units whose start could not be journaled.
-func (r *run) abandon(batch []launch) {
+// abandon takes back units whose start is, or may not be, on record but
+// which must not start after all: the journal failed, or the run was
+// interrupted meanwhile. They run again on resume.
+func (r *run) abandon(ctx context.Context, batch []launch) {
 	for _, l := range batch {
 		r.running--
 		r.inflight--
-		rec := unitRecord(l.u)
-		rec.Status = engine.StatusCancelled
 		if l.u.index >= 0 {
 			l.u.st.itemsRunning--
 		}
+		rec := unitRecord(l.u)
+		rec.Status = engine.StatusCancelled
+		if l.u.index < 0 {
+			r.steps[l.u.st.step.ID] = engine.StepEnv{Status: string(engine.StatusCancelled)}
+		}
+		r.record(ctx, change{u: l.u, status: engine.StatusCancelled, attempt: rec.Attempts, event: "step.cancelled"})
 	}
 }
 
