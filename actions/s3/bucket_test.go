@@ -209,3 +209,27 @@ func TestEvidenceBucketRefusesBadNames(t *testing.T) {
 		}
 	}
 }
+
+func TestEvidenceBucketPlanReadsOnly(t *testing.T) {
+	e := newBucketEnv(t)
+	ctx := testenv.Context(t)
+	pl := e.act.(engine.Planner)
+	d, err := pl.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{"bucket": "fb-not-yet"}})
+	if err != nil || len(d.Notes) != 1 || !strings.Contains(d.Notes[0], "would be created") {
+		t.Errorf("plan of a missing bucket: got %+v (err %v), want it would be created", d, err)
+	}
+	if _, err := e.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("fb-not-yet")}); err == nil {
+		t.Errorf("plan created the bucket")
+	}
+	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("fb-plain-plan")}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	d, err = pl.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{"bucket": "fb-plain-plan"}})
+	if err != nil || len(d.Problems) != 0 || len(d.Notes) < 4 {
+		t.Errorf("plan of a plain bucket: got %+v (err %v), want each missing setting noted", d, err)
+	}
+	v, _ := e.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("fb-plain-plan")})
+	if v.Status == types.BucketVersioningStatusEnabled {
+		t.Errorf("plan enabled versioning")
+	}
+}

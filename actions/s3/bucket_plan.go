@@ -1,0 +1,52 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+var _ engine.Planner = (*evidenceBucket)(nil)
+
+// Plan lists the calls a run would make. With Check it reads the bucket and
+// runs every check (all reads), saying what a run would create or fix.
+func (a *evidenceBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
+	name, known := in.Params["bucket"].(string)
+	shown := fmt.Sprint(in.Params["bucket"])
+	d := &engine.PlanDetail{Calls: []string{"s3:HeadBucket " + shown, "s3:CreateBucket " + shown + " ObjectLockEnabledForBucket=true (when missing)"}}
+	for _, h := range hardenings {
+		d.Calls = append(d.Calls, h.call+" "+shown+" (when missing, on a new bucket or with fix)")
+	}
+	if !in.Check || !known || a.api == nil {
+		return d, nil
+	}
+	b := &bucketWant{name: name, kmsKey: in.Params.String("kms_key_id"), days: in.Params.Int("retention_days")}
+	if b.days == 0 {
+		b.days = 365
+	}
+	api := a.api(in.Params.String("region"))
+	_, err := api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
+	switch {
+	case awsapi.IsNotFound(err):
+		d.Notes = append(d.Notes, fmt.Sprintf("bucket %q does not exist: it would be created hardened", name))
+		return d, nil
+	case err != nil:
+		d.Problems = append(d.Problems, fmt.Sprintf("bucket %q is not reachable: %v", name, err))
+		return d, nil
+	}
+	for _, h := range hardenings {
+		why, err := h.check(ctx, api, b)
+		switch {
+		case err != nil:
+			d.Problems = append(d.Problems, fmt.Sprintf("checking %s: %v", h.name, err))
+		case why != "":
+			d.Notes = append(d.Notes, h.name+" missing: "+why)
+		}
+	}
+	return d, nil
+}
