@@ -96,7 +96,10 @@ func (w *World) buildInstance(ctx context.Context, c *Clients) error {
 		SubnetId:           aws.String(w.SubnetIDs[0]),
 		SecurityGroupIds:   []string{w.WebGroupID, w.AdminGroupID},
 		IamInstanceProfile: &types.IamInstanceProfileSpecification{Arn: aws.String(w.InstanceProfileARN)},
-		UserData:           aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho fixture > /tmp/boot\n"))),
+		// Not the default, so that isolate's change to "stop" and
+		// release's undo are both visible.
+		InstanceInitiatedShutdownBehavior: types.ShutdownBehaviorTerminate,
+		UserData:                          aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho fixture > /tmp/boot\n"))),
 		// Both mappings are given: an endpoint that sees any mapping (moto)
 		// makes only the ones listed.
 		BlockDeviceMappings: []types.BlockDeviceMapping{{

@@ -39,16 +39,17 @@ type World struct {
 	// GroupsByENI is the groups each ENI starts with.
 	GroupsByENI map[string][]string
 
-	AMIID        string
-	InstanceID   string
-	PrivateIP    string
-	PublicIP     string // "" when the endpoint assigned none
-	PrimaryENI   string // device 0: web + admin groups
-	SecondaryENI string // device 1: db group
-	ENIIDs       []string
-	RootVolumeID string // DeleteOnTermination true
-	DataVolumeID string // DeleteOnTermination true
-	VolumeIDs    []string
+	AMIID            string
+	InstanceID       string
+	ShutdownBehavior string // "terminate": what the instance does on a shutdown from inside
+	PrivateIP        string
+	PublicIP         string // "" when the endpoint assigned none
+	PrimaryENI       string // device 0: web + admin groups
+	SecondaryENI     string // device 1: db group
+	ENIIDs           []string
+	RootVolumeID     string // DeleteOnTermination true
+	DataVolumeID     string // DeleteOnTermination true
+	VolumeIDs        []string
 
 	RoleName            string
 	RoleARN             string
@@ -88,7 +89,7 @@ func NewClients(cfg aws.Config) *Clients {
 // its ids. It waits for nothing: moto creates everything at once; against
 // real AWS the instance may still be pending when Build returns.
 func Build(ctx context.Context, cfg aws.Config) (*World, error) {
-	w := &World{Region: cfg.Region, Suffix: randomSuffix(), GroupsByENI: map[string][]string{}}
+	w := &World{Region: cfg.Region, Suffix: randomSuffix(), GroupsByENI: map[string][]string{}, ShutdownBehavior: "terminate"}
 	c := NewClients(cfg)
 	steps := []struct {
 		name string

@@ -39,6 +39,10 @@ func TestBuildMakesTheWorld(t *testing.T) {
 			t.Errorf("volume %s: DeleteOnTermination false, want true (isolate must have something to change)", aws.ToString(b.Ebs.VolumeId))
 		}
 	}
+	sb, err := c.EC2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(w.InstanceID), Attribute: "instanceInitiatedShutdownBehavior"})
+	if err != nil || aws.ToString(sb.InstanceInitiatedShutdownBehavior.Value) != w.ShutdownBehavior {
+		t.Errorf("shutdown behaviour: got %+v (err %v), want %q", sb, err, w.ShutdownBehavior)
+	}
 	if w.PrivateIP == "" {
 		t.Errorf("no private IP")
 	}
