@@ -21,6 +21,12 @@ const (
 	maxNodes = 200_000
 	// maxDepth bounds the nesting of values.
 	maxDepth = 64
+	// maxSteps bounds each of steps and finally: some checks are
+	// quadratic in the number of steps.
+	maxSteps = 2000
+	// maxErrors bounds the problems reported; a file that far off is
+	// not a playbook.
+	maxErrors = 100
 )
 
 // decoder walks the YAML nodes of one file, collecting every problem.

@@ -67,7 +67,7 @@ func (l *Loader) LoadBytes(name string, data []byte) (*engine.Playbook, error) {
 		pb = d.playbook(root, l.Registry)
 	}
 	if len(d.errs) > 0 {
-		return nil, &Errors{List: sortErrors(d.errs)}
+		return nil, &Errors{List: capErrors(name, sortErrors(d.errs))}
 	}
 	sum := sha256.Sum256(data)
 	pb.Source, pb.SHA256, pb.Raw = name, hex.EncodeToString(sum[:]), data
@@ -105,4 +105,13 @@ func (d *decoder) parse(data []byte) (root *yaml.Node) {
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// capErrors keeps the first maxErrors problems and says how many more.
+func capErrors(file string, list []*Error) []*Error {
+	if len(list) <= maxErrors {
+		return list
+	}
+	more := &Error{Pos: engine.Pos{File: file}, Msg: fmt.Sprintf("and %d more problems: fix the ones above first", len(list)-maxErrors)}
+	return append(list[:maxErrors:maxErrors], more)
 }

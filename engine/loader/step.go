@@ -38,6 +38,10 @@ func (d *decoder) steps(f field, defs engine.StepDefaults, finally bool) []*step
 		d.errf(n, "%s must be a list of steps, got %s", f.name, describe(n))
 		return nil
 	}
+	if len(n.Content) > maxSteps {
+		d.errf(n, "%s holds %d steps, more than %d: split the playbook", f.name, len(n.Content), maxSteps)
+		return nil
+	}
 	if len(n.Content) == 0 && !finally {
 		d.errf(n, "steps is empty: a playbook needs at least one step")
 	}
