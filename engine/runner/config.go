@@ -1,10 +1,3 @@
-// Package runner runs a playbook: it schedules the steps of the DAG with
-// bounded parallelism, records every state change in a journal before acting
-// on it, and resumes an interrupted or failed run from that journal.
-//
-// One coordinator goroutine owns all the state of a run (pending-need
-// counts, statuses, the ready queue, the expression environment); workers
-// run actions and send their results back on a channel.
 package runner
 
 import (
