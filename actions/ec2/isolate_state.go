@@ -46,6 +46,8 @@ type preState struct {
 	// FromTags is true when the state was read back from the prev tags of
 	// an earlier run rather than from the live resources.
 	FromTags bool `json:"from_tags"`
+	// taggedENIs are the ENIs whose groups came from prev tags.
+	taggedENIs map[string]bool
 }
 
 // targetRef is one registration of the instance in an ELBv2 target group.
@@ -187,6 +189,10 @@ func (s *preState) readENIs(ctx context.Context, api isolateEC2, inst *types.Ins
 		id := aws.ToString(n.NetworkInterfaceId)
 		if prev, ok := awsapi.EC2TagMap(n.TagSet)[prevTagGroups]; ok {
 			s.Groups[id] = strings.Split(prev, ",")
+			if s.taggedENIs == nil {
+				s.taggedENIs = map[string]bool{}
+			}
+			s.taggedENIs[id] = true
 			continue
 		}
 		for _, g := range n.Groups {

@@ -12,6 +12,7 @@ import (
 func Register(r *engine.Registry, c *awsapi.Clients) {
 	registerFindInstance(r, c)
 	registerIsolate(r, c)
+	registerRelease(r, c)
 	registerSnapshot(r, c)
 	registerTag(r, c)
 	registerTerminate(r, c)

@@ -1,0 +1,163 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// release undoes isolate for a false positive, from the state isolate
+// recorded: its previous_state output when given, else the prev tags it
+// left on the instance, its ENIs and volumes. It is idempotent: setting a
+// group list or an attribute to what it already is changes nothing.
+//
+// It does not put the host back into its Auto Scaling group or load
+// balancers (the group may have moved on, and a released host should be
+// checked before it serves again); it says which ones in not_restored.
+type release struct {
+	apis   func(region string) hostAPIs
+	region func(region string) string
+}
+
+var _ engine.Action = (*release)(nil)
+
+func registerRelease(r *engine.Registry, c *awsapi.Clients) {
+	r.Register(&release{apis: clientAPIs(c), region: c.Region})
+}
+
+func (*release) Spec() engine.ActionSpec {
+	calls := []string{
+		"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
+		"ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
+		"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:DescribeNetworkAcls",
+		"ec2:DeleteNetworkAclEntry", "ec2:CreateTags", "ec2:DeleteTags",
+	}
+	return engine.ActionSpec{
+		Name:    "release",
+		Summary: "Undo isolate (a false positive): original groups on every ENI, termination protection, shutdown behaviour, DeleteOnTermination, instance profile",
+		Params: []engine.Param{
+			{Name: "instance_id", Type: engine.TypeString, Required: true},
+			{Name: "region", Type: engine.TypeString, Default: ""},
+			{Name: "previous_state", Type: engine.TypeMap, Doc: "the isolate step's previous_state output; empty: read the prev tags isolate left on the resources"},
+		},
+		Outputs: []engine.Output{
+			{Name: "restored_groups", Type: engine.TypeMap, Doc: "ENI id -> the group ids put back"},
+			{Name: "substeps", Type: engine.TypeMap},
+			{Name: "not_restored", Type: engine.TypeList, Doc: "what release leaves to the responder: Auto Scaling group, load balancers, the revoke policy"},
+		},
+		Calls:       calls,
+		Permissions: append(append([]string(nil), calls...), "iam:PassRole"),
+		Mutating:    true,
+	}
+}
+
+func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	id := in.Params.String("instance_id")
+	region := a.region(in.Params.String("region"))
+	apis := a.apis(region)
+	inst, st, err := a.state(ctx, apis.ec2, in.Params.Map("previous_state"), id, region)
+	if err != nil {
+		return nil, fmt.Errorf("release: %w (nothing was changed)", err)
+	}
+	steps, ev := newSubsteps(in.Evidence), in.Evidence
+	out := engine.Outputs{}
+	steps.run(ctx, "security-groups", "ec2:ModifyNetworkInterfaceAttribute", func() error {
+		restored, err := restoreGroups(ctx, apis.ec2, ev, st)
+		out["restored_groups"] = restored
+		return err
+	})
+	steps.run(ctx, "termination-protection", "ec2:ModifyInstanceAttribute", func() error {
+		return modifyInstance(ctx, apis.ec2, ev, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id),
+			DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(st.DisableAPITermination)}},
+			map[string]any{"instance_id": id, "disable_api_termination": st.DisableAPITermination})
+	})
+	steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
+		return modifyInstance(ctx, apis.ec2, ev, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id),
+			InstanceInitiatedShutdownBehavior: &types.AttributeValue{Value: aws.String(st.ShutdownBehavior)}},
+			map[string]any{"instance_id": id, "instance_initiated_shutdown_behavior": st.ShutdownBehavior})
+	})
+	steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
+		return setDeleteOnTermination(ctx, apis.ec2, ev, id, st.Volumes, func(dev string) bool { return st.DeleteOnTermination[dev] })
+	})
+	if st.InstanceProfileARN == "" {
+		steps.skip("instance-profile", "the instance had no profile before isolation")
+	} else {
+		steps.run(ctx, "instance-profile", "ec2:AssociateIamInstanceProfile", func() error {
+			return swapProfile(ctx, apis.ec2, ev, id, st.InstanceProfileARN)
+		})
+	}
+	steps.run(ctx, "nacl", "ec2:DeleteNetworkAclEntry", func() error { return removeNACLDenies(ctx, apis.ec2, ev, hostAddrs(inst)) })
+	steps.run(ctx, "tags", "ec2:CreateTags", func() error { return releaseTags(ctx, apis.ec2, ev, st, in.CaseID, steps.ok()) })
+	out["substeps"], out["not_restored"] = steps.asMap(), notRestored(st)
+	return out, steps.err("release")
+}
+
+// state is the pre-isolation state: the parameter when given, else the
+// prev tags. Live groups of an ENI without prev tags are never taken for
+// its original groups: they are the isolation group.
+func (a *release) state(ctx context.Context, api isolateEC2, param map[string]any, id, region string) (*types.Instance, *preState, error) {
+	inst, st, err := describeHost(ctx, api, id, region)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(param) > 0 {
+		given, err := preStateFromMap(param)
+		if err != nil {
+			return nil, nil, fmt.Errorf("previous_state is not the isolate step's previous_state output: %w", err)
+		}
+		if given.InstanceID != id {
+			return nil, nil, fmt.Errorf("previous_state is of instance %q, not %q: pass the isolate step of this instance", given.InstanceID, id)
+		}
+		return inst, given, nil
+	}
+	if !st.FromTags {
+		return nil, nil, fmt.Errorf("instance %q carries no pre-isolation state (tag %q): pass previous_state from the isolate step", id, prevTagAPITermination)
+	}
+	for eni := range st.Groups {
+		if !st.taggedENIs[eni] {
+			delete(st.Groups, eni)
+		}
+	}
+	return inst, st, nil
+}
+
+func restoreGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, st *preState) (map[string]any, error) {
+	restored := map[string]any{}
+	for _, eni := range engine.SortedKeys(st.Groups) {
+		groups := st.Groups[eni]
+		if len(groups) == 0 {
+			continue
+		}
+		if _, err := api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: aws.String(eni), Groups: groups}); err != nil {
+			return restored, fmt.Errorf("putting %q back into %v: %w", eni, groups, awsapi.Classify(err))
+		}
+		if err := awsapi.Change(ctx, ev, "ec2:ModifyNetworkInterfaceAttribute", map[string]any{"network_interface_id": eni, "groups": groups}); err != nil {
+			return restored, err
+		}
+		restored[eni] = stringsAny(groups)
+	}
+	return restored, nil
+}
+
+func notRestored(st *preState) []any {
+	var out []any
+	if st.AutoScalingGroup != "" {
+		out = append(out, "auto scaling group "+st.AutoScalingGroup+" (attach the instance again by hand if it should serve)")
+	}
+	for _, tg := range st.TargetGroups {
+		out = append(out, "target group "+tg.ARN)
+	}
+	for _, lb := range st.ClassicELBs {
+		out = append(out, "classic load balancer "+lb)
+	}
+	if st.InstanceProfileARN != "" {
+		out = append(out, "inline policy "+revokePolicyName+" on the profile's roles (harmless to new sessions; delete it when the case is closed)")
+	}
+	return out
+}

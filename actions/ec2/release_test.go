@@ -1,0 +1,115 @@
+package ec2
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+// TestReleaseUndoesIsolate isolates the fixture host (with NACL entries),
+// releases it, from the prev tags or from isolate's previous_state
+// output, and reads the original state back through the SDK.
+func TestReleaseUndoesIsolate(t *testing.T) {
+	for _, fromOutput := range []bool{false, true} {
+		name := map[bool]string{false: "from tags", true: "from previous_state"}[fromOutput]
+		t.Run(name, func(t *testing.T) {
+			hw := newHostWorld(t)
+			ctx := testenv.Context(t)
+			w := hw.w
+			iso, err, _ := hostRun(ctx, hw.isolateAction(), "cr-rel", "isolate", engine.Params{"instance_id": w.InstanceID, "nacl": true, "revoke_sessions": true})
+			if err != nil {
+				t.Fatalf("isolate: %v", err)
+			}
+			p := engine.Params{"instance_id": w.InstanceID}
+			if fromOutput {
+				p["previous_state"] = iso["previous_state"]
+			}
+			rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
+			out, err, _ := hostRun(ctx, rel, "cr-rel", "release", p)
+			if err != nil {
+				t.Fatalf("release: %v\nsubsteps: %v", err, out["substeps"])
+			}
+			for eni, groups := range w.GroupsByENI {
+				for _, g := range groups {
+					if got, _ := hw.check.ENIsInGroup(ctx, g); !contains(got, eni) {
+						t.Errorf("group %s after release: holds %v, want %s back in it", g, got, eni)
+					}
+				}
+			}
+			for _, g := range []string{iso["isolation_group_id"].(string), iso["conversion_group_id"].(string)} {
+				if got, _ := hw.check.ENIsInGroup(ctx, g); len(got) != 0 {
+					t.Errorf("firebreak group %s after release: still holds %v", g, got)
+				}
+			}
+			if got := hw.attr(t, ctx, types.InstanceAttributeNameDisableApiTermination); got != "false" {
+				t.Errorf("termination protection: got %s, want false as before", got)
+			}
+			if got := hw.attr(t, ctx, types.InstanceAttributeNameInstanceInitiatedShutdownBehavior); got != w.ShutdownBehavior {
+				t.Errorf("shutdown behaviour: got %s, want %s as before", got, w.ShutdownBehavior)
+			}
+			inst := hw.instance(t, ctx)
+			for _, b := range inst.BlockDeviceMappings {
+				if !aws.ToBool(b.Ebs.DeleteOnTermination) {
+					t.Errorf("volume %s: DeleteOnTermination false, want true as before", aws.ToString(b.Ebs.VolumeId))
+				}
+			}
+			if inst.IamInstanceProfile == nil || aws.ToString(inst.IamInstanceProfile.Arn) != w.InstanceProfileARN {
+				t.Errorf("instance profile: got %+v, want %s back", inst.IamInstanceProfile, w.InstanceProfileARN)
+			}
+			tags := tagMap(inst.Tags)
+			if tags["firebreak:status"] != "released" {
+				t.Errorf("status tag: got %q, want released", tags["firebreak:status"])
+			}
+			for k := range tags {
+				if strings.HasPrefix(k, "firebreak:prev:") {
+					t.Errorf("tag %s left on the released instance", k)
+				}
+			}
+			acls, err := hw.check.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
+				{Name: aws.String("association.subnet-id"), Values: []string{w.SubnetIDs[0]}}}})
+			if err != nil {
+				t.Fatalf("DescribeNetworkAcls: %v", err)
+			}
+			for _, e := range acls.NetworkAcls[0].Entries {
+				if aws.ToString(e.CidrBlock) == w.PrivateIP+"/32" {
+					t.Errorf("NACL entry %d for the host left after release", aws.ToInt32(e.RuleNumber))
+				}
+			}
+			if nr := out["not_restored"].([]any); len(nr) == 0 || !strings.Contains(nr[0].(string), w.ASGName) {
+				t.Errorf("not_restored: got %v, want the ASG named first", nr)
+			}
+		})
+	}
+}
+
+func TestReleaseWithoutRecordedStateChangesNothing(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
+	_, err, ev := hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID})
+	if err == nil || !strings.Contains(err.Error(), "carries no pre-isolation state") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("error: got %v, want one saying there is no recorded state and nothing changed", err)
+	}
+	if n := len(ev.eventsNamed("aws-change")); n != 0 {
+		t.Errorf("custody: %d changes recorded, want none", n)
+	}
+	_, err, _ = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": "i-0other"}})
+	if err == nil || !strings.Contains(err.Error(), `previous_state is of instance "i-0other"`) {
+		t.Errorf("error for another instance's state: got %v", err)
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
