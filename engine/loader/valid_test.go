@@ -1,9 +1,11 @@
 package loader
 
 import (
+	"errors"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +161,41 @@ func TestNilRegistry(t *testing.T) {
 	pb, err := (&Loader{}).LoadBytes("x.yaml", []byte("name: x\nsteps:\n  - {id: a, action: anything, with: {whatever: 1}}\n"))
 	if err != nil || pb.Steps[0].Action != "anything" {
 		t.Fatalf("got %v, %v", pb, err)
+	}
+}
+
+// TestErrorsUnwrap: callers tell a cycle from other problems with errors.Is.
+func TestErrorsUnwrap(t *testing.T) {
+	t.Parallel()
+	l := &Loader{Registry: testRegistry()}
+	_, err := l.LoadFile("testdata/invalid/cycle.yaml")
+	if !errors.Is(err, engine.ErrCycle) {
+		t.Errorf("cycle.yaml: errors.Is(err, ErrCycle) is false: %v", err)
+	}
+	_, err = l.LoadFile("testdata/invalid/unknown-needs.yaml")
+	if err == nil || errors.Is(err, engine.ErrCycle) {
+		t.Errorf("unknown-needs.yaml: %v, want an error that is not a cycle", err)
+	}
+}
+
+// TestConcurrentLoads shares one Loader between goroutines, as the
+// --targets runs and the dashboard do; -race checks it.
+func TestConcurrentLoads(t *testing.T) {
+	t.Parallel()
+	l := &Loader{Registry: testRegistry()}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := l.LoadFile("testdata/valid/features.yaml")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
