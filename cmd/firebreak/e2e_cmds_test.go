@@ -1,0 +1,174 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestVersion(t *testing.T) {
+	r := newSandbox(t).run("--version").want(t, 0)
+	contains(t, "--version", r.stdout, testVersion, testCommit[:12])
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	s := newSandbox(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"no command", nil, "no command given"},
+		{"unknown flag", []string{"plan", "--frob", "local-check"}, "flag provided but not defined"},
+		{"missing argument", []string{"plan"}, "usage: firebreak plan"},
+		{"bad log format", []string{"--log-format", "xml", "list"}, `--log-format "xml"`},
+		{"bad plan format", []string{"plan", "--format", "svg", "local-check"}, `--format "svg"`},
+		{"unknown playbook", []string{"plan", "no-such-playbook"}, "no-such-playbook"},
+		{"missing required input", []string{"plan", "touch"}, "path"},
+		{"unknown input", []string{"plan", "local-check", "-i", "colour=red"}, "colour"},
+		{"bad case id", []string{"run", "local-check", "--case", "../up"}, `--case "../up"`},
+		{"unknown action", []string{"actions", "isolat"}, `no action "isolat"`},
+		{"unknown schema", []string{"schema", "nope"}, `no schema "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.run(tt.args...).want(t, 2)
+			contains(t, "stderr", r.stderr, tt.want)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	s := newSandbox(t)
+	t.Run("all found", func(t *testing.T) {
+		r := s.run("validate").want(t, 0)
+		contains(t, "stdout", r.stdout, "local-check", "touch", "blocks", "fails")
+	})
+	t.Run("broken file", func(t *testing.T) {
+		broken, _ := filepath.Abs("testdata/broken/broken.yaml")
+		r := s.run("validate", broken).want(t, 2)
+		// Every problem, each at its place, as file:line:col: message.
+		contains(t, "stderr", r.stderr,
+			broken+`:5:13: unknown action "comand" (did you mean "command"?)`,
+			broken+`:9:13: unknown step "nope" in needs`)
+	})
+	t.Run("a broken dir among good ones", func(t *testing.T) {
+		dir, _ := filepath.Abs("testdata/broken")
+		r := s.run("--playbooks", dir, "validate")
+		r.want(t, 2)
+		contains(t, "stderr", r.stderr, "broken.yaml:5:13:")
+		contains(t, "stdout", r.stdout, "ok  ")
+	})
+}
+
+func TestPlanJSONShape(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("plan", "local-check", "-i", "greeting=hi", "--format", "json").want(t, 0)
+	// stdout is the JSON alone: it parses as one document.
+	var got struct {
+		Playbook     struct{ Name, Version, SHA256 string } `json:"playbook"`
+		Inputs       map[string]any                         `json:"inputs"`
+		Waves        [][]string                             `json:"waves"`
+		CriticalPath []string                               `json:"critical_path"`
+		Steps        []struct {
+			ID, Action, Decision string
+			Needs                []string
+			Wave                 int
+			Calls                []string
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("plan --format json is not JSON: %v\n%s", err, r)
+	}
+	data, _ := os.ReadFile("testdata/playbooks/local-check.yaml")
+	if got.Playbook.Name != "local-check" || got.Playbook.Version != "1.0.0" || got.Playbook.SHA256 != sha256hex(data) {
+		t.Errorf("playbook: got %+v, want local-check 1.0.0 with the file's sha256", got.Playbook)
+	}
+	if got.Inputs["greeting"] != "hi" || got.Inputs["host"] != "localhost" {
+		t.Errorf("inputs: got %v, want greeting=hi and the default host", got.Inputs)
+	}
+	wantWaves := [][]string{{"hello", "kernel"}, {"both"}, {"never"}}
+	if !reflect.DeepEqual(got.Waves, wantWaves) {
+		t.Errorf("waves: got %v, want %v", got.Waves, wantWaves)
+	}
+	if want := []string{"hello", "both", "never"}; !reflect.DeepEqual(got.CriticalPath, want) {
+		t.Errorf("critical_path: got %v, want %v", got.CriticalPath, want)
+	}
+	decisions := map[string]string{}
+	for _, st := range got.Steps {
+		decisions[st.ID] = st.Decision
+		if st.ID == "hello" && (len(st.Calls) != 1 || st.Calls[0] != `exec echo "hi localhost"`) {
+			t.Errorf("hello calls: got %q, want [exec echo \"hi localhost\"]", st.Calls)
+		}
+	}
+	if want := map[string]string{"hello": "run", "kernel": "run", "both": "run", "never": "skip"}; !reflect.DeepEqual(decisions, want) {
+		t.Errorf("decisions: got %v, want %v", decisions, want)
+	}
+}
+
+func TestPlanFormats(t *testing.T) {
+	s := newSandbox(t)
+	tests := []struct {
+		format string
+		want   []string
+	}{
+		{"text", []string{"playbook local-check 1.0.0", "wave 0", "never (command) [skip, mutating]", `why: condition "inputs.greeting == \"never\"" is false`}},
+		{"dot", []string{`digraph "local-check" {`, `"hello" -> "both" [penwidth=2];`}},
+		{"mermaid", []string{"flowchart LR", "s0 ==> s2", "class s3 skip"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			r := s.run("plan", "local-check", "--format", tt.format).want(t, 0)
+			contains(t, "stdout", r.stdout, tt.want...)
+		})
+	}
+}
+
+func TestActionsAndSchema(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("actions").want(t, 0)
+	contains(t, "actions", r.stdout, "ACTION", "command")
+	r = s.run("actions", "command").want(t, 0)
+	contains(t, "actions command", r.stdout, "argv", "required", "exit_code", "IAM permissions")
+	r = s.run("actions", "--format", "json").want(t, 0)
+	var specs []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &specs); err != nil || len(specs) == 0 {
+		t.Fatalf("actions --format json: %v\n%s", err, r)
+	}
+	r = s.run("schema", "manifest").want(t, 0)
+	var schema map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &schema); err != nil {
+		t.Fatalf("schema manifest is not JSON: %v\n%s", err, r)
+	}
+	if _, ok := schema["$schema"]; !ok {
+		t.Errorf("schema manifest: no $schema key in %s", r.stdout)
+	}
+}
+
+func TestIAMPolicyOfLocalPlaybook(t *testing.T) {
+	r := newSandbox(t).run("iam-policy", "local-check").want(t, 0)
+	var doc struct {
+		Version   string
+		Statement []any
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("iam-policy is not JSON: %v\n%s", err, r)
+	}
+	if doc.Version != "2012-10-17" || len(doc.Statement) != 0 {
+		t.Errorf("got %+v, want version 2012-10-17 and no statement for a playbook that calls no AWS API", doc)
+	}
+}
+
+func TestListAndShow(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("list").want(t, 0)
+	contains(t, "list", r.stdout, "NAME", "local-check", "1.0.0", "cli-test")
+	r = s.run("show", "touch").want(t, 0)
+	data, _ := os.ReadFile("testdata/playbooks/touch.yaml")
+	if r.stdout != string(data) {
+		t.Errorf("show: got\n%s\nwant the file as it is\n%s", r.stdout, data)
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The end-to-end tests build the real binary once and run it as a
+// responder would, checking exit codes, stdout and stderr.
+
+const (
+	testVersion = "9.8.7-test"
+	testCommit  = "0123456789abcdef"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "firebreak-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "firebreak")
+	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s", testVersion, testCommit)
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "building firebreak: %v\n", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// sandbox is a working directory, home and state dir private to one test,
+// with the test playbooks on the playbook path and no AWS configuration.
+type sandbox struct {
+	t     *testing.T
+	dir   string
+	state string
+	env   []string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	pbs, err := filepath.Abs("testdata/playbooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sandbox{t: t, dir: dir, state: filepath.Join(dir, "state")}
+	s.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"FIREBREAK_STATE_DIR=" + s.state,
+		"FIREBREAK_PLAYBOOKS=" + pbs,
+		// No AWS: nothing may reach beyond 127.0.0.1, not even instance
+		// metadata.
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
+	}
+	return s
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout:\n%s\n--- stderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// run runs firebreak with args in the sandbox and waits for it.
+func (s *sandbox) run(args ...string) result {
+	s.t.Helper()
+	cmd := s.command(args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return result{code: exitOf(s.t, err), stdout: out.String(), stderr: errb.String()}
+}
+
+func (s *sandbox) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(binary, args...)
+	cmd.Dir, cmd.Env = s.dir, s.env
+	return cmd
+}
+
+func exitOf(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatalf("running firebreak: %v", err)
+	return -1
+}
+
+// want fails the test unless r exited with code.
+func (r result) want(t *testing.T, code int) result {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("got exit %d, want %d\n%s", r.code, code, r)
+	}
+	return r
+}
+
+var manifestLine = regexp.MustCompile(`(?m)^manifest: (.+)$`)
+
+// manifestPath is the manifest a run printed.
+func (r result) manifestPath(t *testing.T) string {
+	t.Helper()
+	m := manifestLine.FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no \"manifest: PATH\" line in the output\n%s", r)
+	}
+	return strings.TrimSpace(m[1])
+}
+
+var runIDPattern = regexp.MustCompile(`firebreak resume (run-[0-9A-Za-z-]+)`)
+
+func (r result) resumeID(t *testing.T) string {
+	t.Helper()
+	m := runIDPattern.FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no `firebreak resume RUN_ID` hint in the output\n%s", r)
+	}
+	return m[1]
+}
+
+func contains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: want it to hold %q, got:\n%s", what, w, got)
+		}
+	}
+}
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

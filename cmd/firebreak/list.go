@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+)
+
+func listCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list the playbooks found: name, version, incident, description, source",
+		Flags: []cli.Flag{formatFlag("table", "table", "json")},
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 0, 0, "[--format table|json]"); err != nil {
+				return err
+			}
+			format, err := checkFormat(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			entries, err := st.catalog(st.registry(c.Context, false)).List()
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(st.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(entries)
+			}
+			tw := tabwriter.NewWriter(st.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tVERSION\tINCIDENT\tSOURCE\tDESCRIPTION")
+			for _, e := range entries {
+				src := e.Source
+				if len(e.Shadows) > 0 {
+					src += " (shadows " + strings.Join(e.Shadows, ", ") + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, e.Incident, src, firstLine(e.Description))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// formatFlag is a command's --format with its allowed values.
+func formatFlag(def string, allowed ...string) cli.Flag {
+	return &cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: def, Usage: "output format: " + strings.Join(allowed, ", ")}
+}
+
+func checkFormat(c *cli.Context, allowed ...string) (string, error) {
+	f := strings.ToLower(c.String("format"))
+	for _, a := range allowed {
+		if f == a {
+			return f, nil
+		}
+	}
+	return "", usageErrorf("--format %q: want one of %s", f, strings.Join(allowed, ", "))
+}

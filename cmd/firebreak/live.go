@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/runner"
+)
+
+// redrawEvery is how often running steps' elapsed times are refreshed.
+const redrawEvery = 250 * time.Millisecond
+
+// liveDisplay redraws one line per step in place on a terminal.
+type liveDisplay struct {
+	w     io.Writer
+	color bool
+
+	mu     sync.Mutex
+	rows   []*row
+	byKey  map[string]*row
+	drawn  int
+	paused bool
+
+	quit chan struct{}
+	done chan struct{}
+}
+
+type row struct {
+	label, step, action string
+	status              engine.StepStatus
+	started             time.Time
+	took                time.Duration
+	attempt             int
+	detail              string
+}
+
+func newLiveDisplay(w io.Writer, color bool) *liveDisplay {
+	d := &liveDisplay{w: w, color: color, byKey: map[string]*row{}, quit: make(chan struct{}), done: make(chan struct{})}
+	go d.loop()
+	return d
+}
+
+func (d *liveDisplay) live() bool { return true }
+
+func (d *liveDisplay) loop() {
+	defer close(d.done)
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.quit:
+			d.draw()
+			return
+		case <-t.C:
+			d.draw()
+		}
+	}
+}
+
+func (d *liveDisplay) addRun(label string, pb *engine.Playbook) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range pb.AllSteps() {
+		d.row(label, s.ID, s.Action)
+	}
+}
+
+// row returns the row of a step, adding it when new. d.mu is held.
+func (d *liveDisplay) row(label, step, action string) *row {
+	key := label + "\x00" + step
+	r, ok := d.byKey[key]
+	if !ok {
+		r = &row{label: label, step: step, action: action, status: engine.StatusPending}
+		d.byKey[key] = r
+		d.rows = append(d.rows, r)
+	}
+	return r
+}
+
+func (d *liveDisplay) observer(label string) func(runner.StepEvent) {
+	return func(ev runner.StepEvent) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		r := d.row(label, ev.Step, ev.Action)
+		if ev.Item >= 0 {
+			if ev.Status == engine.StatusFailed {
+				r.detail = fmt.Sprintf("item %d failed: %s", ev.Item, firstLine(ev.Error))
+			}
+			return
+		}
+		r.status, r.attempt = ev.Status, ev.Attempt
+		switch ev.Status {
+		case engine.StatusRunning:
+			r.started, r.detail = ev.Time, ""
+		case engine.StatusFailed:
+			r.took, r.detail = ev.Duration, firstLine(ev.Error)
+			if ev.RetryIn > 0 {
+				r.status, r.detail = engine.StatusRunning, fmt.Sprintf("retrying in %s: %s", ev.RetryIn.Round(time.Second), r.detail)
+			}
+		case engine.StatusSkipped:
+			r.detail = ev.SkipReason
+		default:
+			r.took = ev.Duration
+		}
+	}
+}
+
+func (d *liveDisplay) pause() func() {
+	d.mu.Lock()
+	d.paused = true
+	d.drawn = 0 // the question goes below; redraw afresh after it
+	d.mu.Unlock()
+	return func() {
+		d.mu.Lock()
+		d.paused = false
+		d.mu.Unlock()
+	}
+}
+
+func (d *liveDisplay) stop() {
+	close(d.quit)
+	<-d.done
+}
+
+// draw moves the cursor back over the last drawing and writes every row.
+func (d *liveDisplay) draw() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.paused {
+		return
+	}
+	var b strings.Builder
+	if d.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dF", d.drawn)
+	}
+	now := time.Now()
+	for _, r := range d.rows {
+		b.WriteString("\x1b[2K")
+		b.WriteString(d.line(r, now))
+		b.WriteByte('\n')
+	}
+	d.drawn = len(d.rows)
+	io.WriteString(d.w, b.String())
+}
+
+func (d *liveDisplay) line(r *row, now time.Time) string {
+	name := r.step
+	if r.label != "" {
+		name = r.label + " " + r.step
+	}
+	var state string
+	switch r.status {
+	case engine.StatusPending:
+		state = "waiting"
+	case engine.StatusRunning:
+		state = "running " + now.Sub(r.started).Round(100*time.Millisecond).String()
+		if r.attempt > 1 {
+			state += fmt.Sprintf(" (attempt %d)", r.attempt)
+		}
+	case engine.StatusWaiting:
+		state = "waiting for approval"
+	case engine.StatusSucceeded:
+		state = "succeeded " + r.took.Round(10*time.Millisecond).String()
+	default:
+		state = string(r.status)
+	}
+	state = d.paint(r.status, fmt.Sprintf("%-22s", state))
+	line := fmt.Sprintf("  %-28s %-18s %s", name, r.action, state)
+	if r.detail != "" {
+		line += " " + r.detail
+	}
+	return clip(line, 160)
+}
+
+func (d *liveDisplay) paint(s engine.StepStatus, text string) string {
+	if !d.color {
+		return text
+	}
+	code := map[engine.StepStatus]string{
+		engine.StatusSucceeded: "32", engine.StatusFailed: "31", engine.StatusSkipped: "90",
+		engine.StatusRunning: "36", engine.StatusWaiting: "33", engine.StatusCancelled: "33",
+	}[s]
+	if code == "" {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

@@ -1,0 +1,23 @@
+// Command firebreak runs declarative incident-response playbooks against
+// AWS: it loads and checks a playbook, plans it, runs its steps as a DAG and
+// writes an evidence manifest with a tamper-evident chain of custody.
+//
+// main stays thin: flags and commands are in app.go, each command in its
+// own file, the action registry in registry.go.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// Ctrl-C and SIGTERM cancel the context; a run then stops starting
+	// steps, lets running ones end, records its journal and exits 3.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

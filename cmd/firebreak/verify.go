@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+)
+
+func verifyCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "re-hash every artifact of a case, check its custody chain and its signature",
+		ArgsUsage: "PATH (a manifest.json, a case dir, or s3://BUCKET/PREFIX/CASE_ID)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "pub", Usage: "check the signature with the public key in `FILE` (PEM)"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 1, 1, "PATH [--pub FILE]"); err != nil {
+				return err
+			}
+			var pub ed25519.PublicKey
+			if f := c.String("pub"); f != "" {
+				k, err := evidence.LoadEd25519PublicKey(f)
+				if err != nil {
+					return usageErrorf("--pub %q: %v", f, err)
+				}
+				pub = k
+			}
+			return st.verify(c.Context, c.Args().First(), pub)
+		},
+	}
+}
+
+func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicKey) error {
+	store, caseID, err := st.caseStore(ctx, path)
+	if err != nil {
+		return err
+	}
+	rep, err := evidence.Verify(ctx, store, caseID, pub)
+	if err != nil {
+		return withCode(exitFailed, fmt.Errorf("verifying %s: %w", path, err))
+	}
+	fmt.Fprintf(st.stdout, "case %s: %d artifact(s) re-hashed, %d custody line(s), signature: %s\n",
+		rep.CaseID, len(rep.Checked), rep.CustodyEntries, rep.Signature)
+	for _, n := range rep.NotRehashable {
+		fmt.Fprintf(st.stdout, "  not re-hashable: %s\n", n)
+	}
+	if rep.OK() {
+		fmt.Fprintln(st.stdout, "OK: every artifact, the custody chain and the signature match")
+		return nil
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(st.stdout, "  MISMATCH: %s\n", p)
+	}
+	fmt.Fprintf(st.stdout, "FAILED: %d problem(s); this evidence has been changed since it was recorded\n", len(rep.Problems))
+	return silent{code: exitFailed}
+}
+
+// caseStore splits PATH into the store holding the case and the case id:
+// a manifest file's dir, or a case dir, is CASE_ID under its parent.
+func (st *cliState) caseStore(ctx context.Context, path string) (evidence.Store, string, error) {
+	if strings.HasPrefix(path, "s3://") {
+		trimmed := strings.TrimSuffix(strings.TrimSuffix(path, "/manifest.json"), "/")
+		i := strings.LastIndex(trimmed, "/")
+		if i <= len("s3://") {
+			return nil, "", usageErrorf("verify %q: want s3://BUCKET/PREFIX/CASE_ID", path)
+		}
+		store, err := st.openStore(ctx, trimmed[:i])
+		return store, trimmed[i+1:], err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", usageErrorf("verify: %v; give a manifest.json or a case dir", err)
+	}
+	caseDir := path
+	if !fi.IsDir() {
+		caseDir = filepath.Dir(path)
+	}
+	caseDir, err = filepath.Abs(caseDir)
+	if err != nil {
+		return nil, "", err
+	}
+	store, err := evidence.NewDirStore(filepath.Dir(caseDir))
+	if err != nil {
+		return nil, "", err
+	}
+	return store, filepath.Base(caseDir), nil
+}
