@@ -46,6 +46,8 @@ func TestBuildErrors(t *testing.T) {
 		{name: "shortest loop back", steps: steps("a:b,c", "b:c", "c:a"), want: "dependency cycle: a -> c -> a", cycle: true},
 		{name: "two separate cycles, both reported", steps: steps("p:q", "q:p", "a", "r:s", "s:r"), want: "dependency cycle: p -> q -> p\ndependency cycle: r -> s -> r", cycle: true},
 		{name: "cycle downstream of a step", steps: steps("a", "b:a,c", "c:b"), want: "dependency cycle: b -> c -> b", cycle: true},
+		{name: "a finally block cannot need a main step", steps: []*engine.Step{{ID: "log", Finally: true, Needs: []string{"gather"}}},
+			want: `step "log" needs "gather", which is not a step of this block: fix the name in needs`},
 		{name: "duplicate id", steps: steps("a", "a"), want: `duplicate step id "a": rename one of them`},
 		{name: "empty id", steps: steps("a", ""), want: "step 2 has no id: give it one"},
 		{name: "nil step", steps: []*engine.Step{nil}, want: "step 1 is empty: give it an id and an action"},
