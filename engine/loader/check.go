@@ -32,6 +32,7 @@ func (d *decoder) check(pb *engine.Playbook, main, fin []*stepDecl, reg *engine.
 		d.cycles(b)
 		for _, sd := range b.decls {
 			d.references(sd, pb, b, other)
+			d.outputs(sd, pb, reg)
 			d.action(sd, reg)
 		}
 	}

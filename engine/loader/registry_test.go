@@ -22,6 +22,10 @@ func testRegistry() *engine.Registry {
 		{Name: "collect-metadata", Params: []engine.Param{
 			{Name: "instance_id", Type: engine.TypeString, Required: true},
 			{Name: "screenshot", Type: engine.TypeBool, Default: true},
+		}, Outputs: []engine.Output{
+			{Name: "platform", Type: engine.TypeString}, {Name: "private_ip", Type: engine.TypeString},
+			{Name: "console_output", Type: engine.TypeString}, {Name: "volume_ids", Type: engine.TypeList},
+			{Name: "instance_id", Type: engine.TypeString},
 		}},
 		{Name: "isolate", Params: []engine.Param{
 			{Name: "instance_id", Type: engine.TypeString, Required: true},

@@ -153,6 +153,9 @@ func (d *decoder) exprField(f field, kind engine.ExprKind, sd *stepDecl) *engine
 		return nil
 	}
 	src, off := unwrapExpr(n.Value)
+	if n.Tag == "!!bool" {
+		src = strings.ToLower(src) // YAML's True and TRUE are expr-lang's true
+	}
 	if strings.TrimSpace(src) == "" {
 		d.errf(n, "%s is empty: write an expression or remove it", f.name)
 		return nil
