@@ -58,3 +58,26 @@ func TestRecordedFileSinkIsRehashed(t *testing.T) {
 		t.Fatalf("problems = %q", rep.Problems)
 	}
 }
+
+// TestMovedCaseVerifiesWhereItIs: a case dir copied elsewhere is checked
+// at its new place, not at the paths its URIs name.
+func TestMovedCaseVerifiesWhereItIs(t *testing.T) {
+	t.Parallel()
+	from, to := t.TempDir(), t.TempDir()
+	store, _ := NewDirStore(from)
+	signer, pub := testSigner(t)
+	buildCase(t, store, "cr-mv", signer)
+	if err := os.Rename(filepath.Join(from, "cr-mv"), filepath.Join(to, "cr-mv")); err != nil {
+		t.Fatal(err)
+	}
+	moved, _ := NewDirStore(to)
+	rep, err := Verify(context.Background(), moved, "cr-mv", pub)
+	if err != nil || !rep.OK() || len(rep.Checked) != 2 {
+		t.Fatalf("Verify of a moved case: %v %+v", err, rep)
+	}
+	os.WriteFile(filepath.Join(to, "cr-mv", "artifacts/gather/console.txt"), []byte("edited!!\n"), 0o600)
+	rep, _ = Verify(context.Background(), moved, "cr-mv", pub)
+	if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "artifact artifacts/gather/console.txt: sha256 mismatch") {
+		t.Fatalf("problems = %q", rep.Problems)
+	}
+}

@@ -59,11 +59,12 @@ func Verify(ctx context.Context, store Store, caseID string, pub ed25519.PublicK
 		rep.problem("manifest case_id is %q, but it lies in case %q", m.CaseID, caseID)
 	}
 	verifySignature(rep, m, raw, pub)
-	if err := verifyCustody(ctx, rep, store, m); err != nil {
+	stored, err := verifyCustody(ctx, rep, store, caseID, m)
+	if err != nil {
 		return nil, err
 	}
 	for _, a := range m.Artifacts {
-		if err := verifyArtifact(ctx, rep, store, caseID, a); err != nil {
+		if err := verifyArtifact(ctx, rep, store, caseID, a, stored[a.ID]); err != nil {
 			return nil, err
 		}
 	}
@@ -105,14 +106,16 @@ func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey
 	}
 }
 
-func verifyCustody(ctx context.Context, rep *Report, store Store, m *Manifest) error {
-	lines, found, err := loadCustody(ctx, store, m.CaseID+"/custody.jsonl")
+// verifyCustody checks the chain against the manifest and returns the ids
+// of the artifacts the case stored itself (event artifact.stored).
+func verifyCustody(ctx context.Context, rep *Report, store Store, caseID string, m *Manifest) (map[string]bool, error) {
+	lines, found, err := loadCustody(ctx, store, caseID+"/custody.jsonl")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !found {
-		rep.problem("custody log %s missing", store.URI(m.CaseID+"/custody.jsonl"))
-		return nil
+		rep.problem("custody log %s missing", store.URI(caseID+"/custody.jsonl"))
+		return nil, nil
 	}
 	rep.CustodyEntries = len(lines)
 	rep.Problems = append(rep.Problems, chainProblems(lines)...)
@@ -122,10 +125,11 @@ func verifyCustody(ctx context.Context, rep *Report, store Store, m *Manifest) e
 	if head := lastHash(lines); head != m.Custody.Head {
 		rep.problem("custody head %s does not match the manifest's %s: the last line was changed, or lines were added or removed", head, m.Custody.Head)
 	}
-	inCustody := map[string]*engine.Artifact{}
+	inCustody, stored := map[string]*engine.Artifact{}, map[string]bool{}
 	for _, l := range lines {
 		if l.Artifact != nil {
 			inCustody[l.Artifact.ID] = l.Artifact
+			stored[l.Artifact.ID] = l.Entry.Event == EventArtifactStored
 		}
 	}
 	for _, a := range m.Artifacts {
@@ -141,7 +145,7 @@ func verifyCustody(ctx context.Context, rep *Report, store Store, m *Manifest) e
 	for _, id := range slices.Sorted(maps.Keys(inCustody)) {
 		rep.problem("artifact %s: in the custody log but not in the manifest", id)
 	}
-	return nil
+	return stored, nil
 }
 
 func lastHash(lines []parsedLine) string {

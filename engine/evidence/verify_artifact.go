@@ -15,13 +15,17 @@ import (
 
 // verifyArtifact re-hashes a, streaming: from store when it lies there,
 // from the local file when it is a file:// URI elsewhere (a memory image
-// sink). Only a read failure other than "missing" is returned as an error.
-func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact) error {
+// sink). An artifact the case stored itself is read from caseID/ID in the
+// store given, wherever its URI says it was: a case copied or moved (to
+// a lawyer, an archive) verifies where it is now. Only a read failure
+// other than "missing" is returned as an error.
+func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact, stored bool) error {
 	if a.SHA256 == "" {
 		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s (%s): no hash recorded (%s)", a.ID, orNone(a.Kind), describeSource(a)))
 		return nil
 	}
-	rc, err := openArtifact(ctx, store, caseID, a)
+	key, inStore := artifactKey(store, caseID, a, stored)
+	rc, err := openArtifact(ctx, store, key, inStore, a)
 	if rc == nil && err == nil {
 		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s: held outside the evidence store at %s", a.ID, a.URI))
 		return nil
@@ -46,7 +50,9 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 	if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {
 		rep.problem("artifact %s: sha256 mismatch: manifest %s, file %s", a.ID, a.SHA256, got)
 	}
-	checkVersion(ctx, rep, store, caseID, a)
+	if inStore {
+		checkVersion(ctx, rep, store, key, a)
+	}
 	if len(rep.Problems) == before {
 		rep.Checked = append(rep.Checked, a.ID)
 	}
@@ -55,8 +61,8 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 
 // openArtifact opens a's bytes; (nil, nil) means it cannot be reached
 // from here (another bucket).
-func openArtifact(ctx context.Context, store Store, caseID string, a engine.Artifact) (io.ReadCloser, error) {
-	if key, ok := artifactKey(store, caseID, a); ok {
+func openArtifact(ctx context.Context, store Store, key string, inStore bool, a engine.Artifact) (io.ReadCloser, error) {
+	if inStore {
 		return store.Open(ctx, key)
 	}
 	if u, err := url.Parse(a.URI); err == nil && u.Scheme == "file" && u.Host == "" && u.Path != "" {
@@ -76,9 +82,8 @@ func openArtifact(ctx context.Context, store Store, caseID string, a engine.Arti
 // checkVersion reports an object in a versioned store whose current
 // version is not the one recorded: it was overwritten, and the recorded
 // version may still be recoverable.
-func checkVersion(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact) {
-	key, ok := artifactKey(store, caseID, a)
-	if a.VersionID == "" || !ok {
+func checkVersion(ctx context.Context, rep *Report, store Store, key string, a engine.Artifact) {
+	if a.VersionID == "" {
 		return
 	}
 	info, err := store.Stat(ctx, key)
@@ -87,10 +92,10 @@ func checkVersion(ctx context.Context, rep *Report, store Store, caseID string, 
 	}
 }
 
-// artifactKey finds a's key in store: artifacts Put by the case have
-// URI == store.URI(case/id); recorded ones may still lie under the case.
-func artifactKey(store Store, caseID string, a engine.Artifact) (string, bool) {
-	if k := caseID + "/" + a.ID; CheckKey(k) == nil && store.URI(k) == a.URI {
+// artifactKey finds a's key in store: a stored artifact is at case/id;
+// a recorded one may lie under the case too, when its sink was the store.
+func artifactKey(store Store, caseID string, a engine.Artifact, stored bool) (string, bool) {
+	if k := caseID + "/" + a.ID; CheckKey(k) == nil && (stored || store.URI(k) == a.URI) {
 		return k, true
 	}
 	prefix := store.URI(caseID) + "/"
