@@ -118,3 +118,29 @@ func TestSuspectProcessRuns(t *testing.T) {
 		})
 	}
 }
+
+func TestPersistenceHuntRuns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dropped := filepath.Join(dir, "kworker d") // a space, as droppers like
+	if err := os.WriteFile(dropped, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not executable"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runPlaybook(t, "persistence-hunt.yaml", map[string]any{"writable_dirs": []any{dir}}, nil)
+	if r.res.Status != engine.RunSucceeded {
+		t.Fatalf("run: got %s (%v), want succeeded: optional places are continue_on_error", r.res.Status, r.err)
+	}
+	// preload succeeds whether the file is absent (ls exits 2) or not.
+	wantStatus(t, r, map[string]engine.StepStatus{"preload": engine.StatusSucceeded, "tmp-executables": engine.StatusSucceeded,
+		"hash-tmp-executables": engine.StatusSucceeded})
+	if got := r.step(t, "tmp-executables").Outputs["stdout"]; got != dropped {
+		t.Errorf("tmp-executables: got %q, want only %q", got, dropped)
+	}
+	sum := sha256.Sum256([]byte("#!/bin/sh\nexit 0\n"))
+	if got, want := r.artifact(t, "hash-tmp-executables", "stdout.txt"), hex.EncodeToString(sum[:])+"  "+dropped+"\n"; got != want {
+		t.Errorf("hash artifact: got %q, want %q", got, want)
+	}
+}
