@@ -51,4 +51,10 @@ func TestRegister(t *testing.T) {
 	if got := r.Names(); !reflect.DeepEqual(got, []string{"command"}) {
 		t.Fatalf("Names: got %v, want [command]", got)
 	}
+	// Tokens travel in env and stdin: they must stay out of logs.
+	for _, name := range []string{"env", "stdin"} {
+		if p, _ := (&command{}).Spec().Param(name); !p.Secret {
+			t.Errorf("%s: not marked Secret", name)
+		}
+	}
 }

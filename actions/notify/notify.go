@@ -55,7 +55,7 @@ func (*notify) Spec() engine.ActionSpec {
 		Name:    "notify",
 		Summary: "send a message to a webhook (JSON POST) or an SNS topic",
 		Params: []engine.Param{
-			{Name: "webhook", Type: engine.TypeString, Doc: "http or https URL to POST the JSON body to (give this or topic_arn)"},
+			{Name: "webhook", Type: engine.TypeString, Secret: true, Doc: "http or https URL to POST the JSON body to (give this or topic_arn); secret, as such URLs often hold their token"},
 			{Name: "topic_arn", Type: engine.TypeString, Doc: "SNS topic to publish the JSON body to (give this or webhook)"},
 			{Name: "message", Type: engine.TypeString, Required: true, Doc: "what happened, for people"},
 			{Name: "subject", Type: engine.TypeString, Doc: "a short title; for SNS cut to the 99 ASCII characters it takes"},

@@ -65,7 +65,8 @@ func TestNotifyPlan(t *testing.T) {
 		params engine.Params
 		want   string
 	}{
-		{"webhook without token", engine.Params{"webhook": "https://user:pw@hooks.example.com/T0/B0?token=s3cret"}, "POST https://hooks.example.com/T0/B0"},
+		{"webhook without token", engine.Params{"webhook": "https://user:pw@hooks.example.com/T0/B0?token=s3cret"}, "POST https://hooks.example.com/T0/…"},
+		{"short path", engine.Params{"webhook": "http://127.0.0.1:8080/hook"}, "POST http://127.0.0.1:8080/hook"},
 		{"sns", engine.Params{"topic_arn": "arn:aws:sns:eu-west-1:123456789012:ir"}, "sns:Publish arn:aws:sns:eu-west-1:123456789012:ir"},
 		{"runtime", engine.Params{"topic_arn": engine.Unknown{Expr: "inputs.topic"}}, "sns:Publish <runtime: inputs.topic>"},
 	}
@@ -83,7 +84,9 @@ func TestRegister(t *testing.T) {
 	if a, ok := r.Lookup("notify"); !ok || a.Spec().Name != "notify" {
 		t.Fatalf("Lookup(notify): got %v %v, want the notify action", a, ok)
 	}
-	if p, _ := (&notify{}).Spec().Param("headers"); !p.Secret {
-		t.Errorf("headers: not marked Secret")
+	for _, name := range []string{"headers", "webhook"} {
+		if p, _ := (&notify{}).Spec().Param(name); !p.Secret {
+			t.Errorf("%s: not marked Secret", name)
+		}
 	}
 }

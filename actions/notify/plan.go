@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -26,8 +27,9 @@ func (*notify) Plan(_ context.Context, in *engine.PlanInput) (*engine.PlanDetail
 	return d, nil
 }
 
-// showWebhook drops the query and any user:password: they are where
-// webhooks usually carry their token.
+// showWebhook names the host and the first part of the path only: Slack,
+// Teams and Discord put the webhook's token in the rest of the path, and
+// others in the query or the user info.
 func showWebhook(v any) string {
 	s, ok := v.(string)
 	if !ok {
@@ -37,7 +39,12 @@ func showWebhook(v any) string {
 	if err != nil || u.Host == "" {
 		return "<not a URL>"
 	}
-	return u.Scheme + "://" + u.Host + u.EscapedPath()
+	first, rest, _ := strings.Cut(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	out := u.Scheme + "://" + u.Host + "/" + first
+	if rest != "" || u.RawQuery != "" {
+		out += "/…"
+	}
+	return out
 }
 
 func show(v any) any {
