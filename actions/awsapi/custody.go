@@ -48,14 +48,17 @@ func Gap(ctx context.Context, ev engine.Evidence, call string, cause error, deta
 
 // PutJSON stores v, indented, as a JSON artifact.
 func PutJSON(ctx context.Context, ev engine.Evidence, meta engine.ArtifactMeta, v any) (engine.Artifact, error) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // evidence keeps "<", ">" and "&" as they were, e.g. in user data
+	if err := enc.Encode(v); err != nil {
 		return engine.Artifact{}, fmt.Errorf("encoding artifact %q: %w", meta.Name, err)
 	}
 	if meta.ContentType == "" {
 		meta.ContentType = "application/json"
 	}
-	a, err := ev.Put(ctx, meta, bytes.NewReader(append(b, '\n')))
+	a, err := ev.Put(ctx, meta, &b)
 	if err != nil {
 		return engine.Artifact{}, fmt.Errorf("storing artifact %q: %w", meta.Name, err)
 	}

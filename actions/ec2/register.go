@@ -10,6 +10,7 @@ import (
 // Register adds every EC2 action to r; they share c's clients. One line an
 // action, so adding one is a one-line change.
 func Register(r *engine.Registry, c *awsapi.Clients) {
+	registerCollectMetadata(r, c)
 	registerFindInstance(r, c)
 	registerIsolate(r, c)
 	registerRelease(r, c)

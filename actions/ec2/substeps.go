@@ -24,6 +24,18 @@ func newSubsteps(ev engine.Evidence) *substeps {
 	return &substeps{ev: ev, status: map[string]string{}}
 }
 
+// errOptionalUnanswered marks an optional call the endpoint did not answer
+// (see awsapi.IsUnanswered): a gap, like a call it does not implement.
+var errOptionalUnanswered = errors.New("the endpoint did not answer this optional call (moto_server answers so for actions it does not implement)")
+
+// optional turns an unanswered optional call into a gap.
+func optional(err error) error {
+	if awsapi.IsUnanswered(err) {
+		return fmt.Errorf("%w: %w", errOptionalUnanswered, err)
+	}
+	return err
+}
+
 // run runs fn as the part called name. An error the endpoint gives for a
 // call it does not implement is a gap, recorded in the custody log, not a
 // failure.
@@ -32,7 +44,7 @@ func (s *substeps) run(ctx context.Context, name, call string, fn func() error) 
 	switch {
 	case err == nil:
 		s.status[name] = "done"
-	case awsapi.IsNotImplemented(err):
+	case awsapi.IsNotImplemented(err) || errors.Is(err, errOptionalUnanswered):
 		s.status[name] = "skipped: not implemented by the endpoint (recorded as a gap)"
 		if gerr := awsapi.Gap(ctx, s.ev, call, err, map[string]any{"substep": name}); gerr != nil {
 			s.fail(name, gerr)
