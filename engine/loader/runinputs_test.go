@@ -176,3 +176,39 @@ func TestResolveRequiredEmptyString(t *testing.T) {
 	_, err = ResolveInputs(pb2, map[string]any{"x": 1}, nil)
 	checkErr(t, err, `input "x": unknown input (the playbook takes none)`)
 }
+
+func TestResolveDefaultErrors(t *testing.T) {
+	t.Parallel()
+	pb, err := (&Loader{}).LoadBytes("d.yaml", []byte(`name: d
+inputs:
+  port: {type: int, default: "${{ incident.port }}"}
+  deep: {default: "${{ incident.a.b }}"}
+steps: [{id: a, action: b}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &engine.Env{Incident: map[string]any{"port": "ssh", "a": "flat"}}
+	_, err = ResolveInputs(pb, nil, env)
+	if err == nil || !errors.Is(err, engine.ErrInvalidInput) {
+		t.Fatalf("got %v, want invalid input errors", err)
+	}
+	lines := strings.SplitN(err.Error(), "\n", 2) // expr-lang's message may add a snippet
+	if len(lines) != 2 || lines[0] != `input "port": default: want int, got string "ssh"` || !strings.HasPrefix(lines[1], `input "deep": computing the default: evaluating " incident.a.b ": `) {
+		t.Errorf("errors:\n%s", err)
+	}
+	got, err := ResolveInputs(pb, nil, &engine.Env{Incident: map[string]any{"port": 2222, "a": map[string]any{"b": "x"}}})
+	if err != nil || got["port"] != 2222 || got["deep"] != "x" {
+		t.Errorf("got %v, %v", got, err)
+	}
+}
+
+func TestReadInputsFileTooLarge(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(p, make([]byte, MaxSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadInputsFile(p)
+	checkErr(t, err, `inputs: file "`+p+`" is larger than 4194304 bytes`)
+}
