@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,15 +19,18 @@ import (
 // far, each PutObject is atomic, and in a versioned bucket every earlier
 // state is kept as a version. The mirror assumes one writer per case,
 // which the runner guarantees; a line is added to it only once S3 has it.
+// Each log has its own lock, so concurrent runs (--targets) do not wait
+// on each other's custody writes.
 func (s *Store) Append(ctx context.Context, key string, line []byte) error {
 	ok, err := s.objectKey(key)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, loaded := s.logs[key]
-	if !loaded {
+	lg := s.log(key)
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	cur := lg.data
+	if !lg.loaded {
 		if cur, err = s.load(ctx, key); err != nil {
 			return err
 		}
@@ -41,8 +45,26 @@ func (s *Store) Append(ctx context.Context, key string, line []byte) error {
 	if err != nil {
 		return s.wrap("appending to", key, err)
 	}
-	s.logs[key] = next
+	lg.data, lg.loaded = next, true
 	return nil
+}
+
+// mirror is one custody log as S3 holds it.
+type mirror struct {
+	mu     sync.Mutex
+	loaded bool
+	data   []byte
+}
+
+func (s *Store) log(key string) *mirror {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lg, ok := s.logs[key]
+	if !ok {
+		lg = &mirror{}
+		s.logs[key] = lg
+	}
+	return lg
 }
 
 // load reads the current log; a missing one is empty.

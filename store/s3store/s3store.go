@@ -52,9 +52,9 @@ type Store struct {
 	// (awsapi.Classify) is made, on top of the SDK's own retries.
 	Attempts int
 
-	// mu guards logs: the custody mirror, see Append.
+	// mu guards logs, the custody mirrors (see Append).
 	mu   sync.Mutex
-	logs map[string][]byte
+	logs map[string]*mirror
 }
 
 var _ evidence.Store = (*Store)(nil)
@@ -67,7 +67,7 @@ func New(api API, uri string) (*Store, error) {
 		return nil, err
 	}
 	return &Store{api: api, bucket: bucket, prefix: prefix, PartSize: DefaultPartSize,
-		Concurrency: DefaultConcurrency, Attempts: DefaultAttempts, logs: map[string][]byte{}}, nil
+		Concurrency: DefaultConcurrency, Attempts: DefaultAttempts, logs: map[string]*mirror{}}, nil
 }
 
 // FromClients returns a store on uri using the shared S3 client of the

@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -240,5 +242,36 @@ func TestPutRetriesTransientErrors(t *testing.T) {
 	}
 	if _, err := st.Stat(ctx, "c/never.bin"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("after a failed Put, Stat = %v, want nothing under the key", err)
+	}
+}
+
+func TestConcurrentAppendsToTwoLogs(t *testing.T) {
+	clients, _ := startS3(t, "evid")
+	ctx := testenv.Context(t)
+	st, _ := FromClients(clients, "s3://evid/p")
+	const n = 10
+	errs := make(chan error, 2*n)
+	for _, key := range []string{"a/custody.jsonl", "b/custody.jsonl"} {
+		for i := range n {
+			go func() { errs <- st.Append(ctx, key, []byte(fmt.Sprintf("line %02d", i))) }()
+		}
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, key := range []string{"a/custody.jsonl", "b/custody.jsonl"} {
+		rc, err := st.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		slices.Sort(lines)
+		if len(lines) != n || lines[0] != "line 00" || lines[n-1] != fmt.Sprintf("line %02d", n-1) || len(slices.Compact(lines)) != n {
+			t.Fatalf("%s holds %q, want the %d lines once each", key, lines, n)
+		}
 	}
 }
