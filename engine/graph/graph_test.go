@@ -107,6 +107,12 @@ func TestQueries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ids := g.IDs()
+			for i, s := range tt.steps {
+				if ids[i] != s.ID {
+					t.Errorf("IDs() = %v, want file order", ids)
+				}
+			}
 			if got := g.Order(); !reflect.DeepEqual(got, tt.order) {
 				t.Errorf("Order() = %v, want %v", got, tt.order)
 			}
