@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
 )
 
 func TestCheckKeyRejectsHostileKeys(t *testing.T) {
@@ -179,4 +182,41 @@ func TestDirStoreFullDisk(t *testing.T) {
 	}
 	assertFile(t, filepath.Join(dir, "c/small.txt"), "kept")
 	assertFile(t, filepath.Join(dir, "c/custody.jsonl"), "{\"seq\":1}\n")
+}
+
+// TestCaseOnFullDisk: an artifact that does not fit fails with the
+// full-disk error, is not recorded, and the case still verifies.
+func TestCaseOnFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	s, _ := NewDirStore(dir)
+	ctx := context.Background()
+	c, err := OpenCase(ctx, s, testHeader("cr-full"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := c.Evidence("gather")
+	if _, err := ev.Put(ctx, engine.ArtifactMeta{Name: "small.json"}, strings.NewReader(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ev.Put(ctx, engine.ArtifactMeta{Name: "disk.img"}, bytes.NewReader(make([]byte, 1<<20)))
+	if err == nil || !strings.Contains(err.Error(), `evidence dir "`+dir+`" is full`) {
+		t.Fatalf("Put of 1 MiB into 256 KiB: got %v, want the full-disk error", err)
+	}
+	m, err := c.Finish(ctx, "failed", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Artifacts) != 1 {
+		t.Fatalf("manifest lists %d artifacts, want only the one that fit", len(m.Artifacts))
+	}
+	if rep, err := Verify(ctx, s, "cr-full", nil); err != nil || !rep.OK() {
+		t.Fatalf("Verify: %v %+v", err, rep)
+	}
 }
