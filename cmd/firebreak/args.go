@@ -8,7 +8,8 @@ import (
 
 // interspersed moves a command's flags in front of its arguments, so that
 // `firebreak plan NAME -i k=v` works as SPEC §1 writes it: urfave/cli v2
-// stops reading flags at the first argument. Everything after "--" stays
+// stops reading flags at the first argument. Global flags written after the
+// command (`run x --no-color`) move before it. Everything after "--" stays
 // an argument.
 func interspersed(app *cli.App, args []string) []string {
 	if len(args) < 2 {
@@ -22,7 +23,7 @@ func interspersed(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
-	var flags, positional []string
+	var globals, flags, positional []string
 	rest := args[i+1:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
@@ -34,13 +35,19 @@ func interspersed(app *cli.App, args []string) []string {
 			positional = append(positional, a)
 			continue
 		}
-		flags = append(flags, a)
-		if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+		defs, to := cmd.Flags, &flags
+		if !hasFlag(cmd.Flags, a) && hasFlag(app.Flags, a) {
+			defs, to = app.Flags, &globals
+		}
+		*to = append(*to, a)
+		if takesValue(defs, a) && j+1 < len(rest) {
 			j++
-			flags = append(flags, rest[j])
+			*to = append(*to, rest[j])
 		}
 	}
-	out := append([]string{}, args[:i+1]...)
+	out := append([]string{}, args[:i]...)
+	out = append(out, globals...)
+	out = append(out, args[i])
 	out = append(out, flags...)
 	return append(out, positional...)
 }
@@ -57,6 +64,23 @@ func skipFlags(defs []cli.Flag, args []string, i int) int {
 }
 
 func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }
+
+func flagName(a string) string {
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	return name
+}
+
+func hasFlag(defs []cli.Flag, a string) bool {
+	name := flagName(a)
+	for _, f := range defs {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // takesValue reports whether the flag a is given its value in the next
 // argument: a known flag that is not boolean, written without "=".

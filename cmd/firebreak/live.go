@@ -63,10 +63,11 @@ func (d *liveDisplay) loop() {
 
 func (d *liveDisplay) addRun(label string, pb *engine.Playbook) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	for _, s := range pb.AllSteps() {
 		d.row(label, s.ID, s.Action)
 	}
+	d.mu.Unlock()
+	d.draw() // the plan shows at once, all waiting, however fast the run
 }
 
 // row returns the row of a step, adding it when new. d.mu is held.

@@ -14,9 +14,14 @@ import (
 )
 
 func main() {
-	// Ctrl-C and SIGTERM cancel the context; a run then stops starting
-	// steps, lets running ones end, records its journal and exits 3.
+	// The first Ctrl-C or SIGTERM cancels the context: a run stops starting
+	// steps, lets running ones end, seals its evidence and exits 3. Then
+	// the signals are let go, so a second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := execute(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestApprovalWithoutTerminalStopsResumable(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("run", "asks").want(t, 3)
+	runID := r.resumeID(t)
+	mpath := r.manifestPath(t)
+	m := readManifest(t, mpath)
+	status := map[string]string{}
+	for _, st := range m.Steps {
+		status[st.ID] = st.Status
+	}
+	if status["look"] != "succeeded" || status["act"] == "succeeded" {
+		t.Fatalf("steps before approval: got %v, want look succeeded and act not run", status)
+	}
+	s.run("resume", runID, "--yes").want(t, 0)
+	m = readManifest(t, mpath)
+	if m.Status != "succeeded" {
+		t.Errorf("after resume --yes: got status %q, want succeeded", m.Status)
+	}
+	s.run("verify", mpath).want(t, 0)
+}
+
+func TestPlanCheckFindsProblems(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("plan", "missing-tool").want(t, 0) // without --check nothing is looked up
+	contains(t, "plan", r.stdout, "exec firebreak-no-such-program-here --help")
+	r = s.run("plan", "missing-tool", "--check").want(t, 1)
+	contains(t, "plan --check", r.stdout, "problem:", "firebreak-no-such-program-here")
+	contains(t, "plan --check", r.stderr, "the run would fail")
+	s.run("run", "missing-tool", "--dry-run").want(t, 1)
+}
+
+func TestJSONLogsOneObjectPerLine(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("--log-format", "json", "run", "local-check").want(t, 0)
+	var statuses []string
+	sc := bufio.NewScanner(strings.NewReader(r.stderr))
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("stderr line is not one JSON object: %q: %v", sc.Text(), err)
+		}
+		if rec["step"] == "hello" {
+			statuses = append(statuses, rec["status"].(string))
+		}
+	}
+	if strings.Join(statuses, ",") != "running,succeeded" {
+		t.Errorf("hello's state changes: got %v, want [running succeeded]", statuses)
+	}
+}
+
+// TestLiveDisplayOnTerminal runs under script(1), which gives the binary a
+// real pseudo-terminal: the steps are then redrawn in place.
+func TestLiveDisplayOnTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: no pseudo-terminal to test with")
+	}
+	s := newSandbox(t)
+	log := filepath.Join(s.dir, "typescript")
+	cmdline := binary + " run fails --no-color"
+	cmd := exec.Command(script, "-qefc", cmdline, log)
+	cmd.Dir, cmd.Env = s.dir, append(s.env, "TERM=xterm")
+	err = cmd.Run()
+	out, rerr := os.ReadFile(log)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if code := exitOf(t, err); code != 1 {
+		t.Fatalf("got exit %d, want 1 (a step fails)\n%s", code, out)
+	}
+	text := string(out)
+	// Drawn at the start and redrawn in place: the cursor goes back up
+	// over the three rows.
+	contains(t, "terminal output", text, "\x1b[2K", "\x1b[3F", "bad", "failed", "skipped", "succeeded", "STEP", "manifest: ")
+	if strings.Contains(text, "level=INFO") {
+		t.Errorf("terminal output holds log lines; want only the live display:\n%s", text)
+	}
+}
