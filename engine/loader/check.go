@@ -55,11 +55,12 @@ func (d *decoder) uniqueIDs(blocks ...*block) {
 	}
 }
 
-// resolveNeeds keeps the needs that name a step of the same block and
-// reports the others.
+// resolveNeeds keeps the needs that name a step of the same block, once
+// each (the runner counts needs), and reports the others.
 func (d *decoder) resolveNeeds(sd *stepDecl, b, other *block) {
 	for _, n := range sd.needs {
 		switch _, ok := b.ids[n.Value]; {
+		case ok && contains(sd.s.Needs, n.Value):
 		case ok:
 			sd.s.Needs = append(sd.s.Needs, n.Value)
 		case other.ids[n.Value] != nil && b.finally:

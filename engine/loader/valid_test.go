@@ -95,7 +95,7 @@ func TestValidFeatures(t *testing.T) {
 	if want := (engine.Backoff{Initial: 5 * time.Second, Max: 30 * time.Second, Factor: 3}); mem.Backoff != want {
 		t.Errorf("memory backoff = %+v, want the defaults with initial overridden %+v", mem.Backoff, want)
 	}
-	if !reflect.DeepEqual(mem.Needs, []string{"gather", "gather"}) {
+	if !reflect.DeepEqual(mem.Needs, []string{"gather"}) { // written twice, kept once
 		t.Errorf("memory needs = %v", mem.Needs)
 	}
 	if mem.When == nil || mem.When.Source != " !inputs.dry " {
