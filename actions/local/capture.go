@@ -70,6 +70,8 @@ type stream struct {
 	capture io.Writer
 	sum     hash.Hash
 	cut     bool // the pipe was closed on us: output after that is lost
+	stored  bool // the evidence store took it all
+	hashed  bool // sum holds the hash of all of it (no store)
 
 	art  engine.Artifact
 	err  error
@@ -85,13 +87,22 @@ func newStream(name, kind string, r *os.File, capture io.Writer) *stream {
 func (s *stream) run(ctx context.Context, ev engine.Evidence, source map[string]string) {
 	defer close(s.done)
 	defer s.r.Close()
-	src := io.TeeReader(eofOnClose{s}, io.MultiWriter(s.capture, s.sum))
+	// The store hashes what it writes; hashing here too would halve the
+	// throughput, so the stream hashes only when there is no store.
+	w := s.capture
+	if ev == nil {
+		w = io.MultiWriter(s.capture, s.sum)
+	}
+	src := io.TeeReader(eofOnClose{s}, w)
 	if ev != nil {
 		meta := engine.ArtifactMeta{Name: s.name, Kind: s.kind, ContentType: "text/plain", Source: source}
 		s.art, s.err = ev.Put(ctx, meta, src)
 		if s.err != nil {
 			s.err = fmt.Errorf("storing %s: %w", s.name, s.err)
 		}
+		s.stored = s.err == nil
+	} else {
+		s.hashed = true
 	}
 	// Drain what Put left (or everything, without a case) so the child
 	// never blocks on a full pipe.
@@ -102,7 +113,17 @@ func (s *stream) run(ctx context.Context, ev engine.Evidence, source map[string]
 // left the process group), so the step does not hang on it.
 func (s *stream) close() { _ = s.r.Close() }
 
-func (s *stream) sha256() string { return hex.EncodeToString(s.sum.Sum(nil)) }
+// sha256 is the hash of the whole output: the store's when it took it, or
+// the stream's own; empty when the store failed.
+func (s *stream) sha256() string {
+	if s.stored {
+		return s.art.SHA256
+	}
+	if s.hashed {
+		return hex.EncodeToString(s.sum.Sum(nil))
+	}
+	return ""
+}
 
 // eofOnClose reads the pipe and turns "closed by us" into the end of the
 // output, remembering that it was cut.
