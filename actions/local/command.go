@@ -57,6 +57,9 @@ func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	if err != nil {
 		return nil, err
 	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%q not started: %w", p.argv[0], context.Cause(ctx))
+	}
 	path, err := lookPath(p.argv[0], envValue(p.env, "PATH"), p.dir)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,11 @@ func waitGroupLeader(ctx context.Context, cmd *exec.Cmd, grace time.Duration) (s
 		return false, err
 	case <-ctx.Done():
 	}
+	select {
+	case err = <-done: // it finished as time ran out: that is a finish
+		return false, err
+	default:
+	}
 	killGroup(pgid, syscall.SIGTERM)
 	timer := time.NewTimer(grace)
 	defer timer.Stop()

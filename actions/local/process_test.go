@@ -145,3 +145,17 @@ func TestCommandKillsLeftoversAfterExit(t *testing.T) {
 		t.Errorf("leftover %d: alive after the step returned, want it killed", pid)
 	}
 }
+
+func TestCommandNotStartedAfterCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	marker := filepath.Join(t.TempDir(), "ran")
+	_, err := run(t, ctx, engine.Params{"argv": argv("touch", marker)}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: got %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the program ran after the step was cancelled")
+	}
+}
