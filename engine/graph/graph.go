@@ -80,6 +80,7 @@ func Build(steps []*engine.Step) (*Graph, error) {
 	}
 	g.needs = make([][]int, len(g.ids))
 	g.deps = make([][]int, len(g.ids))
+	seen := make([]int, len(g.ids)) // seen[j] == i+1: step i already needs j
 	for _, s := range steps {
 		if s == nil || s.ID == "" {
 			continue
@@ -95,7 +96,8 @@ func Build(steps []*engine.Step) (*Graph, error) {
 				errs = append(errs, &NeedError{Step: s.ID, Need: n})
 				continue
 			}
-			if !slices.Contains(g.needs[i], j) {
+			if seen[j] != i+1 {
+				seen[j] = i + 1
 				g.needs[i] = append(g.needs[i], j)
 				g.deps[j] = append(g.deps[j], i)
 			}

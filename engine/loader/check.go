@@ -58,10 +58,12 @@ func (d *decoder) uniqueIDs(blocks ...*block) {
 // resolveNeeds keeps the needs that name a step of the same block, once
 // each (the runner counts needs), and reports the others.
 func (d *decoder) resolveNeeds(sd *stepDecl, b, other *block) {
+	kept := map[string]bool{}
 	for _, n := range sd.needs {
 		switch _, ok := b.ids[n.Value]; {
-		case ok && contains(sd.s.Needs, n.Value):
+		case ok && kept[n.Value]:
 		case ok:
+			kept[n.Value] = true
 			sd.s.Needs = append(sd.s.Needs, n.Value)
 		case other.ids[n.Value] != nil && b.finally:
 			d.errf(n, "finally step %q needs main step %q: finally steps run after every main step has ended, so drop it (steps.%s stays readable)", sd.s.ID, n.Value, n.Value)

@@ -88,3 +88,18 @@ func TestExprPositions(t *testing.T) {
 		})
 	}
 }
+
+// TestManyNeeds: a need repeated 100000 times is kept once, without
+// quadratic work (the test would time out).
+func TestManyNeeds(t *testing.T) {
+	t.Parallel()
+	data := "name: x\nsteps:\n  - {id: b, action: upload-log}\n  - id: a\n    action: upload-log\n    needs: [" +
+		strings.Repeat("b, ", 100000) + "b]\n"
+	pb, err := (&Loader{Registry: testRegistry()}).LoadBytes("n.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.Steps[1].Needs; len(got) != 1 || got[0] != "b" {
+		t.Errorf("needs = %d entries, want [b]", len(got))
+	}
+}
