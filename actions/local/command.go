@@ -64,14 +64,7 @@ func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(path, p.argv[1:]...)
-	cmd.Args[0] = p.argv[0]
-	cmd.Dir, cmd.Env = p.dir, p.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = p.grace // bounds the stdin copy, should the program not read it
-	if p.stdin != "" {
-		cmd.Stdin = strings.NewReader(p.stdin)
-	}
+	cmd := newCmd(path, p)
 	out, errs := &head{max: stdoutMax}, &tail{max: stderrTail}
 	streams, err := startWithStreams(ctx, cmd, in, p.argv, out, errs)
 	if err != nil {
@@ -98,6 +91,20 @@ func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	}
 	// Output that could not be stored is lost evidence: the step failed.
 	return outputs, errors.Join(streams[0].err, streams[1].err, recErr)
+}
+
+// newCmd prepares the program in a process group of its own, so that
+// stopping the step can reach everything it started.
+func newCmd(path string, p *commandParams) *exec.Cmd {
+	cmd := exec.Command(path, p.argv[1:]...)
+	cmd.Args[0] = p.argv[0] // as written, not the resolved path
+	cmd.Dir, cmd.Env = p.dir, p.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = p.grace // bounds the stdin copy, should the program not read it
+	if p.stdin != "" {
+		cmd.Stdin = strings.NewReader(p.stdin)
+	}
+	return cmd
 }
 
 func logger(in *engine.StepInput) *slog.Logger {
