@@ -1,0 +1,215 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/internal/awsfixture"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+// hostRun is one run of host-compromise on a fresh compromised-instance
+// world, with its evidence in a local store.
+type hostRun struct {
+	world  *awsfixture.World
+	ec2    *ec2.Client
+	store  *evidence.DirStore
+	caseID string
+	res    *runner.Result
+	man    *evidence.Manifest
+}
+
+// runHostCompromise runs the built-in playbook with given inputs (the
+// world's instance id added). swap, when not nil, may replace actions.
+func runHostCompromise(t *testing.T, given map[string]any, swap map[string]engine.Action) *hostRun {
+	t.Helper()
+	m := testenv.StartMoto(t)
+	ctx := testenv.Context(t)
+	cfg := m.Config()
+	w, err := awsfixture.Build(ctx, cfg)
+	if err != nil {
+		t.Fatalf("awsfixture.Build: %v", err)
+	}
+	reg, _ := registry(cfg)
+	if swap != nil {
+		reg = swapActions(reg, swap)
+	}
+	pb, err := (&loader.Loader{Registry: reg}).LoadFile("../../playbooks/host-compromise.yaml")
+	if err != nil {
+		t.Fatalf("loading host-compromise:\n%v", err)
+	}
+	given["instance_id"] = w.InstanceID
+	inputs, err := loader.ResolveInputs(pb, given, nil)
+	if err != nil {
+		t.Fatalf("ResolveInputs: %v", err)
+	}
+	store, err := evidence.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatalf("NewDirStore: %v", err)
+	}
+	now := time.Now()
+	h := &hostRun{world: w, ec2: ec2.NewFromConfig(cfg), store: store, caseID: evidence.NewCaseID(now)}
+	runID := runner.NewRunID(now)
+	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: h.caseID, RunID: runID, Inputs: inputs,
+		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}}, nil)
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	h.res, err = runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: runID,
+		CaseID: h.caseID, StateDir: t.TempDir(), Case: c})
+	for _, s := range h.res.Steps {
+		t.Logf("step %s: %s %s %s", s.ID, s.Status, s.Error, s.SkipReason)
+	}
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if h.man, err = c.Finish(ctx, string(h.res.Status), time.Now()); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	return h
+}
+
+func (h *hostRun) instance(t *testing.T) types.Instance {
+	t.Helper()
+	out, err := h.ec2.DescribeInstances(testenv.Context(t), &ec2.DescribeInstancesInput{InstanceIds: []string{h.world.InstanceID}})
+	if err != nil {
+		t.Fatalf("DescribeInstances: %v", err)
+	}
+	return out.Reservations[0].Instances[0]
+}
+
+func (h *hostRun) wantStatuses(t *testing.T, want map[string]engine.StepStatus) {
+	t.Helper()
+	for id, st := range want {
+		rec, ok := h.res.Step(id)
+		if !ok || rec.Status != st {
+			t.Errorf("step %s: got %q (%s%s), want %q", id, rec.Status, rec.Error, rec.SkipReason, st)
+		}
+	}
+}
+
+func TestHostCompromiseContainsAndPreserves(t *testing.T) {
+	h := runHostCompromise(t, map[string]any{}, nil)
+	if h.res.Status != engine.RunSucceeded {
+		t.Fatalf("run status: got %s, want succeeded", h.res.Status)
+	}
+	h.wantStatuses(t, map[string]engine.StepStatus{"gather": engine.StatusSucceeded, "isolate": engine.StatusSucceeded,
+		"disks": engine.StatusSucceeded, "stop": engine.StatusSkipped, "log": engine.StatusSucceeded})
+	ctx := testenv.Context(t)
+
+	// Every ENI is in the isolation group and nothing else.
+	iso, _ := h.res.Step("isolate")
+	group, _ := iso.Outputs["isolation_group_id"].(string)
+	enis, err := h.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: h.world.ENIIDs})
+	if err != nil {
+		t.Fatalf("DescribeNetworkInterfaces: %v", err)
+	}
+	for _, e := range enis.NetworkInterfaces {
+		if len(e.Groups) != 1 || aws.ToString(e.Groups[0].GroupId) != group || group == "" {
+			t.Errorf("ENI %s groups: got %+v, want only the isolation group %q", aws.ToString(e.NetworkInterfaceId), e.Groups, group)
+		}
+	}
+
+	// One completed snapshot of each volume, tagged with the case.
+	snaps, err := h.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []types.Filter{{Name: aws.String("tag:firebreak:case"), Values: []string{h.caseID}}}})
+	if err != nil {
+		t.Fatalf("DescribeSnapshots: %v", err)
+	}
+	var vols []string
+	for _, s := range snaps.Snapshots {
+		if s.State != types.SnapshotStateCompleted {
+			t.Errorf("snapshot %s: state %s, want completed", aws.ToString(s.SnapshotId), s.State)
+		}
+		vols = append(vols, aws.ToString(s.VolumeId))
+	}
+	slices.Sort(vols)
+	want := slices.Sorted(slices.Values(h.world.VolumeIDs))
+	if !slices.Equal(vols, want) {
+		t.Errorf("snapshotted volumes: got %v, want %v (one each)", vols, want)
+	}
+
+	// Still running (terminate defaults to false) and claimed by the case.
+	inst := h.instance(t)
+	if inst.State.Name != types.InstanceStateNameRunning {
+		t.Errorf("instance state: got %s, want running", inst.State.Name)
+	}
+	tags := map[string]string{}
+	for _, tg := range inst.Tags {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if tags["firebreak:case"] != h.caseID {
+		t.Errorf("instance tag firebreak:case: got %q, want %q", tags["firebreak:case"], h.caseID)
+	}
+
+	// The case verifies, and holds the snapshots and the journal.
+	rep, err := evidence.Verify(ctx, h.store, h.caseID, nil)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if len(rep.Problems) != 0 {
+		t.Errorf("verify problems: %v", rep.Problems)
+	}
+	kinds := map[string]int{}
+	for _, a := range h.man.Artifacts {
+		kinds[a.Kind]++
+	}
+	if kinds["ebs-snapshot"] != len(h.world.VolumeIDs) || kinds["run-log"] != 1 {
+		t.Errorf("manifest artifacts by kind: got %v, want %d ebs-snapshot and 1 run-log", kinds, len(h.world.VolumeIDs))
+	}
+	t.Logf("artifacts: %v; verify checked %d, not rehashable %d", kinds, len(rep.Checked), len(rep.NotRehashable))
+}
+
+func TestHostCompromiseStopsWhenAsked(t *testing.T) {
+	h := runHostCompromise(t, map[string]any{"terminate": true}, nil)
+	h.wantStatuses(t, map[string]engine.StepStatus{"disks": engine.StatusSucceeded, "stop": engine.StatusSucceeded})
+	if got := h.instance(t).State.Name; got != types.InstanceStateNameStopped {
+		t.Errorf("instance state: got %s, want stopped", got)
+	}
+}
+
+// failing is an action that declares another's spec and always fails, to
+// show what the playbook does when that evidence step fails.
+type failing struct{ spec engine.ActionSpec }
+
+func (f failing) Spec() engine.ActionSpec { return f.spec }
+func (f failing) Run(context.Context, *engine.StepInput) (engine.Outputs, error) {
+	return nil, errors.New("snapshot quota exceeded")
+}
+
+func swapActions(reg *engine.Registry, swap map[string]engine.Action) *engine.Registry {
+	out := engine.NewRegistry()
+	for _, n := range reg.Names() {
+		a, _ := reg.Lookup(n)
+		if s, ok := swap[n]; ok {
+			a = s
+		}
+		out.Register(a)
+	}
+	return out
+}
+
+func TestHostCompromiseNeverStopsWithoutItsEvidence(t *testing.T) {
+	reg, _ := registry(aws.Config{})
+	snap, _ := reg.Lookup("snapshot")
+	h := runHostCompromise(t, map[string]any{"terminate": true}, map[string]engine.Action{"snapshot": failing{spec: snap.Spec()}})
+	if h.res.Status != engine.RunFailed {
+		t.Errorf("run status: got %s, want failed", h.res.Status)
+	}
+	h.wantStatuses(t, map[string]engine.StepStatus{"isolate": engine.StatusSucceeded, "disks": engine.StatusFailed,
+		"stop": engine.StatusSkipped, "log": engine.StatusSucceeded})
+	if got := h.instance(t).State.Name; got != types.InstanceStateNameRunning {
+		t.Errorf("instance state: got %s, want running: no stop without the disk evidence", got)
+	}
+}
