@@ -28,7 +28,7 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 	for {
 		next = append(next, r.startable(ctx)...)
 		switch {
-		case r.fatal != nil || r.stopping:
+		case r.fatal != nil || r.halted(ctx):
 			r.abandon(ctx, next)
 			next = nil
 		case r.jr == nil:
@@ -48,7 +48,7 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 				r.fatal, r.stopping = err, true
 				r.log.Error("journal not written; stopping the run", keyError, err)
 			}
-			if r.fatal != nil || r.stopping { // interrupted while the sync ran: start nothing
+			if r.fatal != nil || r.halted(ctx) { // interrupted while the sync ran: start nothing
 				r.abandon(ctx, append(awaiting, next...))
 				awaiting, next = nil, nil
 				continue
@@ -67,10 +67,20 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 			}
 		case <-done:
 			done = nil
-			r.stopping, r.interrupted = true, true
-			r.log.Warn("run interrupted: starting nothing more, waiting for running steps", keyRunning, r.running)
+			r.halted(ctx)
 		}
 	}
+}
+
+// halted reports whether the run must start nothing more, noticing an
+// interruption as soon as ctx is done: a worker's report and the
+// cancellation may arrive together, and nothing may start in between.
+func (r *run) halted(ctx context.Context) bool {
+	if !r.stopping && ctx.Err() != nil {
+		r.stopping, r.interrupted = true, true
+		r.log.Warn("run interrupted: starting nothing more, waiting for running steps", keyRunning, r.running)
+	}
+	return r.stopping
 }
 
 // launch starts the workers of units whose start is on record.
@@ -92,7 +102,7 @@ func (r *run) begin(ctx context.Context, block []*stepState) {
 		}
 	}
 	for _, st := range block {
-		if !st.ended() && st.pending == 0 && !r.stopping {
+		if !st.ended() && st.pending == 0 && !r.halted(ctx) {
 			r.ready(ctx, st)
 		}
 	}
@@ -104,7 +114,7 @@ func (r *run) begin(ctx context.Context, block []*stepState) {
 // of its items ends.
 func (r *run) startable(ctx context.Context) []launch {
 	var batch []launch
-	for len(r.queue) > 0 && !r.stopping && (r.limit == 0 || r.running < r.limit) {
+	for len(r.queue) > 0 && !r.halted(ctx) && (r.limit == 0 || r.running < r.limit) {
 		st := r.queue[0]
 		if st.step.ForEach == nil || st.ended() {
 			r.pop()

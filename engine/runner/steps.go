@@ -64,7 +64,7 @@ func (r *run) approval(ctx context.Context, m msg) {
 	case !m.approved:
 		r.event(ctx, "step.declined", st.step.ID, map[string]any{"question": st.step.Approve, "operator": r.cfg.Operator})
 		r.end(ctx, st, engine.StatusSkipped, "", "approval declined", nil)
-	case r.stopping:
+	case r.halted(ctx):
 		r.waiting = append(r.waiting, st.step.ID)
 	default:
 		st.approved = true
@@ -143,7 +143,7 @@ func (r *run) end(ctx context.Context, st *stepState, status engine.StepStatus, 
 	r.steps[st.step.ID] = engine.StepEnv{Outputs: out, Status: string(status)}
 	for _, d := range st.dependents {
 		d.pending--
-		if d.pending == 0 && !r.stopping {
+		if d.pending == 0 && !r.halted(ctx) {
 			r.ready(ctx, d)
 		}
 	}
