@@ -12,6 +12,7 @@ import (
 type block struct {
 	decls   []*stepDecl
 	ids     map[string]*stepDecl // first decl of each id
+	names   []string             // the ids, sorted, for suggestions
 	finally bool
 }
 
@@ -21,6 +22,7 @@ func (d *decoder) check(pb *engine.Playbook, main, fin []*stepDecl, reg *engine.
 	mb := &block{decls: main, ids: map[string]*stepDecl{}}
 	fb := &block{decls: fin, ids: map[string]*stepDecl{}, finally: true}
 	d.uniqueIDs(mb, fb)
+	inputs := newInputSet(pb)
 	for _, b := range []*block{mb, fb} {
 		other := fb
 		if b.finally {
@@ -31,8 +33,8 @@ func (d *decoder) check(pb *engine.Playbook, main, fin []*stepDecl, reg *engine.
 		}
 		d.cycles(b)
 		for _, sd := range b.decls {
-			d.references(sd, pb, b, other)
-			d.outputs(sd, pb, reg)
+			d.references(sd, inputs, b, other)
+			d.outputs(sd, [2]*block{mb, fb}, reg)
 			d.action(sd, reg)
 		}
 	}
@@ -52,6 +54,7 @@ func (d *decoder) uniqueIDs(blocks ...*block) {
 			first[sd.s.ID] = sd
 			b.ids[sd.s.ID] = sd
 		}
+		b.names = keysOf(b.ids)
 	}
 }
 
@@ -70,7 +73,7 @@ func (d *decoder) resolveNeeds(sd *stepDecl, b, other *block) {
 		case other.ids[n.Value] != nil:
 			d.errf(n, "step %q needs finally step %q: finally steps run after every main step, so a main step cannot wait for one", sd.s.ID, n.Value)
 		default:
-			d.errf(n, "unknown step %q in needs%s", n.Value, suggest(n.Value, keysOf(b.ids)))
+			d.errf(n, "unknown step %q in needs%s", n.Value, d.hint(n.Value, b.names))
 		}
 	}
 }

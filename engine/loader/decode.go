@@ -148,7 +148,7 @@ func (d *decoder) fields(n *yaml.Node, what string, known []string) []field {
 		}
 		seen[k.Value] = k.Line
 		if known != nil && !contains(known, k.Value) {
-			d.errf(k, "unknown field %q in %s%s", k.Value, what, suggest(k.Value, known))
+			d.errf(k, "unknown field %q in %s%s", k.Value, what, d.hint(k.Value, known))
 			continue
 		}
 		out = append(out, field{name: k.Value, key: k, val: n.Content[i+1]})

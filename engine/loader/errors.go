@@ -66,7 +66,11 @@ func suggest(word string, candidates []string) string {
 		return "" // no typo is that long, and the distance is quadratic
 	}
 	best, bestD := "", -1
+	limit := max(2, len([]rune(word))/3)
 	for _, c := range candidates {
+		if len(c) > len(word)+limit && !strings.HasPrefix(c, word) {
+			continue // too long to be within limit, and the distance is quadratic
+		}
 		lw, lc := strings.ToLower(word), strings.ToLower(c)
 		d := levenshtein(lw, lc)
 		if len(lw) >= 3 && len(lc) >= 3 && (strings.HasPrefix(lc, lw) || strings.HasPrefix(lw, lc)) {
@@ -76,7 +80,6 @@ func suggest(word string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	limit := max(2, len([]rune(word))/3)
 	if bestD < 0 || bestD > limit || bestD >= len([]rune(word)) {
 		return ""
 	}
@@ -103,4 +106,17 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// hint is suggest for the decoder: it stops suggesting once enough
+// problems are found, so a hostile file with a million typos stays cheap.
+func (d *decoder) hint(word string, candidates ...[]string) string {
+	if len(d.errs) >= maxErrors {
+		return ""
+	}
+	var all []string
+	for _, c := range candidates {
+		all = append(all, c...)
+	}
+	return suggest(word, all)
 }

@@ -47,7 +47,7 @@ func (d *decoder) input(e field) *engine.Input {
 			if slices.Contains(engine.InputTypes, engine.Type(t)) {
 				in.Type = engine.Type(t)
 			} else {
-				d.errf(n, "unknown type %q for %s: use one of string, int, bool, list, map%s", t, what, suggest(t, typeNames()))
+				d.errf(n, "unknown type %q for %s: use one of string, int, bool, list, map%s", t, what, d.hint(t, typeNames()))
 			}
 		}
 	}

@@ -56,16 +56,20 @@ func isString(n ast.Node, s string) bool {
 // outputs checks that each steps.X.outputs.Y names an output that X's
 // action declares. Actions that declare no outputs are not checked; a
 // for_each step's only output is items, the list of its items' outputs.
-func (d *decoder) outputs(sd *stepDecl, pb *engine.Playbook, reg *engine.Registry) {
+func (d *decoder) outputs(sd *stepDecl, blocks [2]*block, reg *engine.Registry) {
 	if reg == nil {
 		return
 	}
 	for _, s := range sd.sites {
 		for _, r := range outputRefs(s.E) {
-			target, ok := pb.Step(r.step)
-			if !ok {
+			decl := blocks[0].ids[r.step]
+			if decl == nil {
+				decl = blocks[1].ids[r.step]
+			}
+			if decl == nil {
 				continue // reported as an unknown step
 			}
+			target := decl.s
 			names := declaredOutputs(target, reg)
 			if names == nil || contains(names, r.output) {
 				continue
@@ -75,7 +79,7 @@ func (d *decoder) outputs(sd *stepDecl, pb *engine.Playbook, reg *engine.Registr
 				at = d.posIn(s.N, s.Off+i)
 			}
 			d.errAt(at,
-				"step %q has no output %q%s: %s", r.step, r.output, suggest(r.output, names), outputsOf(target, names))
+				"step %q has no output %q%s: %s", r.step, r.output, d.hint(r.output, names), outputsOf(target, names))
 		}
 	}
 }

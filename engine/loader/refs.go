@@ -12,16 +12,12 @@ import (
 // inputs; steps that are its ancestors (a finally step may also read any
 // main step, since it runs after all of them); item and index only in a
 // for_each step, and not in the for_each expression itself.
-func (d *decoder) references(sd *stepDecl, pb *engine.Playbook, b, other *block) {
+func (d *decoder) references(sd *stepDecl, in *inputSet, b, other *block) {
 	var anc map[string]bool
-	inputs := make([]string, len(pb.Inputs))
-	for i, in := range pb.Inputs {
-		inputs[i] = in.Name
-	}
 	for _, s := range sd.sites {
 		for _, name := range s.E.Inputs {
-			if !slices.Contains(inputs, name) {
-				d.errAt(d.refPos(s, "inputs", name), "unknown input %q%s: declare it under inputs", name, suggest(name, inputs))
+			if !in.declared[name] {
+				d.errAt(d.refPos(s, "inputs", name), "unknown input %q%s: declare it under inputs", name, d.hint(name, in.names))
 			}
 		}
 		for _, id := range s.E.Steps {
@@ -46,6 +42,21 @@ func (d *decoder) references(sd *stepDecl, pb *engine.Playbook, b, other *block)
 	}
 }
 
+// inputSet is the declared input names, made once per playbook.
+type inputSet struct {
+	names    []string
+	declared map[string]bool
+}
+
+func newInputSet(pb *engine.Playbook) *inputSet {
+	s := &inputSet{declared: make(map[string]bool, len(pb.Inputs))}
+	for _, in := range pb.Inputs {
+		s.names = append(s.names, in.Name)
+		s.declared[in.Name] = true
+	}
+	return s
+}
+
 func (d *decoder) stepRef(sd *stepDecl, id string, anc map[string]bool, b, other *block) string {
 	switch {
 	case id == sd.s.ID:
@@ -59,7 +70,7 @@ func (d *decoder) stepRef(sd *stepDecl, id string, anc map[string]bool, b, other
 	case other.ids[id] != nil:
 		return fmt.Sprintf("%s reads finally step %q, which runs after every main step", describeStep(sd), id)
 	}
-	return fmt.Sprintf("unknown step %q in steps.%s%s", id, id, suggest(id, append(keysOf(b.ids), keysOf(other.ids)...)))
+	return fmt.Sprintf("unknown step %q in steps.%s%s", id, id, d.hint(id, b.names, other.names))
 }
 
 // refPos places a reference root.name inside the expression's source.
@@ -85,7 +96,7 @@ func (d *decoder) action(sd *stepDecl, reg *engine.Registry) {
 	}
 	a, ok := reg.Lookup(sd.s.Action)
 	if !ok {
-		d.errf(sd.actionNode, "unknown action %q%s", sd.s.Action, suggest(sd.s.Action, reg.Names()))
+		d.errf(sd.actionNode, "unknown action %q%s", sd.s.Action, d.hint(sd.s.Action, reg.Names()))
 		return
 	}
 	spec := a.Spec()
@@ -98,7 +109,7 @@ func (d *decoder) action(sd *stepDecl, reg *engine.Registry) {
 		given[w.name] = true
 		p, ok := spec.Param(w.name)
 		if !ok {
-			d.errf(w.key, "action %q takes no parameter %q%s", spec.Name, w.name, suggest(w.name, names))
+			d.errf(w.key, "action %q takes no parameter %q%s", spec.Name, w.name, d.hint(w.name, names))
 			continue
 		}
 		d.literalParam(w, p, spec.Name)
@@ -126,7 +137,7 @@ func (d *decoder) literalParam(w param, p engine.Param, action string) {
 		return
 	}
 	if s, ok := c.(string); ok && len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
-		d.errf(w.val, "parameter %q of action %q must be one of %s, got %q%s", p.Name, action, quoteAll(p.Enum), s, suggest(s, p.Enum))
+		d.errf(w.val, "parameter %q of action %q must be one of %s, got %q%s", p.Name, action, quoteAll(p.Enum), s, d.hint(s, p.Enum))
 	}
 }
 
