@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"sync"
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -96,5 +97,44 @@ func TestApproveResume(t *testing.T) {
 	}
 	if c.count("a") != 1 || c.count("kill") != 1 {
 		t.Errorf("runs: a %d, kill %d; want 1, 1", c.count("a"), c.count("kill"))
+	}
+}
+
+// TestApproveOneAtATime: two approve steps ready together are asked one
+// after the other, never at once.
+func TestApproveOneAtATime(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	cur, most := 0, 0
+	asked := make(chan chan bool, 2)
+	approver := ApproverFunc(func(ctx context.Context, _, _ string) (bool, error) {
+		mu.Lock()
+		cur++
+		most = max(most, cur)
+		mu.Unlock()
+		answer := make(chan bool)
+		asked <- answer
+		ok := <-answer
+		mu.Lock()
+		cur--
+		mu.Unlock()
+		return ok, nil
+	})
+	x, y := step("x", "do"), step("y", "do")
+	x.Approve, y.Approve = "x?", "y?"
+	done := make(chan *Result)
+	go func() {
+		res, _ := Run(context.Background(), Config{Registry: registry(newCounter(nil).action("do")), Playbook: playbook(x, y), Approver: approver})
+		done <- res
+	}()
+	(<-asked) <- true
+	(<-asked) <- false
+	res := <-done
+	if most != 1 {
+		t.Errorf("%d questions at once, want 1", most)
+	}
+	got := statuses(res)
+	if !(got["x"] == "succeeded" && got["y"] == "skipped: approval declined") && !(got["y"] == "succeeded" && got["x"] == "skipped: approval declined") {
+		t.Errorf("got %v, want one approved and one declined", got)
 	}
 }

@@ -39,6 +39,8 @@ func TestParams(t *testing.T) {
 			engine.Params{"n": 3, "ids": []any{"i-1", "i-2"}, "need": "x", "msg": `n=3 ids=["i-1","i-2"] up=42`, "mode": "stop", "wait": 90e9}, ""},
 		{"coerced", map[string]any{"n": "${{ inputs.text }}", "on": "${{ inputs.flag }}", "ids": "a, b", "need": "${{ steps.up.outputs.v }}"},
 			engine.Params{"n": 7, "on": true, "ids": []any{"a", "b"}, "need": "42", "mode": "stop", "wait": 90e9}, ""},
+		{"case, run, finding, incident", map[string]any{"need": "${{ case.id }} ${{ run.id }} ${{ run.playbook }} ${{ finding.type }} ${{ incident.instance_id }}"},
+			engine.Params{"need": "cr-1 run-1 test Recon:EC2/PortProbeUnprotectedPort i-0abc", "mode": "stop", "wait": 90e9}, ""},
 		{"null is not given", map[string]any{"mode": "${{ steps.up.outputs.missing }}", "need": "x"},
 			engine.Params{"need": "x", "mode": "stop", "wait": 90e9}, ""},
 		{"wrong type", map[string]any{"n": "${{ inputs.ids }}", "need": "x"}, nil, `step "s": parameter "n": want int, got list`},
@@ -62,7 +64,8 @@ func TestParams(t *testing.T) {
 			}}
 			s := step("s", "typed", "up")
 			s.With, s.Retries = with(t, tt.with), 3
-			res, err := Run(context.Background(), Config{Registry: registry(act, up), Playbook: playbook(step("up", "up"), s), Inputs: inputs})
+			res, err := Run(context.Background(), Config{Registry: registry(act, up), Playbook: playbook(step("up", "up"), s), Inputs: inputs,
+				RunID: "run-1", CaseID: "cr-1", Finding: map[string]any{"type": "Recon:EC2/PortProbeUnprotectedPort"}, Incident: map[string]any{"instance_id": "i-0abc"}})
 			if err != nil {
 				t.Fatal(err)
 			}
