@@ -19,11 +19,28 @@ import (
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-// hostRun is one run of host-compromise on a fresh compromised-instance
-// world, with its evidence in a local store.
+// hostWorld is a moto server holding a fresh compromised-instance world.
+type hostWorld struct {
+	cfg   aws.Config
+	world *awsfixture.World
+	ec2   *ec2.Client
+}
+
+func newHostWorld(t *testing.T) *hostWorld {
+	t.Helper()
+	m := testenv.StartMoto(t)
+	cfg := m.Config()
+	w, err := awsfixture.Build(testenv.Context(t), cfg)
+	if err != nil {
+		t.Fatalf("awsfixture.Build: %v", err)
+	}
+	return &hostWorld{cfg: cfg, world: w, ec2: ec2.NewFromConfig(cfg)}
+}
+
+// hostRun is one run of a playbook on a hostWorld, with its evidence in a
+// local store.
 type hostRun struct {
-	world  *awsfixture.World
-	ec2    *ec2.Client
+	*hostWorld
 	store  *evidence.DirStore
 	caseID string
 	res    *runner.Result
@@ -34,22 +51,22 @@ type hostRun struct {
 // world's instance id added). swap, when not nil, may replace actions.
 func runHostCompromise(t *testing.T, given map[string]any, swap map[string]engine.Action) *hostRun {
 	t.Helper()
-	m := testenv.StartMoto(t)
+	return newHostWorld(t).run(t, "host-compromise", given, swap, nil)
+}
+
+// run runs playbooks/NAME.yaml as `firebreak run` would, in a new case.
+func (hw *hostWorld) run(t *testing.T, name string, given map[string]any, swap map[string]engine.Action, approver runner.Approver) *hostRun {
+	t.Helper()
 	ctx := testenv.Context(t)
-	cfg := m.Config()
-	w, err := awsfixture.Build(ctx, cfg)
-	if err != nil {
-		t.Fatalf("awsfixture.Build: %v", err)
-	}
-	reg, _ := registry(cfg)
+	reg, _ := registry(hw.cfg)
 	if swap != nil {
 		reg = swapActions(reg, swap)
 	}
-	pb, err := (&loader.Loader{Registry: reg}).LoadFile("../../playbooks/host-compromise.yaml")
+	pb, err := (&loader.Loader{Registry: reg}).LoadFile("../../playbooks/" + name + ".yaml")
 	if err != nil {
-		t.Fatalf("loading host-compromise:\n%v", err)
+		t.Fatalf("loading %s:\n%v", name, err)
 	}
-	given["instance_id"] = w.InstanceID
+	given["instance_id"] = hw.world.InstanceID
 	inputs, err := loader.ResolveInputs(pb, given, nil)
 	if err != nil {
 		t.Fatalf("ResolveInputs: %v", err)
@@ -59,7 +76,7 @@ func runHostCompromise(t *testing.T, given map[string]any, swap map[string]engin
 		t.Fatalf("NewDirStore: %v", err)
 	}
 	now := time.Now()
-	h := &hostRun{world: w, ec2: ec2.NewFromConfig(cfg), store: store, caseID: evidence.NewCaseID(now)}
+	h := &hostRun{hostWorld: hw, store: store, caseID: evidence.NewCaseID(now)}
 	runID := runner.NewRunID(now)
 	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: h.caseID, RunID: runID, Inputs: inputs,
 		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}}, nil)
@@ -67,12 +84,12 @@ func runHostCompromise(t *testing.T, given map[string]any, swap map[string]engin
 		t.Fatalf("OpenCase: %v", err)
 	}
 	h.res, err = runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: runID,
-		CaseID: h.caseID, StateDir: t.TempDir(), Case: c})
-	for _, s := range h.res.Steps {
-		t.Logf("step %s: %s %s %s", s.ID, s.Status, s.Error, s.SkipReason)
+		CaseID: h.caseID, StateDir: t.TempDir(), Case: c, Approver: approver})
+	if h.res == nil {
+		t.Fatalf("run %s: %v", name, err)
 	}
-	if err != nil {
-		t.Fatalf("run: %v", err)
+	for _, s := range h.res.Steps {
+		t.Logf("%s step %s: %s %s %s", name, s.ID, s.Status, s.Error, s.SkipReason)
 	}
 	if h.man, err = c.Finish(ctx, string(h.res.Status), time.Now()); err != nil {
 		t.Fatalf("Finish: %v", err)
