@@ -1,0 +1,91 @@
+package memory
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+func TestParseParams(t *testing.T) {
+	base := func(extra map[string]any) engine.Params {
+		p := engine.Params{"host": "10.0.0.5", "module_dir": "/srv/lime"}
+		for k, v := range extra {
+			p[k] = v
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		params  engine.Params
+		wantErr string
+		check   func(t *testing.T, p *params)
+	}{
+		{name: "defaults", params: base(nil), check: func(t *testing.T, p *params) {
+			if p.Method != "lime" || !p.Sudo || p.Stall != 60*time.Second || p.Dial.Target.Port != 22 || p.Dial.Target.User != "ec2-user" || p.Compress != "none" {
+				t.Fatalf("got %+v, want lime, sudo, 60s, port 22, ec2-user, none", p)
+			}
+		}},
+		{name: "no host", params: engine.Params{"module_dir": "/x"}, wantErr: "host is empty"},
+		{name: "unknown method", params: base(map[string]any{"method": "dd"}), wantErr: `method "dd" is unknown`},
+		{name: "raw without source", params: base(map[string]any{"method": "raw"}), wantErr: "method raw needs source"},
+		{name: "avml without path", params: base(map[string]any{"method": "avml"}), wantErr: "needs avml_path"},
+		{name: "lime without module_dir", params: engine.Params{"host": "h"}, wantErr: "needs module_dir"},
+		{name: "bad compress", params: base(map[string]any{"compress": "gzip"}), wantErr: `compress "gzip" is unknown`},
+		{name: "bad port", params: base(map[string]any{"port": 70000}), wantErr: "port 70000 is out of range"},
+		{name: "bad sink", params: base(map[string]any{"sinks": []any{"ftp://x"}}), wantErr: `sink "ftp://x": unknown scheme`},
+		{name: "s3 sink without bucket", params: base(map[string]any{"sinks": []any{"s3:///x"}}), wantErr: "names no bucket"},
+		{name: "jump unknown key", params: base(map[string]any{"jump": map[string]any{"host": "b", "hots": 1}}), wantErr: `jump has unknown key "hots"`},
+		{name: "jump bad port", params: base(map[string]any{"jump": map[string]any{"host": "b", "port": "x"}}), wantErr: "jump port"},
+		{name: "jump inherits", params: base(map[string]any{"key_file": "/k", "user": "admin", "jump": map[string]any{"host": "bastion"}}),
+			check: func(t *testing.T, p *params) {
+				j := p.Dial.Jump
+				if j.Host != "bastion" || j.Port != 22 || j.User != "admin" || j.KeyFile != "/k" {
+					t.Fatalf("jump = %+v, want bastion:22 as admin with /k", j)
+				}
+			}},
+		{name: "sinks", params: base(map[string]any{"sinks": []any{"file:///var/ev", "s3://b/p/q/", "/abs"}}), check: func(t *testing.T, p *params) {
+			want := []sinkTarget{{Scheme: "file", Dir: "/var/ev"}, {Scheme: "s3", Bucket: "b", Prefix: "p/q"}, {Scheme: "file", Dir: "/abs"}}
+			for i, s := range p.Sinks {
+				if s != want[i] {
+					t.Fatalf("sink %d = %+v, want %+v", i, s, want[i])
+				}
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := parseParams(tc.params)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, p)
+		})
+	}
+}
+
+func TestSpecParamsAreTheContract(t *testing.T) {
+	spec := New(Options{}).Spec()
+	for _, name := range []string{"host", "port", "user", "key_file", "jump", "host_key", "known_hosts", "console_output",
+		"insecure_host_key", "method", "source", "module_dir", "avml_path", "sudo", "sinks", "compress", "stall_timeout", "expected_size"} {
+		if _, ok := spec.Param(name); !ok {
+			t.Errorf("parameter %q of SPEC §5 is not declared", name)
+		}
+	}
+	outs := map[string]bool{}
+	for _, o := range spec.Outputs {
+		outs[o.Name] = true
+	}
+	for _, name := range []string{"sha256", "size", "uris", "method", "complete", "lime_ranges"} {
+		if !outs[name] {
+			t.Errorf("output %q of SPEC §5 is not declared", name)
+		}
+	}
+}
