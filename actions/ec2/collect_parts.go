@@ -73,7 +73,7 @@ func (c *collection) collectAll(ctx context.Context) {
 	if arn, _ := c.out["instance_profile_arn"].(string); arn != "" {
 		c.part(ctx, "instance-profile", "iam:GetInstanceProfile", func() error { return c.profile(ctx, arn) })
 	} else {
-		c.steps.skip("instance-profile", "no instance profile")
+		c.steps.skip(ctx, "instance-profile", "no instance profile")
 	}
 	if c.out["asg_name"] == "" {
 		c.part(ctx, "auto-scaling", "autoscaling:DescribeAutoScalingInstances", func() error { return c.asg(ctx) })

@@ -139,7 +139,7 @@ func TestIsolateReportsAFailedPartAndDoesTheRest(t *testing.T) {
 	a := hw.isolateAction()
 	apis := a.apis
 	a.apis = func(region string) hostAPIs { h := apis(region); h.iam = failingIAM{h.iam}; return h }
-	out, err, _ := hostRun(ctx, a, "cr-fail", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
+	out, err, ev := hostRun(ctx, a, "cr-fail", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
 	if err == nil || !strings.Contains(err.Error(), "1 part(s) failed (revoke-sessions)") || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("error: got %v, want one naming revoke-sessions and its cause", err)
 	}
@@ -151,6 +151,13 @@ func TestIsolateReportsAFailedPartAndDoesTheRest(t *testing.T) {
 		t.Errorf("substeps: got %v, want revoke-sessions error and the rest done", sub)
 	}
 	hw.assertIsolated(t, ctx, out["isolation_group_id"].(string), hw.w.ENIIDs)
+	recorded := map[string]string{}
+	for _, d := range ev.eventsNamed("substep") {
+		recorded[d["name"].(string)] = d["status"].(string)
+	}
+	if len(recorded) != len(sub) || !strings.HasPrefix(recorded["revoke-sessions"], "error: ") || recorded["nacl"] != sub["nacl"] {
+		t.Errorf("custody substep events: got %v, want one per part as in the output %v", recorded, sub)
+	}
 	if tags := tagMap(hw.instance(t, ctx).Tags); tags["firebreak:status"] != "isolation-incomplete" {
 		t.Errorf("status tag: got %q, want isolation-incomplete", tags["firebreak:status"])
 	}

@@ -23,17 +23,25 @@ func (x *isolation) protect(ctx context.Context) {
 		}, map[string]any{"instance_id": id, "disable_api_termination": true})
 	})
 	x.steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
-		return modifyInstance(ctx, x.apis.ec2, x.in.Evidence, &ec2.ModifyInstanceAttributeInput{
-			InstanceId: aws.String(id), InstanceInitiatedShutdownBehavior: &types.AttributeValue{Value: aws.String("stop")},
-		}, map[string]any{"instance_id": id, "instance_initiated_shutdown_behavior": "stop"})
+		return setShutdownBehavior(ctx, x.apis.ec2, x.in.Evidence, id, "stop")
 	})
 	if len(x.state.Volumes) == 0 {
-		x.steps.skip("delete-on-termination", "no EBS volume attached")
+		x.steps.skip(ctx, "delete-on-termination", "no EBS volume attached")
 		return
 	}
 	x.steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
 		return setDeleteOnTermination(ctx, x.apis.ec2, x.in.Evidence, id, x.state.Volumes, func(string) bool { return false })
 	})
+}
+
+// setShutdownBehavior uses the Attribute/Value form of the call, which AWS
+// documents for this attribute: moto ignores the
+// InstanceInitiatedShutdownBehavior.Value form (and clears the instance's
+// groups instead), so the other form would pass its tests unchanged.
+func setShutdownBehavior(ctx context.Context, api isolateEC2, ev engine.Evidence, id, behavior string) error {
+	return modifyInstance(ctx, api, ev, &ec2.ModifyInstanceAttributeInput{
+		InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameInstanceInitiatedShutdownBehavior, Value: aws.String(behavior),
+	}, map[string]any{"instance_id": id, "instance_initiated_shutdown_behavior": behavior})
 }
 
 func setDeleteOnTermination(ctx context.Context, api isolateEC2, ev engine.Evidence, id string, volumes map[string]string, flag func(dev string) bool) error {
@@ -62,14 +70,14 @@ func modifyInstance(ctx context.Context, api isolateEC2, ev engine.Evidence, in 
 func (x *isolation) leaveTraffic(ctx context.Context) {
 	id := x.state.InstanceID
 	if x.member.asg == "" {
-		x.steps.skip("auto-scaling", "not in an Auto Scaling group")
+		x.steps.skip(ctx, "auto-scaling", "not in an Auto Scaling group")
 	} else {
 		x.steps.run(ctx, "auto-scaling", "autoscaling:DetachInstances", func() error {
 			return detachASG(ctx, x.apis.asg, x.in.Evidence, id, x.member.asg)
 		})
 	}
 	if len(x.member.targetGroups)+len(x.member.classicELBs) == 0 {
-		x.steps.skip("load-balancers", "registered with no load balancer")
+		x.steps.skip(ctx, "load-balancers", "registered with no load balancer")
 		return
 	}
 	x.steps.run(ctx, "load-balancers", "elasticloadbalancing:DeregisterTargets", func() error {
@@ -116,7 +124,7 @@ func (x *isolation) cutNetwork(ctx context.Context) {
 func (x *isolation) pullCredentials(ctx context.Context, replacement string, revoke bool, now time.Time) {
 	id, profile := x.state.InstanceID, x.state.InstanceProfileARN
 	if profile == "" && replacement == "" {
-		x.steps.skip("instance-profile", "no instance profile")
+		x.steps.skip(ctx, "instance-profile", "no instance profile")
 	} else {
 		x.steps.run(ctx, "instance-profile", "ec2:DisassociateIamInstanceProfile", func() error {
 			return swapProfile(ctx, x.apis.ec2, x.in.Evidence, id, replacement)
@@ -124,9 +132,9 @@ func (x *isolation) pullCredentials(ctx context.Context, replacement string, rev
 	}
 	switch {
 	case !revoke:
-		x.steps.skip("revoke-sessions", "revoke_sessions is false")
+		x.steps.skip(ctx, "revoke-sessions", "revoke_sessions is false")
 	case profile == "":
-		x.steps.skip("revoke-sessions", "no instance profile, so no role")
+		x.steps.skip(ctx, "revoke-sessions", "no instance profile, so no role")
 	default:
 		x.steps.run(ctx, "revoke-sessions", "iam:PutRolePolicy", func() error {
 			roles, err := revokeOlderSessions(ctx, x.apis.iam, x.in.Evidence, profile, now)
@@ -138,7 +146,7 @@ func (x *isolation) pullCredentials(ctx context.Context, replacement string, rev
 
 func (x *isolation) denyNACL(ctx context.Context, want bool) {
 	if !want {
-		x.steps.skip("nacl", "nacl is false")
+		x.steps.skip(ctx, "nacl", "nacl is false")
 		return
 	}
 	x.steps.run(ctx, "nacl", "ec2:CreateNetworkAclEntry", func() error {

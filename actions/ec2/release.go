@@ -78,15 +78,13 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 			map[string]any{"instance_id": id, "disable_api_termination": st.DisableAPITermination})
 	})
 	steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
-		return modifyInstance(ctx, apis.ec2, ev, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id),
-			InstanceInitiatedShutdownBehavior: &types.AttributeValue{Value: aws.String(st.ShutdownBehavior)}},
-			map[string]any{"instance_id": id, "instance_initiated_shutdown_behavior": st.ShutdownBehavior})
+		return setShutdownBehavior(ctx, apis.ec2, ev, id, st.ShutdownBehavior)
 	})
 	steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
 		return setDeleteOnTermination(ctx, apis.ec2, ev, id, st.Volumes, func(dev string) bool { return st.DeleteOnTermination[dev] })
 	})
 	if st.InstanceProfileARN == "" {
-		steps.skip("instance-profile", "the instance had no profile before isolation")
+		steps.skip(ctx, "instance-profile", "the instance had no profile before isolation")
 	} else {
 		steps.run(ctx, "instance-profile", "ec2:AssociateIamInstanceProfile", func() error {
 			return swapProfile(ctx, apis.ec2, ev, id, st.InstanceProfileARN)

@@ -52,6 +52,15 @@ func (s *substeps) run(ctx context.Context, name, call string, fn func() error) 
 	default:
 		s.fail(name, err)
 	}
+	s.record(ctx, name)
+}
+
+// record writes the part's outcome to the custody log, so the chain shows
+// what was not done as well as what was. A failed write fails the part.
+func (s *substeps) record(ctx context.Context, name string) {
+	if err := s.ev.Event(ctx, "substep", map[string]any{"name": name, "status": s.status[name]}); err != nil {
+		s.fail(name, fmt.Errorf("recording the outcome in the custody log: %w", err))
+	}
 }
 
 func (s *substeps) fail(name string, err error) {
@@ -60,7 +69,10 @@ func (s *substeps) fail(name string, err error) {
 	s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
 }
 
-func (s *substeps) skip(name, why string) { s.status[name] = "skipped: " + why }
+func (s *substeps) skip(ctx context.Context, name, why string) {
+	s.status[name] = "skipped: " + why
+	s.record(ctx, name)
+}
 
 // ok reports whether every part that ran succeeded.
 func (s *substeps) ok() bool { return len(s.failed) == 0 }
