@@ -78,6 +78,12 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithFinding lets expressions read the finding a run would start from
+// (run --finding), as `finding` and `incident`.
+func WithFinding(finding, incident map[string]any) Option {
+	return func(b *builder) { b.finding, b.incident = finding, incident }
+}
+
 // Build plans pb with inputs, which must already be resolved (checked and
 // defaulted, as loader.ResolveInputs does). With check, planners read the
 // live account (engine.PlanInput.Check). Build never calls Action.Run. It
@@ -98,11 +104,12 @@ func Build(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, input
 }
 
 type builder struct {
-	reg    *engine.Registry
-	pb     *engine.Playbook
-	inputs map[string]any
-	check  bool
-	log    *slog.Logger
+	reg               *engine.Registry
+	pb                *engine.Playbook
+	inputs            map[string]any
+	finding, incident map[string]any
+	check             bool
+	log               *slog.Logger
 }
 
 func (b *builder) build(ctx context.Context) (*Plan, error) {

@@ -250,3 +250,28 @@ func TestJSONShape(t *testing.T) {
 		}
 	}
 }
+
+func TestWithFinding(t *testing.T) {
+	reg := engine.NewRegistry()
+	reg.Register(&noRun{t: t, spec: engine.ActionSpec{Name: "x"}})
+	pb := &engine.Playbook{Name: "f", Steps: []*engine.Step{
+		{ID: "ec2", Action: "x", When: compileExpr(t, `incident.instance_id != ""`, engine.ExprBool)}}}
+	for _, tt := range []struct {
+		name     string
+		incident map[string]any
+		want     Decision
+	}{
+		{"instance finding", map[string]any{"instance_id": "i-1"}, DecisionRun},
+		{"key finding", map[string]any{"instance_id": ""}, DecisionSkip},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Build(context.Background(), reg, pb, nil, false, WithFinding(map[string]any{}, tt.incident))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := p.Step("ec2"); st.Decision != tt.want {
+				t.Errorf("got %s (%s), want %s", st.Decision, st.Reason, tt.want)
+			}
+		})
+	}
+}

@@ -114,6 +114,8 @@ func (b *builder) env(item any, index int) *engine.Env {
 		Run:       map[string]any{"playbook": b.pb.Name},
 		Item:      item,
 		Index:     index,
+		Finding:   b.finding,
+		Incident:  b.incident,
 		Always:    func() bool { return true },
 		Failed:    func() bool { return false },
 		Succeeded: func() bool { return true },
