@@ -53,9 +53,9 @@ type Step struct {
 	Wave     int      `json:"wave"`
 	Decision Decision `json:"decision"`
 	// Reason says why a step is skipped or decided at runtime.
-	Reason   string   `json:"reason,omitempty"`
-	Finally  bool     `json:"finally,omitempty"`
-	Mutating bool     `json:"mutating"`
+	Reason   string `json:"reason,omitempty"`
+	Finally  bool   `json:"finally,omitempty"`
+	Mutating bool   `json:"mutating"`
 	// ForEach is the fan-out expression; Items is how many items it gives
 	// when that is known before the run.
 	ForEach  string   `json:"for_each,omitempty"`
