@@ -57,12 +57,24 @@ func runHostCompromise(t *testing.T, given map[string]any, swap map[string]engin
 // run runs playbooks/NAME.yaml as `firebreak run` would, in a new case.
 func (hw *hostWorld) run(t *testing.T, name string, given map[string]any, swap map[string]engine.Action, approver runner.Approver) *hostRun {
 	t.Helper()
+	return hw.runFile(t, "../../playbooks/"+name+".yaml", given, swap, approver)
+}
+
+// runExample runs examples/NAME.yaml, approving every step.
+func (hw *hostWorld) runExample(t *testing.T, name string, given map[string]any) *hostRun {
+	t.Helper()
+	return hw.runFile(t, "../../examples/"+name+".yaml", given, nil, runner.AutoApprove)
+}
+
+func (hw *hostWorld) runFile(t *testing.T, file string, given map[string]any, swap map[string]engine.Action, approver runner.Approver) *hostRun {
+	t.Helper()
+	name := file
 	ctx := testenv.Context(t)
 	reg, _ := registry(hw.cfg)
 	if swap != nil {
 		reg = swapActions(reg, swap)
 	}
-	pb, err := (&loader.Loader{Registry: reg}).LoadFile("../../playbooks/" + name + ".yaml")
+	pb, err := (&loader.Loader{Registry: reg}).LoadFile(file)
 	if err != nil {
 		t.Fatalf("loading %s:\n%v", name, err)
 	}
