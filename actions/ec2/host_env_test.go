@@ -37,6 +37,7 @@ func (e *hostEvidence) Put(_ context.Context, m engine.ArtifactMeta, r io.Reader
 		e.puts, e.kinds = map[string][]byte{}, map[string]string{}
 	}
 	e.puts[m.Name], e.kinds[m.Name] = b, m.Kind
+	e.events = append(e.events, hostEvent{"put", map[string]any{"name": m.Name}})
 	return engine.Artifact{ID: m.Name, Kind: m.Kind, Size: int64(len(b)), Complete: true}, nil
 }
 

@@ -189,3 +189,50 @@ func TestParseExaminerCIDR(t *testing.T) {
 		})
 	}
 }
+
+// TestIsolateOrder reads the custody order: the pre-change state is stored
+// before the first change; the host leaves its Auto Scaling group before
+// its network is cut (a failing health check must not get it replaced and
+// terminated); every ENI passes through the conversion group on its way
+// to the isolation group.
+func TestIsolateOrder(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	out, err, ev := hostRun(ctx, hw.isolateAction(), "cr-order", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
+	if err != nil {
+		t.Fatalf("isolate: %v", err)
+	}
+	first := func(match func(hostEvent) bool) int {
+		for i, e := range ev.events {
+			if match(e) {
+				return i
+			}
+		}
+		return -1
+	}
+	call := func(c string) func(hostEvent) bool {
+		return func(e hostEvent) bool { return e.name == "aws-change" && e.detail["call"] == c }
+	}
+	state := first(func(e hostEvent) bool { return e.name == "put" && e.detail["name"] == "pre-isolation-state.json" })
+	change := first(func(e hostEvent) bool { return e.name == "aws-change" })
+	detach, swap := first(call("autoscaling:DetachInstances")), first(call("ec2:ModifyNetworkInterfaceAttribute"))
+	if state < 0 || change < 0 || state > change {
+		t.Errorf("pre-isolation state stored at %d, first change at %d: want the state first", state, change)
+	}
+	if detach < 0 || swap < 0 || detach > swap {
+		t.Errorf("ASG detach at %d, first group swap at %d: want the detach first", detach, swap)
+	}
+	conv, iso := out["conversion_group_id"].(string), out["isolation_group_id"].(string)
+	moves := map[string][]string{}
+	for _, e := range ev.events {
+		if call("ec2:ModifyNetworkInterfaceAttribute")(e) {
+			eni := e.detail["network_interface_id"].(string)
+			moves[eni] = append(moves[eni], e.detail["groups"].([]string)[0])
+		}
+	}
+	for _, eni := range hw.w.ENIIDs {
+		if got := moves[eni]; len(got) != 2 || got[0] != conv || got[1] != iso {
+			t.Errorf("ENI %s moved through %v, want [%s %s] (conversion, then isolation)", eni, got, conv, iso)
+		}
+	}
+}
