@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -171,4 +172,26 @@ func TestListAndShow(t *testing.T) {
 	if r.stdout != string(data) {
 		t.Errorf("show: got\n%s\nwant the file as it is\n%s", r.stdout, data)
 	}
+}
+
+func TestFindingAsInput(t *testing.T) {
+	s := newSandbox(t)
+	finding, _ := filepath.Abs("testdata/findings/securityhub-asff-backdoor.json")
+	// host-compromise's instance_id defaults to ${{ incident.instance_id }}.
+	r := s.run("plan", "host-compromise", "--finding", finding, "--format", "json").want(t, 0)
+	var p struct{ Inputs map[string]any }
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("%v\n%s", err, r)
+	}
+	if p.Inputs["instance_id"] != "i-0a1b2c3d4e5f67890" || p.Inputs["region"] != "us-east-1" {
+		t.Errorf("inputs from the finding: got %v, want the finding's instance and region", p.Inputs)
+	}
+	r = s.run("list", "--finding", finding).want(t, 0)
+	contains(t, "list --finding", r.stdout, "host-compromise")
+	if strings.Contains(r.stdout, "local-check") {
+		t.Errorf("list --finding shows playbooks that do not answer it:\n%s", r.stdout)
+	}
+	key, _ := filepath.Abs("testdata/findings/guardduty-iamuser-malicious-ip.json")
+	r = s.run("plan", "host-compromise", "--finding", key).want(t, 2) // a key finding names no instance
+	contains(t, "plan of a key finding", r.stderr, "instance_id")
 }

@@ -27,6 +27,8 @@ type job struct {
 	reg      *engine.Registry
 	pb       *engine.Playbook
 	inputs   map[string]any
+	finding  map[string]any // --finding, and what firebreak derived from it
+	incident map[string]any
 	runID    string // set for a resume
 	caseID   string
 	evidence string // store location: a dir or s3://BUCKET/PREFIX
@@ -83,7 +85,7 @@ func (st *cliState) execJob(ctx context.Context, j *job, d display, resume bool)
 		return out
 	}
 	cfg := runner.Config{
-		Registry: j.reg, Playbook: j.pb, Inputs: j.inputs, RunID: j.runID, CaseID: j.caseID,
+		Registry: j.reg, Playbook: j.pb, Inputs: j.inputs, Finding: j.finding, Incident: j.incident, RunID: j.runID, CaseID: j.caseID,
 		StateDir: st.stateDir, Case: cs, Parallelism: j.opts.parallelism, Approver: st.approver(j.opts.yes, d),
 		Logger: st.runnerLogger(), Observer: d.observer(j.label), Operator: opName,
 	}

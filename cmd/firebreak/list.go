@@ -3,19 +3,25 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/engine/loader"
 )
 
 func listCommand(st *cliState) *cli.Command {
 	return &cli.Command{
 		Name:  "list",
 		Usage: "list the playbooks found: name, version, incident, description, source",
-		Flags: []cli.Flag{formatFlag("table", "table", "json")},
+		Flags: []cli.Flag{
+			formatFlag("table", "table", "json"),
+			&cli.StringFlag{Name: "finding", Usage: "only the playbooks that answer the finding in `FILE`"},
+		},
 		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 0, 0, "[--format table|json]"); err != nil {
+			if err := needArgs(c, 0, 0, "[--format table|json] [--finding FILE]"); err != nil {
 				return err
 			}
 			format, err := checkFormat(c, "table", "json")
@@ -25,6 +31,11 @@ func listCommand(st *cliState) *cli.Command {
 			entries, err := st.catalog(st.registry(c.Context, false)).List()
 			if err != nil {
 				return err
+			}
+			if f := c.String("finding"); f != "" {
+				if entries, err = answering(entries, f); err != nil {
+					return err
+				}
 			}
 			if format == "json" {
 				enc := json.NewEncoder(st.stdout)
@@ -43,6 +54,26 @@ func listCommand(st *cliState) *cli.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// answering keeps the entries whose findings globs match the finding's
+// type, best first: in lookup order, as list shows them.
+func answering(entries []loader.Entry, file string) ([]loader.Entry, error) {
+	_, incident, err := readFinding(file)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	typ, _ := incident["type"].(string)
+	var out []loader.Entry
+	for _, e := range entries {
+		for _, glob := range e.Findings {
+			if ok, _ := path.Match(glob, typ); ok {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 func firstLine(s string) string {

@@ -37,15 +37,15 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool) error {
 	if err != nil {
 		return err
 	}
-	given, err := givenInputs(c)
+	in, err := readInputs(c)
 	if err != nil {
 		return err
 	}
-	inputs, err := resolveInputs(pb, given)
+	inputs, err := in.resolve(pb, in.given)
 	if err != nil {
 		return err
 	}
-	p, err := plan.Build(c.Context, reg, pb, inputs, check, plan.WithLogger(st.logger()))
+	p, err := plan.Build(c.Context, reg, pb, inputs, check, plan.WithLogger(st.logger()), plan.WithFinding(in.finding, in.incident))
 	if err != nil {
 		return err
 	}

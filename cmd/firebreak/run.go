@@ -52,18 +52,19 @@ func (st *cliState) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	given, err := givenInputs(c)
+	in, err := readInputs(c)
 	if err != nil {
 		return err
 	}
 	if t := c.String("targets"); t != "" {
-		return st.runTargets(c.Context, reg, pb, given, t, opts)
+		return st.runTargets(c.Context, reg, pb, in, t, opts)
 	}
-	inputs, err := resolveInputs(pb, given)
+	inputs, err := in.resolve(pb, in.given)
 	if err != nil {
 		return err
 	}
-	j := &job{reg: reg, pb: pb, inputs: inputs, caseID: opts.caseID, evidence: absLocation(opts.evidence), opts: opts}
+	j := &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, incident: in.incident,
+		caseID: opts.caseID, evidence: absLocation(opts.evidence), opts: opts}
 	d := st.newDisplay()
 	d.addRun("", pb)
 	out := st.startJob(c.Context, j, d)

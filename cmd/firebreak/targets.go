@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -23,8 +24,8 @@ const defaultTargetRuns = 4
 // line as the playbook's target input and its own case under the batch's
 // case dir, at most --parallelism at once. Every line's inputs are checked
 // before any run starts, so a typo on line 40 stops nothing half-way.
-func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, given map[string]any, file string, opts runOptions) error {
-	in, ok := targetInput(pb)
+func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, in *runInputs, file string, opts runOptions) error {
+	target, ok := targetInput(pb)
 	if !ok {
 		return usageErrorf("playbook %q has no input marked `target: true` for --targets to feed", pb.Name)
 	}
@@ -36,7 +37,7 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	if batch == "" {
 		batch = evidence.NewCaseID(time.Now().UTC())
 	}
-	jobs, err := targetJobs(reg, pb, given, in.Name, lines, file)
+	jobs, err := targetJobs(reg, pb, in, target.Name, lines, file)
 	if err != nil {
 		return err
 	}
@@ -69,16 +70,13 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 }
 
 // targetJobs resolves the inputs of every target line.
-func targetJobs(reg *engine.Registry, pb *engine.Playbook, given map[string]any, input string, lines []string, file string) ([]*job, error) {
+func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, input string, lines []string, file string) ([]*job, error) {
 	var jobs []*job
 	used := map[string]int{}
 	for n, line := range lines {
-		g := make(map[string]any, len(given)+1)
-		for k, v := range given {
-			g[k] = v
-		}
+		g := maps.Clone(in.given)
 		g[input] = line
-		inputs, err := resolveInputs(pb, g)
+		inputs, err := in.resolve(pb, g)
 		if err != nil {
 			return nil, withCode(exitUsage, fmt.Errorf("%s: target %d %q: %w", file, n+1, line, err))
 		}
@@ -86,7 +84,7 @@ func targetJobs(reg *engine.Registry, pb *engine.Playbook, given map[string]any,
 		if used[id]++; used[id] > 1 {
 			id = fmt.Sprintf("%s-%d", id, used[id])
 		}
-		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, caseID: id, label: line})
+		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, incident: in.incident, caseID: id, label: line})
 	}
 	return jobs, nil
 }
