@@ -70,7 +70,9 @@ var collectCalls = []string{
 }
 
 func (*collectMetadata) Spec() engine.ActionSpec {
-	str := func(name, doc string) engine.Output { return engine.Output{Name: name, Type: engine.TypeString, Doc: doc} }
+	str := func(name, doc string) engine.Output {
+		return engine.Output{Name: name, Type: engine.TypeString, Doc: doc}
+	}
 	list := func(name string) engine.Output { return engine.Output{Name: name, Type: engine.TypeList} }
 	return engine.ActionSpec{
 		Name:    "collect-metadata",

@@ -46,7 +46,7 @@ func TestCollectMetadataSavesEverythingAndRecordsGaps(t *testing.T) {
 		}
 	}
 	checks := []struct{ artifact, want string }{
-		{"security-groups.json", `"CidrIp": "0.0.0.0/0"`},      // the web group's 443 rule, in full
+		{"security-groups.json", `"CidrIp": "0.0.0.0/0"`},       // the web group's 443 rule, in full
 		{"security-groups.json", `"GroupId": "` + w.WebGroupID}, // the db group's source group
 		{"attributes.json", "echo fixture > /tmp/boot"},         // user data, decoded
 		{"attributes.json", `"instance_initiated_shutdown_behavior": "terminate"`},

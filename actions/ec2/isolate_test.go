@@ -192,4 +192,3 @@ func equalStrings(a, b []string) bool {
 }
 
 func rootDevice(inst types.Instance) string { return aws.ToString(inst.RootDeviceName) }
-
