@@ -36,8 +36,9 @@ func TestResumeAfterProcessCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Status != engine.RunRunning || st.Steps["a"].Status != engine.StatusSucceeded || st.Steps["b"].Status != engine.StatusRunning {
-		t.Fatalf("journal after the crash: run %s, a %s, b %s; want running, succeeded, running", st.Status, st.Steps["a"].Status, st.Steps["b"].Status)
+	if st.Status != engine.RunInterrupted || !st.Crashed || st.Steps["a"].Status != engine.StatusSucceeded || st.Steps["b"].Status != engine.StatusRunning {
+		t.Fatalf("journal after the crash: run %s (crashed %v), a %s, b %s; want interrupted (crashed), succeeded, running",
+			st.Status, st.Crashed, st.Steps["a"].Status, st.Steps["b"].Status)
 	}
 	c := newCounter(nil)
 	res, err := Resume(context.Background(), Config{Registry: registry(c.action("do")), Playbook: crashPlaybook(), StateDir: dir, RunID: "run-crash"})

@@ -130,16 +130,36 @@ func Resume(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.StateDir == "" || cfg.RunID == "" {
 		return nil, fmt.Errorf("runner: Resume needs a StateDir and the RunID to continue")
 	}
-	prior, err := LoadJournal(cfg.StateDir, cfg.RunID)
+	f, err := lockForResume(cfg.StateDir, cfg.RunID)
 	if err != nil {
 		return nil, err
 	}
+	r, prior, err := resumeRun(cfg)
+	if err == nil {
+		r.jr, err = reopenJournal(f, prior.size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	_ = r.jr.add(&entry{Kind: kindResume, Time: r.cfg.now()})
+	r.event(ctx, "run.resumed", "", map[string]any{"run_id": cfg.RunID, "torn_tail": prior.TornTail})
+	r.log.Info("run resumed", keyCase, r.cfg.CaseID, keyPlaybook, prior.Header.Playbook.Name)
+	return r.execute(ctx)
+}
+
+// resumeRun reads the journal of a locked run and sets up its continuation.
+func resumeRun(cfg Config) (*run, *RunState, error) {
+	prior, err := LoadJournal(cfg.StateDir, cfg.RunID)
+	if err != nil {
+		return nil, nil, err
+	}
 	h := prior.Header
 	if prior.Status == engine.RunSucceeded {
-		return nil, fmt.Errorf("run %q already succeeded; there is nothing to resume", cfg.RunID)
+		return nil, nil, fmt.Errorf("run %q already succeeded; there is nothing to resume", cfg.RunID)
 	}
 	if cfg.Playbook != nil && cfg.Playbook.SHA256 != "" && h.Playbook.SHA256 != "" && cfg.Playbook.SHA256 != h.Playbook.SHA256 {
-		return nil, fmt.Errorf("playbook %q changed since run %q started (sha256 %s, now %s); resume with the file it started with (%s) or start a new run",
+		return nil, nil, fmt.Errorf("playbook %q changed since run %q started (sha256 %s, now %s); resume with the file it started with (%s) or start a new run",
 			h.Playbook.Name, cfg.RunID, h.Playbook.SHA256, cfg.Playbook.SHA256, h.Playbook.Source)
 	}
 	cfg.Inputs, cfg.Finding, cfg.Incident = orMap(cfg.Inputs, h.Inputs), orMap(cfg.Finding, h.Finding), orMap(cfg.Incident, h.Incident)
@@ -148,17 +168,11 @@ func Resume(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r, err := newRun(cfg, prior)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.header, r.startedAt = h, h.StartedAt
 	r.base.Run["started_at"] = h.StartedAt.UTC().Format(time.RFC3339)
-	if r.jr, err = reopenJournal(prior.path, prior.size); err != nil {
-		return nil, err
-	}
-	_ = r.jr.add(&entry{Kind: kindResume, Time: r.cfg.now()})
-	r.event(ctx, "run.resumed", "", map[string]any{"run_id": cfg.RunID, "torn_tail": prior.TornTail})
-	r.log.Info("run resumed", keyCase, cfg.CaseID, keyPlaybook, h.Playbook.Name)
-	return r.execute(ctx)
+	return r, prior, nil
 }
 
 func orMap(m, fallback map[string]any) map[string]any {

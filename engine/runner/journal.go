@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,6 +72,9 @@ type journal struct {
 	done    chan error // startSync's answer
 }
 
+// errLocked: another process holds the journal: the run is live.
+var errLocked = errors.New("journal locked by a live run")
+
 // JournalPath is where the journal of run runID lives under stateDir.
 func JournalPath(stateDir, runID string) string {
 	return filepath.Join(stateDir, "runs", runID, "journal.jsonl")
@@ -89,6 +93,10 @@ func createJournal(stateDir, runID string) (*journal, error) {
 		}
 		return nil, fmt.Errorf("creating the journal: %w", err)
 	}
+	if err := lockJournal(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking the journal %q: %w", path, err)
+	}
 	return newJournal(f, path), nil
 }
 
@@ -96,23 +104,38 @@ func newJournal(f *os.File, path string) *journal {
 	return &journal{f: f, path: path, done: make(chan error, 1)}
 }
 
-// reopenJournal continues a journal for Resume. It cuts the file to size,
-// the end of its last whole line, so that a line torn by a crash is not
-// glued to the next one.
-func reopenJournal(path string, size int64) (*journal, error) {
+// lockForResume opens and locks a journal for Resume before it is read, so
+// that no other process can go on writing it meanwhile.
+func lockForResume(stateDir, runID string) (*os.File, error) {
+	path := JournalPath(stateDir, runID)
 	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the journal: %w", err)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no run %q in %q: see `firebreak runs` for the runs there: %w", runID, stateDir, err)
 	}
-	if err := f.Truncate(size); err != nil {
+	if err != nil {
+		return nil, fmt.Errorf("opening the journal of run %q: %w", runID, err)
+	}
+	if err := lockJournal(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("cutting the torn end off the journal %q: %w", path, err)
+		if errors.Is(err, errLocked) {
+			return nil, fmt.Errorf("the run is going on in another firebreak process; wait for it or stop it first: %w", err)
+		}
+		return nil, fmt.Errorf("locking the journal %q: %w", path, err)
+	}
+	return f, nil
+}
+
+// reopenJournal continues a locked journal for Resume. It cuts the file to
+// size, the end of its last whole line, so that a line torn by a crash is
+// not glued to the next one.
+func reopenJournal(f *os.File, size int64) (*journal, error) {
+	if err := f.Truncate(size); err != nil {
+		return nil, fmt.Errorf("cutting the torn end off the journal %q: %w", f.Name(), err)
 	}
 	if _, err := f.Seek(size, 0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seeking the journal %q: %w", path, err)
+		return nil, fmt.Errorf("seeking the journal %q: %w", f.Name(), err)
 	}
-	return newJournal(f, path), nil
+	return newJournal(f, f.Name()), nil
 }
 
 // add buffers e. It fails only when e cannot be encoded (an action's

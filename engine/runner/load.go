@@ -20,9 +20,12 @@ import (
 // RunState is a run as its journal tells it.
 type RunState struct {
 	Header Header
-	// Status is the status the last Run or Resume ended with, or running
-	// when none ended: the run is going on, or its process died (resume it).
+	// Status is the status the last Run or Resume ended with; running when
+	// a process is running it now; interrupted (with Crashed) when the
+	// process running it died before it ended: resume it.
 	Status engine.RunStatus
+	// Crashed is true when the journal has no end and no process holds it.
+	Crashed bool
 	// Steps holds the latest record of every step the journal names.
 	Steps map[string]*engine.StepRecord
 	// UpdatedAt is the time of the last entry.
@@ -79,6 +82,9 @@ func LoadJournal(stateDir, runID string) (*RunState, error) {
 	}
 	if st.Header.RunID == "" {
 		return nil, fmt.Errorf("%s: journal holds no run header; the run never started, start it again", path)
+	}
+	if st.Status == engine.RunRunning && !journalLive(path) {
+		st.Status, st.Crashed = engine.RunInterrupted, true
 	}
 	return st, nil
 }

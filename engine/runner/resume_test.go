@@ -94,8 +94,8 @@ func TestResumeTruncatedJournal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadJournal of a torn journal: %v", err)
 	}
-	if !st.TornTail || st.Status != engine.RunRunning || st.Steps["b"] != nil {
-		t.Fatalf("torn %v, status %s, b %v; want true, running, none", st.TornTail, st.Status, st.Steps["b"])
+	if !st.TornTail || st.Status != engine.RunInterrupted || !st.Crashed || st.Steps["b"] != nil {
+		t.Fatalf("torn %v, status %s, crashed %v, b %v; want true, interrupted, true, none", st.TornTail, st.Status, st.Crashed, st.Steps["b"])
 	}
 	res, err := Resume(context.Background(), cfg)
 	if err != nil || res.Status != engine.RunSucceeded {
@@ -110,6 +110,10 @@ func TestResumeTruncatedJournal(t *testing.T) {
 	}
 	if _, err := Resume(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "already succeeded") {
 		t.Errorf("resuming a succeeded run: err = %v, want already succeeded", err)
+	}
+	cfg.RunID = "run-none"
+	if _, err := Resume(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `no run "run-none" in`) {
+		t.Errorf("resuming a run that is not there: err = %v", err)
 	}
 }
 
@@ -166,5 +170,33 @@ func TestResumeRefusesChangedPlaybook(t *testing.T) {
 	cfg.Playbook = &changed
 	if _, err := Resume(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `playbook "test" changed since run "run-h" started`) {
 		t.Errorf("err = %v, want a changed-playbook error", err)
+	}
+}
+
+// TestLiveRun: while a run goes on, its journal reads as running (not
+// crashed), and a Resume of it is refused rather than run twice.
+func TestLiveRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var live *RunState
+	var loadErr, resumeErr error
+	var cfg Config
+	act := &fnAction{spec: engine.ActionSpec{Name: "peek"}, run: func(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+		live, loadErr = LoadJournal(dir, "run-live")
+		_, resumeErr = Resume(ctx, cfg)
+		return nil, nil
+	}}
+	cfg = Config{Registry: registry(act), Playbook: playbook(step("a", "peek")), StateDir: dir, RunID: "run-live"}
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if loadErr != nil || live.Status != engine.RunRunning || live.Crashed {
+		t.Errorf("during the run: %v, status %v, crashed %v; want running, not crashed", loadErr, live.Status, live.Crashed)
+	}
+	if resumeErr == nil || !strings.Contains(resumeErr.Error(), "going on in another firebreak process") {
+		t.Errorf("Resume of a live run: err = %v, want a refusal", resumeErr)
+	}
+	if st, err := LoadJournal(dir, "run-live"); err != nil || st.Status != engine.RunSucceeded {
+		t.Errorf("after: %v, %v; want succeeded (the refused resume left the journal alone)", st, err)
 	}
 }
