@@ -118,6 +118,11 @@ func TestDecisions(t *testing.T) {
 		{"fan out over nothing", "", "inputs.ids", map[string]any{"ids": []any{}}, DecisionRun, 0},
 		{"fan out from outputs", "", "steps.a.outputs.hosts", nil, DecisionRuntime, -1},
 		{"skip beats fan out", "false", "steps.a.outputs.hosts", nil, DecisionSkip, -1},
+		{"false input part of a step condition", `inputs.go && steps.a.status == "succeeded"`, "", map[string]any{"go": false}, DecisionSkip, -1},
+		{"false input part on the right", `steps.a.outputs.x == 1 and inputs.go`, "", map[string]any{"go": false}, DecisionSkip, -1},
+		{"true input part of a step condition", `inputs.go && steps.a.status == "succeeded"`, "", map[string]any{"go": true}, DecisionRuntime, -1},
+		{"or is not split", `inputs.go || steps.a.outputs.x == 1`, "", map[string]any{"go": false}, DecisionRuntime, -1},
+		{"failed() part is left to the run", `failed() && inputs.go`, "", map[string]any{"go": true}, DecisionRuntime, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
