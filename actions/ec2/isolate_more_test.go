@@ -236,3 +236,35 @@ func TestIsolateOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestIsolateReplacesTheProfile: with replacement_profile the instance
+// ends with that profile, and the sessions revoked are those of the old
+// role, not the replacement's.
+func TestIsolateReplacesTheProfile(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	name := "fb-quarantine-" + hw.w.Suffix
+	ip, err := hw.check.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err, _ := hostRun(ctx, hw.isolateAction(), "cr-repl", "isolate", engine.Params{
+		"instance_id": hw.w.InstanceID, "replacement_profile": name, "revoke_sessions": true,
+	})
+	if err != nil {
+		t.Fatalf("isolate: %v\nsubsteps: %v", err, out["substeps"])
+	}
+	// Read through the associations: moto's DescribeInstances keeps showing
+	// the launch profile after ReplaceIamInstanceProfileAssociation.
+	assoc, err := hw.check.EC2.DescribeIamInstanceProfileAssociations(ctx, &ec2.DescribeIamInstanceProfileAssociationsInput{
+		Filters: []types.Filter{{Name: aws.String("instance-id"), Values: []string{hw.w.InstanceID}}},
+	})
+	if err != nil || len(assoc.IamInstanceProfileAssociations) != 1 ||
+		aws.ToString(assoc.IamInstanceProfileAssociations[0].IamInstanceProfile.Arn) != aws.ToString(ip.InstanceProfile.Arn) {
+		t.Errorf("profile associations: got %+v (err %v), want one, of %s", assoc, err, aws.ToString(ip.InstanceProfile.Arn))
+	}
+	hw.assertRevoked(t, ctx)
+	if got := out["revoked_roles"].([]any); len(got) != 1 || got[0] != hw.w.RoleName {
+		t.Errorf("revoked_roles: got %v, want [%s]", got, hw.w.RoleName)
+	}
+}
