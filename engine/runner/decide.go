@@ -84,6 +84,9 @@ func evalParams(stepID string, spec engine.ActionSpec, with map[string]engine.Va
 			continue
 		}
 		if out[name], err = coerceParam(p, v); err != nil {
+			if p.Secret { // the error would quote the value
+				return nil, fmt.Errorf("step %q: secret parameter %q: the value is not a valid %s (not shown); fix its value under with:", stepID, name, p.Type)
+			}
 			return nil, fmt.Errorf("step %q: parameter %q: %w; fix its value under with:", stepID, name, err)
 		}
 	}

@@ -109,3 +109,21 @@ func TestSecretsNotLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretParamErrorHidesValue: a secret that does not fit its type
+// fails the step without quoting it.
+func TestSecretParamErrorHidesValue(t *testing.T) {
+	t.Parallel()
+	act := &fnAction{spec: engine.ActionSpec{Name: "hook", Params: []engine.Param{{Name: "pin", Type: engine.TypeInt, Secret: true}}},
+		run: func(context.Context, *engine.StepInput) (engine.Outputs, error) { return nil, nil }}
+	s := step("s", "hook")
+	s.With = with(t, map[string]any{"pin": "${{ inputs.pin }}"})
+	res, err := Run(context.Background(), Config{Registry: registry(act), Playbook: playbook(s), Inputs: map[string]any{"pin": "hunter2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := res.Step("s")
+	if rec.Status != engine.StatusFailed || strings.Contains(rec.Error, "hunter2") || !strings.Contains(rec.Error, `secret parameter "pin"`) {
+		t.Errorf("s = %s %q, want failed without the secret", rec.Status, rec.Error)
+	}
+}
