@@ -50,10 +50,10 @@ func (b *builder) decide(s *engine.Step) (Decision, string) {
 	if w == nil {
 		return DecisionRun, ""
 	}
-	if part, ok := b.falseConjunct(w); ok {
-		return DecisionSkip, falseBecause(w, part)
-	}
 	if len(w.Steps) > 0 {
+		if part, ok := b.falseConjunct(w); ok {
+			return DecisionSkip, falseBecause(w, part)
+		}
 		return DecisionRuntime, fmt.Sprintf("condition %q reads the outputs of %s, known only at run time", w.Source, quoteList(w.Steps))
 	}
 	if usesIdent(w, "item", "index") {
