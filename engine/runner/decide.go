@@ -76,6 +76,9 @@ func evalParams(stepID string, spec engine.ActionSpec, with map[string]engine.Va
 		if !ok {
 			return nil, fmt.Errorf("step %q: action %q takes no parameter %q; see `firebreak actions %s`", stepID, spec.Name, name, spec.Name)
 		}
+		if with[name] == nil {
+			continue // a hand-built playbook may hold a nil value: not given
+		}
 		v, err := with[name].Eval(env)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: parameter %q: %w", stepID, name, err)

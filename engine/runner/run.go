@@ -111,6 +111,9 @@ func (r *run) build(steps []*engine.Step, prior *RunState) ([]*stepState, error)
 		if prior != nil {
 			st.prior, st.priorKey = prior.Steps[s.ID], prior.itemKeys[s.ID]
 		}
+		if _, dup := r.byID[s.ID]; dup {
+			return nil, fmt.Errorf("step id %q is used in both steps and finally; rename one of them", s.ID)
+		}
 		out[i] = st
 		r.byID[s.ID] = st
 	}
