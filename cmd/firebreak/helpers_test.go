@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+)
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, 0},
+		{"plain", errors.New("boom"), 1},
+		{"usage", usageErrorf("bad %q", "x"), 2},
+		{"playbook errors", fmt.Errorf("loading: %w", &loader.Errors{List: []*loader.Error{{Msg: "x"}}}), 2},
+		{"invalid input", fmt.Errorf("input %q: %w", "id", engine.ErrInvalidInput), 2},
+		{"interrupted", fmt.Errorf("run: %w", engine.ErrInterrupted), 3},
+		{"silent", silent{code: 3}, 3},
+		{"explicit code wins", withCode(1, fmt.Errorf("x: %w", engine.ErrInvalidInput)), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("got %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCaseSegment(t *testing.T) {
+	for in, want := range map[string]string{
+		"i-0abc":          "i-0abc",
+		"10.0.0.1":        "10.0.0.1",
+		"../etc/passwd":   "_etc_passwd",
+		"":                "target",
+		"...":             "target",
+		"a b/c\x00d":      "a_b_c_d",
+		"AKIA1234567890X": "AKIA1234567890X",
+	} {
+		if got := caseSegment(in); got != want {
+			t.Errorf("caseSegment(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIAMPolicyDocument(t *testing.T) {
+	doc := iamPolicy("host-compromise", []string{"ec2:A", "iam:B"})
+	want := policyDocument{Version: "2012-10-17", Statement: []policyStatement{
+		{Sid: "FirebreakHostCompromise", Effect: "Allow", Action: []string{"ec2:A", "iam:B"}, Resource: "*"}}}
+	if !reflect.DeepEqual(doc, want) {
+		t.Errorf("got %+v, want %+v", doc, want)
+	}
+	if got := iamPolicy("x", nil); len(got.Statement) != 0 {
+		t.Errorf("no permissions: got %+v, want no statement", got)
+	}
+}
+
+func TestStateDir(t *testing.T) {
+	t.Setenv("HOME", "/home/responder")
+	abs, _ := filepath.Abs("rel/state")
+	for in, want := range map[string]string{
+		"":          "/home/responder/.firebreak",
+		"~":         "/home/responder",
+		"~/x":       "/home/responder/x",
+		"/var/fb":   "/var/fb",
+		"rel/state": abs,
+	} {
+		got, err := stateDir(in)
+		if err != nil || got != want {
+			t.Errorf("stateDir(%q): got %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
