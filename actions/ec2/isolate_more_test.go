@@ -268,3 +268,42 @@ func TestIsolateReplacesTheProfile(t *testing.T) {
 		t.Errorf("revoked_roles: got %v, want [%s]", got, hw.w.RoleName)
 	}
 }
+
+// blindEC2 does not see the groups on its first DescribeSecurityGroups
+// call, as an isolate that lost the race to create them would not.
+type blindEC2 struct {
+	isolateEC2
+	calls int
+}
+
+func (b *blindEC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	b.calls++
+	if b.calls == 1 {
+		return &ec2.DescribeSecurityGroupsOutput{}, nil
+	}
+	return b.isolateEC2.DescribeSecurityGroups(ctx, in, opts...)
+}
+
+// TestEnsureGroupLosesTheCreateRace: the group exists (another host's
+// isolate made it) but was not seen; the create fails as a duplicate and
+// the existing group is taken, with its rules settled.
+func TestEnsureGroupLosesTheCreateRace(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	api := hw.clients.EC2("")
+	winner, err := ensureGroup(ctx, api, &hostEvidence{}, hw.w.VPCID, "cr-a", isolationSpec())
+	if err != nil {
+		t.Fatalf("first ensureGroup: %v", err)
+	}
+	ev := &hostEvidence{}
+	got, err := ensureGroup(ctx, &blindEC2{isolateEC2: api}, ev, hw.w.VPCID, "cr-b", isolationSpec())
+	if err != nil || got != winner {
+		t.Fatalf("ensureGroup after a lost race: got %q, %v; want %q", got, err, winner)
+	}
+	if n := len(ev.eventsNamed("aws-change")); n != 0 {
+		t.Errorf("the loser recorded %d changes, want none (it created nothing)", n)
+	}
+	if names := hw.firebreakGroups(t, ctx); len(names) != 1 {
+		t.Errorf("groups: got %v, want one", names)
+	}
+}

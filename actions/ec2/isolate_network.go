@@ -75,20 +75,41 @@ func parseExaminerCIDR(s string) (netip.Prefix, bool, error) {
 // ensureGroup finds the group by name in the VPC or creates it, then makes
 // its rules exactly what spec says, revoking anything else (a rule someone
 // added by hand, or the default egress rule of a new group).
+//
+// Hosts of one VPC isolated at once (a for_each step) race to create the
+// group: the loser's create fails as a duplicate and it takes the
+// winner's group.
 func ensureGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, caseID string, spec groupSpec) (string, error) {
-	out, err := api.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
-		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{spec.name}},
-	}})
+	g, found, err := findGroup(ctx, api, vpc, spec.name)
 	if err != nil {
-		return "", fmt.Errorf("looking for security group %q in %q: %w", spec.name, vpc, awsapi.Classify(err))
-	}
-	var g types.SecurityGroup
-	if len(out.SecurityGroups) > 0 {
-		g = out.SecurityGroups[0]
-	} else if g, err = createGroup(ctx, api, ev, vpc, caseID, spec); err != nil {
 		return "", err
 	}
+	if !found {
+		g, err = createGroup(ctx, api, ev, vpc, caseID, spec)
+		if awsapi.Code(err) == "InvalidGroup.Duplicate" {
+			g, found, err = findGroup(ctx, api, vpc, spec.name)
+			if err == nil && !found {
+				err = fmt.Errorf("security group %q in %q exists by its create and not by its name: run the step again", spec.name, vpc)
+			}
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 	return aws.ToString(g.GroupId), settleRules(ctx, api, ev, g, spec)
+}
+
+func findGroup(ctx context.Context, api isolateEC2, vpc, name string) (types.SecurityGroup, bool, error) {
+	out, err := api.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{name}},
+	}})
+	if err != nil {
+		return types.SecurityGroup{}, false, fmt.Errorf("looking for security group %q in %q: %w", name, vpc, awsapi.Classify(err))
+	}
+	if len(out.SecurityGroups) == 0 {
+		return types.SecurityGroup{}, false, nil
+	}
+	return out.SecurityGroups[0], true, nil
 }
 
 func createGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, caseID string, spec groupSpec) (types.SecurityGroup, error) {
@@ -121,7 +142,7 @@ func settleRules(ctx context.Context, api isolateEC2, ev engine.Evidence, g type
 		extra = append(extra, p)
 	}
 	if len(extra) > 0 {
-		if _, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: extra}); err != nil {
+		if _, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: extra}); err != nil && !ruleGone(err) {
 			return fmt.Errorf("revoking stray ingress rules of %q: %w", id, awsapi.Classify(err))
 		}
 		if err := awsapi.Change(ctx, ev, "ec2:RevokeSecurityGroupIngress", map[string]any{"group_id": id, "rules": len(extra)}); err != nil {
@@ -129,7 +150,7 @@ func settleRules(ctx context.Context, api isolateEC2, ev engine.Evidence, g type
 		}
 	}
 	if spec.ingress != nil && !hasWanted {
-		if _, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: []types.IpPermission{*spec.ingress}}); err != nil {
+		if _, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: []types.IpPermission{*spec.ingress}}); err != nil && awsapi.Code(err) != "InvalidPermission.Duplicate" {
 			return fmt.Errorf("adding the ingress rule of %q: %w", id, awsapi.Classify(err))
 		}
 		if err := awsapi.Change(ctx, ev, "ec2:AuthorizeSecurityGroupIngress", map[string]any{"group_id": id, "name": spec.name}); err != nil {
@@ -139,11 +160,14 @@ func settleRules(ctx context.Context, api isolateEC2, ev engine.Evidence, g type
 	if spec.keepEgress || len(g.IpPermissionsEgress) == 0 {
 		return nil
 	}
-	if _, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: g.IpPermissionsEgress}); err != nil {
+	if _, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: g.IpPermissionsEgress}); err != nil && !ruleGone(err) {
 		return fmt.Errorf("revoking the egress rules of %q: %w", id, awsapi.Classify(err))
 	}
 	return awsapi.Change(ctx, ev, "ec2:RevokeSecurityGroupEgress", map[string]any{"group_id": id, "rules": len(g.IpPermissionsEgress)})
 }
+
+// ruleGone: a concurrent isolate of another host revoked the rule first.
+func ruleGone(err error) bool { return awsapi.Code(err) == "InvalidPermission.NotFound" }
 
 func samePermission(a, b types.IpPermission) bool {
 	cidrs := func(p types.IpPermission) []string {
