@@ -139,13 +139,18 @@ func TestActionsAndSchema(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &specs); err != nil || len(specs) == 0 {
 		t.Fatalf("actions --format json: %v\n%s", err, r)
 	}
-	r = s.run("schema", "manifest").want(t, 0)
-	var schema map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &schema); err != nil {
-		t.Fatalf("schema manifest is not JSON: %v\n%s", err, r)
+	for _, args := range [][]string{{"schema", "manifest"}, {"schema", "playbook"}, {"schema"}} {
+		r = s.run(args...).want(t, 0)
+		var schema map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &schema); err != nil {
+			t.Fatalf("%v is not JSON: %v\n%s", args, err, r)
+		}
+		if _, ok := schema["$schema"]; !ok {
+			t.Errorf("%v: no $schema key in %s", args, r.stdout)
+		}
 	}
-	if _, ok := schema["$schema"]; !ok {
-		t.Errorf("schema manifest: no $schema key in %s", r.stdout)
+	if a, b := s.run("schema").stdout, s.run("schema", "playbook").stdout; a != b {
+		t.Errorf("schema with no argument: want the playbook schema")
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 )
 
 // manifest is the part of manifest.json the tests read.
@@ -237,4 +239,22 @@ func TestTargets(t *testing.T) {
 	bad := filepath.Join(s.dir, "bad.txt")
 	writeFile(t, bad, []byte("ok\n"))
 	s.run("run", "touch", "--targets", bad).want(t, 2) // touch has no target input
+}
+
+func TestSignedManifest(t *testing.T) {
+	s := newSandbox(t)
+	key := filepath.Join(s.dir, "sign.pem")
+	other := filepath.Join(s.dir, "other.pem")
+	for _, k := range []string{key, other} {
+		if _, err := evidence.GenerateEd25519Key(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := s.run("run", "local-check", "--sign-key", key).want(t, 0)
+	mpath := r.manifestPath(t)
+	v := s.run("verify", mpath, "--pub", key).want(t, 0) // a private key file gives its public half
+	contains(t, "verify --pub", v.stdout, "signature:")
+	v = s.run("verify", mpath, "--pub", other).want(t, 1)
+	contains(t, "verify with another key", v.stdout, "MISMATCH", "signature")
+	s.run("run", "local-check", "--sign-key", filepath.Join(s.dir, "missing.pem")).want(t, 2)
 }
