@@ -307,3 +307,45 @@ func TestEnsureGroupLosesTheCreateRace(t *testing.T) {
 		t.Errorf("groups: got %v, want one", names)
 	}
 }
+
+// staleACL shows the ACL as it was before another host's isolate added
+// its entries, on the first DescribeNetworkAcls call only.
+type staleACL struct {
+	isolateEC2
+	calls int
+}
+
+func (s *staleACL) DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, opts ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
+	out, err := s.isolateEC2.DescribeNetworkAcls(ctx, in, opts...)
+	s.calls++
+	if err == nil && s.calls == 1 {
+		for i := range out.NetworkAcls {
+			var kept []types.NetworkAclEntry
+			for _, e := range out.NetworkAcls[i].Entries {
+				if e.RuleAction != types.RuleActionDeny || aws.ToInt32(e.RuleNumber) == 32767 {
+					kept = append(kept, e)
+				}
+			}
+			out.NetworkAcls[i].Entries = kept
+		}
+	}
+	return out, err
+}
+
+// TestNACLDenyRetriesATakenRuleNumber: two hosts of one subnet denied at
+// the same moment pick the same free rule number; the second reads the
+// ACL again and takes the next one.
+func TestNACLDenyRetriesATakenRuleNumber(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	api := hw.clients.EC2("")
+	other := hostAddr{subnet: hw.w.SubnetIDs[0], ip: "10.42.1.250"}
+	if _, err := denyInNACL(ctx, api, &hostEvidence{}, []hostAddr{other}); err != nil {
+		t.Fatalf("denying the other host: %v", err)
+	}
+	if _, err := denyInNACL(ctx, &staleACL{isolateEC2: api}, &hostEvidence{}, []hostAddr{{subnet: hw.w.SubnetIDs[0], ip: hw.w.PrivateIP}}); err != nil {
+		t.Fatalf("denying with a stale view: %v", err)
+	}
+	hw.assertNACLDenies(t, ctx, hw.w.PrivateIP+"/32")
+	hw.assertNACLDenies(t, ctx, "10.42.1.250/32")
+}

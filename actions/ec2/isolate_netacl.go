@@ -36,24 +36,47 @@ func hostAddrs(inst *types.Instance) []hostAddr {
 func denyInNACL(ctx context.Context, api isolateEC2, ev engine.Evidence, addrs []hostAddr) ([]string, error) {
 	var changed []string
 	for _, a := range addrs {
-		out, err := api.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
-			{Name: aws.String("association.subnet-id"), Values: []string{a.subnet}},
-		}})
-		if err != nil {
-			return changed, fmt.Errorf("finding the network ACL of subnet %q: %w", a.subnet, awsapi.Classify(err))
-		}
-		if len(out.NetworkAcls) == 0 {
-			return changed, fmt.Errorf("subnet %q has no network ACL associated", a.subnet)
-		}
-		acl := out.NetworkAcls[0]
 		for _, egress := range []bool{false, true} {
-			if err := denyEntry(ctx, api, ev, acl, egress, a.ip+"/32"); err != nil {
+			id, err := denyWithRetry(ctx, api, ev, a, egress)
+			if err != nil {
 				return changed, err
 			}
+			if egress {
+				changed = append(changed, id)
+			}
 		}
-		changed = append(changed, aws.ToString(acl.NetworkAclId))
 	}
 	return changed, nil
+}
+
+// denyWithRetry reads the subnet's ACL afresh for each try: another host
+// of the subnet isolated at the same moment may take the rule number this
+// one picked (NetworkAclEntryAlreadyExists).
+func denyWithRetry(ctx context.Context, api isolateEC2, ev engine.Evidence, a hostAddr, egress bool) (string, error) {
+	var err error
+	for try := 0; try < 5; try++ {
+		var acl types.NetworkAcl
+		if acl, err = subnetACL(ctx, api, a.subnet); err != nil {
+			return "", err
+		}
+		if err = denyEntry(ctx, api, ev, acl, egress, a.ip+"/32"); awsapi.Code(err) != "NetworkAclEntryAlreadyExists" {
+			return aws.ToString(acl.NetworkAclId), err
+		}
+	}
+	return "", err
+}
+
+func subnetACL(ctx context.Context, api isolateEC2, subnet string) (types.NetworkAcl, error) {
+	out, err := api.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
+		{Name: aws.String("association.subnet-id"), Values: []string{subnet}},
+	}})
+	if err != nil {
+		return types.NetworkAcl{}, fmt.Errorf("finding the network ACL of subnet %q: %w", subnet, awsapi.Classify(err))
+	}
+	if len(out.NetworkAcls) == 0 {
+		return types.NetworkAcl{}, fmt.Errorf("subnet %q has no network ACL associated", subnet)
+	}
+	return out.NetworkAcls[0], nil
 }
 
 func denyEntry(ctx context.Context, api isolateEC2, ev engine.Evidence, acl types.NetworkAcl, egress bool, cidr string) error {
