@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -34,6 +35,12 @@ func (st *cliState) printSummary(out *outcome) {
 func (st *cliState) resumeHint(out *outcome) {
 	switch out.status {
 	case statusInterrupted:
+		if out.err != nil && strings.Contains(out.err.Error(), "firebreak resume") {
+			// The runner says why it stopped (a signal, an approval
+			// nobody could give) and how to go on.
+			st.logf("interrupted: %v", out.err)
+			return
+		}
 		st.logf("interrupted: continue with `firebreak resume %s`", out.runID)
 	case statusFailed:
 		st.logf("failed: fix the cause above, then `firebreak resume %s` runs the failed steps again", out.runID)
