@@ -13,7 +13,13 @@ import (
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-// groupsByENI reads each of the world's ENIs' security groups, sorted.
+// groupsByENI reads each of the world's ENIs' Groups field, sorted.
+//
+// moto describes an attached ENI with its own groups plus the instance's
+// launch groups (see awsfixture.ENIsInGroup), and isolate records, as AWS
+// would have it, the Groups field; so release puts back that field's view,
+// and this is the view to compare before and after. The isolation itself
+// is checked with the group-id filter (inGroup), which moto gets right.
 func (hw *hostWorld) groupsByENI(t *testing.T) map[string][]string {
 	t.Helper()
 	out, err := hw.ec2.DescribeNetworkInterfaces(testenv.Context(t), &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: hw.world.ENIIDs})
@@ -22,25 +28,31 @@ func (hw *hostWorld) groupsByENI(t *testing.T) map[string][]string {
 	}
 	got := map[string][]string{}
 	for _, e := range out.NetworkInterfaces {
+		id := aws.ToString(e.NetworkInterfaceId)
 		for _, g := range e.Groups {
-			got[aws.ToString(e.NetworkInterfaceId)] = append(got[aws.ToString(e.NetworkInterfaceId)], aws.ToString(g.GroupId))
+			got[id] = append(got[id], aws.ToString(g.GroupId))
 		}
-		slices.Sort(got[aws.ToString(e.NetworkInterfaceId)])
+		slices.Sort(got[id])
 	}
 	return got
 }
 
 func TestHostReleaseUndoesIsolationOnlyWhenApproved(t *testing.T) {
 	hw := newHostWorld(t)
-	// The groups as moto reports them, which is what release must restore.
+	// What release must restore.
 	before := hw.groupsByENI(t)
+	if len(before) != len(hw.world.ENIIDs) {
+		t.Fatalf("fixture: groups by ENI %v, want every ENI %v", before, hw.world.ENIIDs)
+	}
 	hc := hw.run(t, "host-compromise", map[string]any{}, nil, nil)
 	if hc.res.Status != engine.RunSucceeded {
 		t.Fatalf("host-compromise: got %s, want succeeded", hc.res.Status)
 	}
+	iso, _ := hc.res.Step("isolate")
+	group, _ := iso.Outputs["isolation_group_id"].(string)
 	isolated := hw.groupsByENI(t)
-	if mapsEqual(isolated, before) {
-		t.Fatalf("host-compromise left the groups as they were: %v", isolated)
+	if len(hw.inGroup(t, group)) != len(hw.world.ENIIDs) || mapsEqual(isolated, before) {
+		t.Fatalf("host-compromise did not isolate: groups %v, isolation group %q", isolated, group)
 	}
 
 	// Nobody to ask: the release waits for approval and changes nothing.
@@ -63,6 +75,9 @@ func TestHostReleaseUndoesIsolationOnlyWhenApproved(t *testing.T) {
 	rel.wantStatuses(t, map[string]engine.StepStatus{"release": engine.StatusSucceeded, "log": engine.StatusSucceeded})
 	if got := hw.groupsByENI(t); !mapsEqual(got, before) {
 		t.Errorf("groups after release: got %v, want the original %v", got, before)
+	}
+	if got := hw.inGroup(t, group); len(got) != 0 {
+		t.Errorf("ENIs still in the isolation group after release: %v", got)
 	}
 }
 
