@@ -4,7 +4,7 @@
 // look (access denied, an API the endpoint lacks) is an error, never a pass.
 //
 // Checks live in a Registry the caller builds (Register adds the built-in
-// ones, one file per family); Run executes a selection across regions,
+// ones, one file per family); Assess runs a selection across regions,
 // bounded; Report renders as a table, JSON or SARIF 2.1.0.
 package assess
 

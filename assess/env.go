@@ -18,7 +18,7 @@ import (
 // Env is what checks read the account through: one SDK seam a service (the
 // SDK's clients satisfy them as they are), the options, and lookups that
 // several checks share (the bucket list, the user list, the trails), made
-// once. Use one Env for one Run; it is safe for the concurrent checks of
+// once. Use one Env for one Assess; it is safe for the concurrent checks of
 // that run.
 type Env struct {
 	S3         func(region string) S3API
@@ -39,7 +39,7 @@ type Env struct {
 	// Now is the clock for age checks.
 	Now func() time.Time
 
-	regions []string // the run's regions, set by Run
+	regions []string // the run's regions, set by Assess
 
 	buckets memo[[]bucket]
 	users   memo[[]*user]

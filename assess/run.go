@@ -64,11 +64,11 @@ type task struct {
 	region string
 }
 
-// Run runs every check once (Global) or in each of regions (Regional), at
+// Assess runs every check once (Global) or in each of regions (Regional), at
 // most limit at a time, and returns their results sorted by check id,
 // region and resource. It only reads the account. A check that panics
 // gives an error result, never a missing one.
-func Run(ctx context.Context, env *Env, checks []*Check, regions []string, limit int) *Report {
+func Assess(ctx context.Context, env *Env, checks []*Check, regions []string, limit int) *Report {
 	env.regions = regions
 	var tasks []task
 	for _, c := range checks {
