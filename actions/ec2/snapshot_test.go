@@ -126,3 +126,41 @@ func TestSnapshotResumedAfterCreateSnapshotsTakesNoSecondSet(t *testing.T) {
 		t.Errorf("resume: artifacts recorded: got %d, want 2", len(ev.records))
 	}
 }
+
+func TestSnapshotTakesOnlyTheVolumeAttachedSince(t *testing.T) {
+	w := newSnapWorld(t)
+	ctx := testenv.Context(t)
+	a := newSnapshotAction(w)
+	in, _ := stepInput("cr-grow", engine.Params{"instance_id": w.instance})
+	first := mustRun(t, a, in)
+
+	out, err := w.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{w.instance}})
+	if err != nil {
+		t.Fatalf("DescribeInstances: %v", err)
+	}
+	az := out.Reservations[0].Instances[0].Placement.AvailabilityZone
+	vol, err := w.ec2.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: az, Size: aws.Int32(2)})
+	if err != nil {
+		t.Fatalf("CreateVolume: %v", err)
+	}
+	if _, err := w.ec2.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: vol.VolumeId, InstanceId: aws.String(w.instance), Device: aws.String("/dev/sdg")}); err != nil {
+		t.Fatalf("AttachVolume: %v", err)
+	}
+	in2, ev := stepInput("cr-grow", engine.Params{"instance_id": w.instance})
+	second := mustRun(t, a, in2)
+	if n := len(w.caseSnapshots(t, "cr-grow")); n != 3 {
+		t.Fatalf("case snapshots: got %d, want the first 2 plus 1 of the new volume", n)
+	}
+	vols := second["volumes"].(map[string]any)
+	for v, id := range first["volumes"].(map[string]any) {
+		if vols[v] != id {
+			t.Errorf("volume %s: got %v, want the first run's %v", v, vols[v], id)
+		}
+	}
+	if vols[aws.ToString(vol.VolumeId)] == nil || second["reused"] != false {
+		t.Errorf("outputs: got %v, want the new volume's snapshot and reused false", second)
+	}
+	if len(ev.events) != 1 || ev.details[0]["call"] != "ec2:CreateSnapshot" || ev.details[0]["note"] == nil {
+		t.Errorf("custody: got %v, want one single-volume CreateSnapshot noted as not crash-consistent", ev.details)
+	}
+}

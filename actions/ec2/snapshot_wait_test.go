@@ -147,3 +147,43 @@ func TestSnapshotCopiesWithKMSAndShares(t *testing.T) {
 	}
 }
 
+
+// snapListFake answers DescribeSnapshots with a fixed list.
+type snapListFake struct {
+	snapshotAPI
+	list []types.Snapshot
+}
+
+func (f *snapListFake) DescribeSnapshots(context.Context, *ec2.DescribeSnapshotsInput, ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	return &ec2.DescribeSnapshotsOutput{Snapshots: f.list}, nil
+}
+
+func TestFindCaseSnapshotsSkipsFailedAndCopies(t *testing.T) {
+	t.Parallel()
+	at := func(min int) *time.Time { x := time.Date(2026, 11, 29, 10, min, 0, 0, time.UTC); return &x }
+	snap := func(id, vol string, st types.SnapshotState, min int, tags ...string) types.Snapshot {
+		s := types.Snapshot{SnapshotId: aws.String(id), VolumeId: aws.String(vol), State: st, StartTime: at(min)}
+		for i := 0; i+1 < len(tags); i += 2 {
+			s.Tags = append(s.Tags, types.Tag{Key: aws.String(tags[i]), Value: aws.String(tags[i+1])})
+		}
+		return s
+	}
+	f := &snapListFake{list: []types.Snapshot{
+		snap("snap-later", "vol-a", types.SnapshotStateCompleted, 5, snapTagVolume, "vol-a"),
+		snap("snap-first", "vol-a", types.SnapshotStatePending, 1),
+		snap("snap-failed", "vol-b", types.SnapshotStateError, 0),
+		snap("snap-copy", "vol-b", types.SnapshotStateCompleted, 2, snapTagCopyOf, "snap-x"),
+		snap("snap-c", "vol-c", types.SnapshotStateCompleted, 3, snapTagVolume, "vol-c"),
+	}}
+	set, tagged, err := findCaseSnapshots(context.Background(), f, "cr-x", "i-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := snapSet{"vol-a": "snap-first", "vol-c": "snap-c"}
+	if len(set) != len(want) || set["vol-a"] != want["vol-a"] || set["vol-c"] != want["vol-c"] {
+		t.Errorf("set: got %v, want %v (earliest per volume; failed snapshots and copies left out)", set, want)
+	}
+	if tagged["snap-first"] || !tagged["snap-c"] {
+		t.Errorf("volume-tagged: got %v, want snap-c only", tagged)
+	}
+}
