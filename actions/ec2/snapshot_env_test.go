@@ -150,4 +150,3 @@ func mustRun(t *testing.T, a engine.Action, in *engine.StepInput) engine.Outputs
 	}
 	return out
 }
-

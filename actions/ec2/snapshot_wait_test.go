@@ -147,7 +147,6 @@ func TestSnapshotCopiesWithKMSAndShares(t *testing.T) {
 	}
 }
 
-
 // snapListFake answers DescribeSnapshots with a fixed list.
 type snapListFake struct {
 	snapshotAPI
