@@ -1,0 +1,155 @@
+package iam
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+// memEvidence keeps what an action stores and logs, for assertions.
+type memEvidence struct {
+	mu     sync.Mutex
+	puts   map[string][]byte
+	events []string
+	detail []map[string]any
+}
+
+func (e *memEvidence) Put(_ context.Context, m engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return engine.Artifact{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.puts == nil {
+		e.puts = map[string][]byte{}
+	}
+	e.puts[m.Name] = b
+	return engine.Artifact{ID: m.Name, Kind: m.Kind, Size: int64(len(b)), Complete: true}, nil
+}
+
+func (e *memEvidence) Record(context.Context, engine.Artifact) error { return nil }
+
+func (e *memEvidence) Event(_ context.Context, name string, d map[string]any) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.events, e.detail = append(e.events, name), append(e.detail, d)
+	return nil
+}
+
+// calls returns the "call" of every aws-change event, in order.
+func (e *memEvidence) calls(event string) []string {
+	var out []string
+	for i, n := range e.events {
+		if n == event {
+			out = append(out, e.detail[i]["call"].(string))
+		}
+	}
+	return out
+}
+
+// iamWorld is a moto server with an IAM client for setting up and
+// checking state, and a registry of this package's actions over it.
+type iamWorld struct {
+	moto *testenv.Moto
+	iam  *iam.Client
+	reg  *engine.Registry
+}
+
+func newIAMWorld(t *testing.T) *iamWorld {
+	t.Helper()
+	m := testenv.StartMoto(t)
+	w := &iamWorld{moto: m, iam: iam.NewFromConfig(m.Config())}
+	w.reg = registryAs(m.Config())
+	return w
+}
+
+// registryAs registers the actions with clients acting under cfg.
+func registryAs(cfg aws.Config) *engine.Registry {
+	r := engine.NewRegistry()
+	Register(r, awsapi.NewClients(cfg))
+	return r
+}
+
+// configAs is the moto config with the credentials of an access key.
+func (w *iamWorld) configAs(id, secret string) aws.Config {
+	cfg := w.moto.Config()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+	return cfg
+}
+
+// newUser makes a user with one access key and returns the key's id and secret.
+func (w *iamWorld) newUser(t *testing.T, ctx context.Context, name string) (string, string) {
+	t.Helper()
+	if _, err := w.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return w.newKey(t, ctx, name)
+}
+
+func (w *iamWorld) newKey(t *testing.T, ctx context.Context, user string) (string, string) {
+	t.Helper()
+	k, err := w.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatalf("CreateAccessKey: %v", err)
+	}
+	return aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)
+}
+
+// run runs the action called name from reg on a fresh step input.
+func run(ctx context.Context, reg *engine.Registry, name string, params engine.Params) (engine.Outputs, *memEvidence, error) {
+	a, ok := reg.Lookup(name)
+	if !ok {
+		panic("action not registered: " + name)
+	}
+	ev := &memEvidence{}
+	for _, p := range a.Spec().Params {
+		if _, given := params[p.Name]; !given && p.Default != nil {
+			v, _ := engine.Coerce(p.Type, p.Default)
+			params[p.Name] = v
+		}
+	}
+	out, err := a.Run(ctx, &engine.StepInput{RunID: "run-test", CaseID: "cr-test", StepID: name, Params: params, Attempt: 1, Evidence: ev})
+	return out, ev, err
+}
+
+// revokeTime reads the aws:TokenIssueTime of a revoke policy document
+// (URL-encoded, as IAM returns it); zero when it is not one.
+func revokeTime(t *testing.T, doc string) time.Time {
+	t.Helper()
+	if d, err := url.QueryUnescape(doc); err == nil {
+		doc = d
+	}
+	var p struct {
+		Statement []struct {
+			Effect    string
+			Action    []string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil || len(p.Statement) != 1 {
+		t.Fatalf("policy %s: %v", doc, err)
+	}
+	s := p.Statement[0]
+	if s.Effect != "Deny" || strings.Join(s.Action, ",") != "*" {
+		t.Errorf("policy %s: want one Deny of *", doc)
+	}
+	at, err := time.Parse(time.RFC3339, s.Condition["DateLessThan"]["aws:TokenIssueTime"])
+	if err != nil {
+		t.Errorf("policy %s: no DateLessThan aws:TokenIssueTime: %v", doc, err)
+	}
+	return at
+}

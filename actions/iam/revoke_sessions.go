@@ -1,0 +1,68 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// revokeSessions denies a role's or a user's sessions issued before now.
+// Idempotent: a rerun replaces its one policy, with the later time.
+type revokeSessions struct {
+	iam    iamAPI
+	caller func(ctx context.Context) (callerInfo, error)
+	now    func() time.Time
+}
+
+var _ engine.Action = (*revokeSessions)(nil)
+
+func (*revokeSessions) Spec() engine.ActionSpec {
+	return engine.ActionSpec{
+		Name:    "revoke-sessions",
+		Summary: "Deny every session of a role or user issued before now (inline policy on aws:TokenIssueTime); new sessions are not affected",
+		Params: []engine.Param{
+			{Name: "role_name", Type: engine.TypeString, Default: "", Doc: "the role whose sessions to revoke (give this or user_name)"},
+			{Name: "user_name", Type: engine.TypeString, Default: "", Doc: "the IAM user whose temporary credentials to revoke (give this or role_name)"},
+			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "revoke even when the run itself acts as this role or user (its own session stops working)"},
+		},
+		Outputs: []engine.Output{
+			{Name: "principal", Type: engine.TypeString, Doc: "role/NAME or user/NAME"},
+			{Name: "policy_name", Type: engine.TypeString},
+			{Name: "token_issued_before", Type: engine.TypeString, Doc: "RFC 3339: sessions issued before this are denied"},
+		},
+		Calls:       []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"},
+		Permissions: []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"},
+		Mutating:    true,
+	}
+}
+
+func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	role, user := in.Params.String("role_name"), in.Params.String("user_name")
+	if (role == "") == (user == "") {
+		return nil, fmt.Errorf("revoke-sessions: give exactly one of role_name and user_name (got role_name %q, user_name %q)", role, user)
+	}
+	if !in.Params.Bool("force") {
+		who, err := a.caller(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("revoke-sessions: %w (nothing was changed; force: true skips this check)", err)
+		}
+		if who.isRole(role) || who.isUser(user) {
+			return nil, fmt.Errorf("revoke-sessions: the run acts as %q, whose own session this would revoke: run as another principal, or set force: true", who.ARN)
+		}
+	}
+	now := a.now()
+	principal := "role/" + role
+	var err error
+	if role != "" {
+		err = RevokeRole(ctx, a.iam, in.Evidence, role, now)
+	} else {
+		principal = "user/" + user
+		err = RevokeUser(ctx, a.iam, in.Evidence, user, now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("revoke-sessions: %w", err)
+	}
+	return engine.Outputs{"principal": principal, "policy_name": RevokePolicyName, "token_issued_before": now.UTC().Format(time.RFC3339)}, nil
+}
