@@ -235,6 +235,18 @@ func TestTargets(t *testing.T) {
 	}
 	contains(t, "summary", r.stderr, "TARGET", "alpha", "beta", "gamma/1")
 
+	// --dry-run plans each target and runs none.
+	marker := filepath.Join(s.dir, "dry")
+	r = s.runStdin("alpha\nbeta\n", "run", "local-check", "--targets", "-", "--dry-run", "--evidence", marker)
+	r.want(t, 0)
+	contains(t, "dry-run targets", r.stdout, "# target 1 of 2", "# target 2 of 2", `exec echo "hello alpha"`, `exec echo "hello beta"`)
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("--dry-run --targets made an evidence dir: it ran something")
+	}
+	// Targets from stdin run too.
+	r = s.runStdin("delta\n", "run", "local-check", "--targets", "-", "--case", "batch2").want(t, 0)
+	readManifest(t, filepath.Join(s.dir, "evidence", "batch2", "delta", "manifest.json"))
+
 	// A bad target stops the batch before any run starts.
 	bad := filepath.Join(s.dir, "bad.txt")
 	writeFile(t, bad, []byte("ok\n"))

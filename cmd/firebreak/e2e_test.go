@@ -94,6 +94,16 @@ func (s *sandbox) run(args ...string) result {
 	return result{code: exitOf(s.t, err), stdout: out.String(), stderr: errb.String()}
 }
 
+// runStdin is run with stdin.
+func (s *sandbox) runStdin(stdin string, args ...string) result {
+	s.t.Helper()
+	cmd := s.command(args...)
+	var out, errb bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &errb
+	err := cmd.Run()
+	return result{code: exitOf(s.t, err), stdout: out.String(), stderr: errb.String()}
+}
+
 func (s *sandbox) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir, cmd.Env = s.dir, s.env

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
+	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/plan"
 )
 
@@ -23,15 +27,16 @@ func planCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return st.plan(c, c.Args().First(), format, c.Bool("check"))
+			return st.plan(c, c.Args().First(), format, c.Bool("check"), "")
 		},
 	}
 }
 
-// plan prints the plan of one playbook. With check, a plan that finds a
-// problem (a permission denied, a target not found) ends with exit 1: the
-// run would fail. run --dry-run comes here too.
-func (st *cliState) plan(c *cli.Context, arg, format string, check bool) error {
+// plan prints the plan of one playbook; with targets (run --dry-run
+// --targets) one plan per target. With check, a plan that finds a problem
+// (a permission denied, a target not found) ends with exit 1: the run would
+// fail. run --dry-run comes here too, and so never reaches Action.Run.
+func (st *cliState) plan(c *cli.Context, arg, format string, check bool, targets string) error {
 	reg := st.registry(c.Context, check)
 	pb, err := st.find(reg, arg)
 	if err != nil {
@@ -41,13 +46,39 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := in.resolve(pb, in.given)
-	if err != nil {
-		return err
+	sets := []map[string]any{in.given}
+	if targets != "" {
+		if sets, err = st.targetInputs(pb, in, targets); err != nil {
+			return err
+		}
 	}
-	p, err := plan.Build(c.Context, reg, pb, inputs, check, plan.WithLogger(st.logger()), plan.WithFinding(in.finding, in.incident))
+	var problems []string
+	for i, given := range sets {
+		if len(sets) > 1 {
+			fmt.Fprintf(st.stdout, "%s# target %d of %d\n", map[bool]string{true: "\n"}[i > 0], i+1, len(sets))
+		}
+		inputs, err := in.resolve(pb, given)
+		if err != nil {
+			return err
+		}
+		found, err := st.planOne(c.Context, reg, pb, inputs, in, format, check)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, found...)
+	}
+	if check && len(problems) > 0 {
+		st.logf("the check found %d problem(s); the run would fail:\n%s", len(problems), joinLines(problems))
+		return silent{code: exitFailed}
+	}
+	return nil
+}
+
+// planOne builds and prints one plan, returning its problems.
+func (st *cliState) planOne(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, inputs map[string]any, in *runInputs, format string, check bool) ([]string, error) {
+	p, err := plan.Build(ctx, reg, pb, inputs, check, plan.WithLogger(st.logger()), plan.WithFinding(in.finding, in.incident))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch format {
 	case "json":
@@ -59,12 +90,27 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool) error {
 	default:
 		err = p.Text(st.stdout)
 	}
+	return p.Problems(), err
+}
+
+// targetInputs is the given inputs once per line of the targets file.
+func (st *cliState) targetInputs(pb *engine.Playbook, in *runInputs, file string) ([]map[string]any, error) {
+	target, ok := targetInput(pb)
+	if !ok {
+		return nil, usageErrorf("playbook %q has no input marked `target: true` for --targets to feed", pb.Name)
+	}
+	lines, err := st.readTargets(file)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if problems := p.Problems(); check && len(problems) > 0 {
-		st.logf("the check found %d problem(s); the run would fail:\n%s", len(problems), joinLines(problems))
-		return silent{code: exitFailed}
+	sets := make([]map[string]any, len(lines))
+	for i, line := range lines {
+		g := make(map[string]any, len(in.given)+1)
+		for k, v := range in.given {
+			g[k] = v
+		}
+		g[target.Name] = line
+		sets[i] = g
 	}
-	return nil
+	return sets, nil
 }

@@ -41,7 +41,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 	}
 	if c.Bool("dry-run") {
 		// The same code as plan --check: Action.Run is never reached.
-		return st.plan(c, c.Args().First(), "text", true)
+		return st.plan(c, c.Args().First(), "text", true, c.String("targets"))
 	}
 	opts, err := readRunOptions(c)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -25,21 +24,18 @@ const defaultTargetRuns = 4
 // case dir, at most --parallelism at once. Every line's inputs are checked
 // before any run starts, so a typo on line 40 stops nothing half-way.
 func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, in *runInputs, file string, opts runOptions) error {
-	target, ok := targetInput(pb)
-	if !ok {
-		return usageErrorf("playbook %q has no input marked `target: true` for --targets to feed", pb.Name)
+	sets, err := st.targetInputs(pb, in, file)
+	if err != nil {
+		return err
 	}
-	lines, err := st.readTargets(file)
+	target, _ := targetInput(pb)
+	jobs, err := targetJobs(reg, pb, in, target.Name, sets, file)
 	if err != nil {
 		return err
 	}
 	batch := opts.caseID
 	if batch == "" {
 		batch = evidence.NewCaseID(time.Now().UTC())
-	}
-	jobs, err := targetJobs(reg, pb, in, target.Name, lines, file)
-	if err != nil {
-		return err
 	}
 	store := absLocation(subLocation(opts.evidence, batch))
 	limit := opts.parallelism
@@ -69,14 +65,13 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	return st.batchSummary(outs)
 }
 
-// targetJobs resolves the inputs of every target line.
-func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, input string, lines []string, file string) ([]*job, error) {
+// targetJobs resolves the inputs of every target, each with its own case id.
+func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, input string, sets []map[string]any, file string) ([]*job, error) {
 	var jobs []*job
 	used := map[string]int{}
-	for n, line := range lines {
-		g := maps.Clone(in.given)
-		g[input] = line
-		inputs, err := in.resolve(pb, g)
+	for n, given := range sets {
+		line, _ := given[input].(string)
+		inputs, err := in.resolve(pb, given)
 		if err != nil {
 			return nil, withCode(exitUsage, fmt.Errorf("%s: target %d %q: %w", file, n+1, line, err))
 		}
