@@ -28,6 +28,18 @@ func registerIsolate(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&isolate{apis: clientAPIs(c), region: c.Region, now: time.Now})
 }
 
+var isolateCalls = []string{
+	"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
+	"autoscaling:DescribeAutoScalingInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+	"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
+	"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
+	"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
+	"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+	"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
+	"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:GetInstanceProfile", "iam:PutRolePolicy",
+	"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
+}
+
 func (*isolate) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "isolate",
@@ -51,29 +63,11 @@ func (*isolate) Spec() engine.ActionSpec {
 			{Name: "revoked_roles", Type: engine.TypeList},
 			{Name: "nacl_ids", Type: engine.TypeList},
 		},
-		Calls: []string{
-			"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
-			"autoscaling:DescribeAutoScalingInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
-			"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
-			"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
-			"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
-			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
-			"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
-			"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:GetInstanceProfile", "iam:PutRolePolicy",
-			"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
-		},
-		Permissions: []string{
-			"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
-			"autoscaling:DescribeAutoScalingInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
-			"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
-			"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
-			"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
-			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
-			"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
-			"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:PassRole", "iam:GetInstanceProfile",
-			"iam:PutRolePolicy", "ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
-		},
-		Mutating: true,
+		Calls: isolateCalls,
+		// The calls' own permissions, and iam:PassRole, which associating
+		// a replacement profile needs.
+		Permissions: append(append([]string(nil), isolateCalls...), "iam:PassRole"),
+		Mutating:    true,
 	}
 }
 
