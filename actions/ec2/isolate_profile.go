@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -13,12 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	fbiam "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
 // revokePolicyName is the inline policy that denies every session of a
-// role issued before isolation. One fixed name: a rerun replaces it.
-const revokePolicyName = "firebreak-revoke-older-sessions"
+// role issued before isolation. One fixed name, shared with
+// revoke-sessions and disable-key: a rerun replaces it.
+const revokePolicyName = fbiam.RevokePolicyName
 
 // profileAssociation returns the instance's active profile association id.
 func profileAssociation(ctx context.Context, api isolateEC2, id string) (string, string, error) {
@@ -86,34 +87,13 @@ func revokeOlderSessions(ctx context.Context, api isolateIAM, ev engine.Evidence
 	if err != nil {
 		return nil, fmt.Errorf("reading instance profile %q: %w", name, awsapi.Classify(err))
 	}
-	doc, err := revokePolicy(now)
-	if err != nil {
-		return nil, err
-	}
 	var roles []string
 	for _, r := range out.InstanceProfile.Roles {
 		role := aws.ToString(r.RoleName)
-		if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(revokePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
-			return roles, fmt.Errorf("revoking older sessions of role %q: %w", role, awsapi.Classify(err))
-		}
-		if err := awsapi.Change(ctx, ev, "iam:PutRolePolicy", map[string]any{"role": role, "policy": revokePolicyName, "token_issued_before": now.UTC().Format(time.RFC3339)}); err != nil {
+		if err := fbiam.RevokeRole(ctx, api, ev, role, now); err != nil {
 			return roles, err
 		}
 		roles = append(roles, role)
 	}
 	return roles, nil
-}
-
-// revokePolicy is the same document the AWS console writes for "Revoke
-// active sessions".
-func revokePolicy(now time.Time) (string, error) {
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Effect": "Deny", "Action": []string{"*"}, "Resource": []string{"*"},
-			"Condition": map[string]any{"DateLessThan": map[string]any{"aws:TokenIssueTime": now.UTC().Format(time.RFC3339)}},
-		}},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
 }
