@@ -85,11 +85,15 @@ func findClassicELBs(ctx context.Context, api isolateELB, id, vpc string) ([]str
 	return names, nil
 }
 
-// detachASG takes the instance out of its group. Scale-in protection comes
-// first, so that if the detach fails the group still will not pick this
-// instance to terminate; the detach decrements the desired capacity, so
-// the group does not launch a replacement and later scale in, and no
-// health check of the group can terminate the isolated host afterwards.
+// detachASG takes the instance out of its group, so that no health check
+// or scale-in of the group can terminate the isolated host. Scale-in
+// protection comes first, so that if the detach fails the group still will
+// not pick this instance to terminate. The detach decrements the desired
+// capacity, so the group does not launch a replacement for a host that is
+// only quarantined; when that would take the group below its minimum size
+// (AWS refuses with a ValidationError), it detaches without decrementing
+// and the group launches a replacement, which keeps the service at its
+// minimum and leaves the detached host alone either way.
 func detachASG(ctx context.Context, api isolateASG, ev engine.Evidence, id, group string) error {
 	if _, err := api.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
 		AutoScalingGroupName: aws.String(group), InstanceIds: []string{id}, ProtectedFromScaleIn: aws.Bool(true),
@@ -99,12 +103,20 @@ func detachASG(ctx context.Context, api isolateASG, ev engine.Evidence, id, grou
 	if err := awsapi.Change(ctx, ev, "autoscaling:SetInstanceProtection", map[string]any{"instance_id": id, "group": group}); err != nil {
 		return err
 	}
-	if _, err := api.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
+	decrement := true
+	_, err := api.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
 		AutoScalingGroupName: aws.String(group), InstanceIds: []string{id}, ShouldDecrementDesiredCapacity: aws.Bool(true),
-	}); err != nil {
-		return fmt.Errorf("detaching %q from %q (if the group is at its minimum size, lower MinSize and run again): %w", id, group, awsapi.Classify(err))
+	})
+	if awsapi.Code(err) == "ValidationError" {
+		decrement = false
+		_, err = api.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
+			AutoScalingGroupName: aws.String(group), InstanceIds: []string{id}, ShouldDecrementDesiredCapacity: aws.Bool(false),
+		})
 	}
-	return awsapi.Change(ctx, ev, "autoscaling:DetachInstances", map[string]any{"instance_id": id, "group": group, "decrement_desired_capacity": true})
+	if err != nil {
+		return fmt.Errorf("detaching %q from Auto Scaling group %q: %w", id, group, awsapi.Classify(err))
+	}
+	return awsapi.Change(ctx, ev, "autoscaling:DetachInstances", map[string]any{"instance_id": id, "group": group, "decrement_desired_capacity": decrement})
 }
 
 // deregister takes the instance out of every target group and classic ELB.
