@@ -35,10 +35,12 @@ func isTerminal(w any) bool {
 }
 
 func (st *cliState) newDisplay() display {
+	var d display = &logDisplay{log: st.logger()}
 	if isTerminal(st.stderr) && st.logFormat == "text" {
-		return newLiveDisplay(st.stderr, !st.noColor)
+		d = newLiveDisplay(st.stderr, !st.noColor)
 	}
-	return &logDisplay{log: st.logger()}
+	st.setDisplay(d)
+	return d
 }
 
 // runnerLogger is the runner's own logger. Step state changes are the

@@ -26,6 +26,7 @@ type cliState struct {
 
 	aws      awsState
 	promptMu sync.Mutex
+	disp     displayHolder
 }
 
 func globalFlags() []cli.Flag {

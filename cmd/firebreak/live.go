@@ -36,6 +36,7 @@ type row struct {
 	took                time.Duration
 	attempt             int
 	detail              string
+	capture             *captureRow // a memory capture's progress, if this row is one
 }
 
 func newLiveDisplay(w io.Writer, color bool) *liveDisplay {
@@ -158,6 +159,10 @@ func (d *liveDisplay) line(r *row, now time.Time) string {
 	case engine.StatusPending:
 		state = "waiting"
 	case engine.StatusRunning:
+		if r.capture != nil {
+			state = r.capture.text(now)
+			break
+		}
 		state = "running " + now.Sub(r.started).Round(100*time.Millisecond).String()
 		if r.attempt > 1 {
 			state += fmt.Sprintf(" (attempt %d)", r.attempt)
@@ -166,6 +171,9 @@ func (d *liveDisplay) line(r *row, now time.Time) string {
 		state = "waiting for approval"
 	case engine.StatusSucceeded:
 		state = "succeeded " + r.took.Round(10*time.Millisecond).String()
+		if r.capture != nil {
+			state += " " + bytesText(r.capture.done.Load())
+		}
 	default:
 		state = string(r.status)
 	}

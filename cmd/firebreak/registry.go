@@ -6,6 +6,7 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
 	"github.com/firebreak-ir/firebreak/actions/local"
+	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/notify"
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -19,12 +20,12 @@ func (st *cliState) registry(ctx context.Context, live bool) *engine.Registry {
 		clients = st.awsClients(ctx)
 	}
 	reg := engine.NewRegistry()
-	registerFamilies(reg, clients)
+	registerFamilies(reg, clients, captureProgress{st})
 	return reg
 }
 
 // registerFamilies is the one place action families are wired in.
-func registerFamilies(reg *engine.Registry, clients *awsapi.Clients) {
+func registerFamilies(reg *engine.Registry, clients *awsapi.Clients, progress memory.Progress) {
 	// Actions that need no cloud.
 	local.Register(reg)
 	evidence.Register(reg)
@@ -32,7 +33,7 @@ func registerFamilies(reg *engine.Registry, clients *awsapi.Clients) {
 	notify.Register(reg, clients.SNS(""))
 
 	// AWS families share clients; they are wired in registry_aws.go.
-	registerAWS(reg, clients)
+	registerAWS(reg, clients, progress)
 }
 
 // needsAWS reports whether any step of pb uses an action that calls AWS,

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	"github.com/firebreak-ir/firebreak/actions/ec2"
+	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
@@ -10,8 +11,11 @@ import (
 
 // registerAWS adds the AWS action families: one line each, all sharing
 // clients. A new family is one more line here.
-func registerAWS(reg *engine.Registry, clients *awsapi.Clients) {
+func registerAWS(reg *engine.Registry, clients *awsapi.Clients, progress memory.Progress) {
 	ec2.Register(reg, clients)
+	iamactions.Register(reg, clients)
 	s3.Register(reg, clients)
-	memory.Register(reg, clients.S3(""))
+	// capture-memory writes to S3 sinks through clients, and shows its
+	// progress on the live display or in the log.
+	reg.Register(memory.New(memory.Options{S3: clients.S3(""), Progress: progress}))
 }

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCaptureProgressOnLiveDisplay(t *testing.T) {
+	var out bytes.Buffer
+	d := newLiveDisplay(&out, false)
+	st := &cliState{stderr: &out}
+	st.setDisplay(d)
+	tr := captureProgress{st}.Start("10.0.0.5", 4<<20)
+	tr.Add(1 << 20)
+	tr.Add(1 << 20)
+	d.draw()
+	mid := out.String()
+	tr.Done(nil)
+	failed := captureProgress{st}.Start("10.0.0.6", 0)
+	failed.Add(10)
+	failed.Done(errors.New("stream stalled for 60s"))
+	d.stop()
+	contains(t, "while capturing", mid, "memory 10.0.0.5", "capture-memory", "2.0 MiB / 4.0 MiB (50%)")
+	final := out.String()[len(mid):]
+	contains(t, "after", final, "succeeded", "2.0 MiB", "memory 10.0.0.6", "failed", "stream stalled for 60s")
+}
+
+func TestCaptureProgressWithoutTerminal(t *testing.T) {
+	var out bytes.Buffer
+	st := &cliState{stderr: &out, logFormat: "text", logLevel: "info"}
+	st.setDisplay(&logDisplay{log: st.logger()})
+	tr := captureProgress{st}.Start("10.0.0.5", 100)
+	tr.Add(100)
+	tr.Done(nil)
+	if !strings.Contains(out.String(), "memory capture done") {
+		t.Errorf("want a log line at the end of the capture, got %q", out.String())
+	}
+}
+
+func TestBytesText(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 30: "3.0 GiB", 1536 << 20: "1.5 GiB"} {
+		if got := bytesText(n); got != want {
+			t.Errorf("bytesText(%d): got %q, want %q", n, got, want)
+		}
+	}
+}
