@@ -12,6 +12,7 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
+	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/actions/local"
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/notify"
@@ -31,6 +32,7 @@ func registry() *engine.Registry {
 	notify.Register(r, nil)
 	clients := awsapi.NewClients(aws.Config{Region: "us-east-1"})
 	ec2actions.Register(r, clients)
+	iamactions.Register(r, clients)
 	s3actions.Register(r, clients)
 	evidence.Register(r)
 	memory.Register(r, nil)
