@@ -32,12 +32,14 @@ func TestHostPlaybooksValidate(t *testing.T) {
 }
 
 // TestHostCompromiseStopsOnlyAfterEveryEvidenceStep pins the order the
-// playbook promises: gather, then isolate, then snapshot, then stop, and
-// stop depends on all three with no evidence step allowed to fail through.
+// playbook promises: gather, then isolate, then snapshot and memory, then
+// stop, which depends on all four with no evidence step allowed to fail
+// through.
 func TestHostCompromiseStopsOnlyAfterEveryEvidenceStep(t *testing.T) {
 	t.Parallel()
 	pb := loadHost(t, "playbooks/host-compromise.yaml")
-	want := map[string][]string{"gather": nil, "isolate": {"gather"}, "disks": {"isolate"}, "stop": {"gather", "isolate", "disks"}}
+	want := map[string][]string{"gather": nil, "isolate": {"gather"}, "disks": {"isolate"}, "memory": {"isolate"},
+		"stop": {"gather", "isolate", "disks", "memory"}}
 	for _, s := range pb.Steps {
 		if s.ContinueOnError {
 			t.Errorf("step %s has continue_on_error: an evidence failure must keep the host running", s.ID)

@@ -6,6 +6,7 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
+	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/notify"
 	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
@@ -20,5 +21,6 @@ func registry(cfg aws.Config) (*engine.Registry, *awsapi.Clients) {
 	s3actions.Register(r, c)
 	evactions.Register(r)
 	notify.Register(r, c.SNS(""))
+	memory.Register(r, c.S3(""))
 	return r, c
 }
