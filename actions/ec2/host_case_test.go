@@ -36,8 +36,23 @@ func TestHostActionsIntoARealCase(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
+		// The loader lets later steps read only declared outputs: what
+		// Run returns and what Spec declares must be the same names.
+		declared := map[string]bool{}
+		for _, o := range a.Spec().Outputs {
+			declared[o.Name] = true
+			if _, ok := out[o.Name]; !ok {
+				t.Errorf("%s: declared output %q missing", step, o.Name)
+			}
+		}
+		for k := range out {
+			if !declared[k] {
+				t.Errorf("%s: output %q not declared in the spec", step, k)
+			}
+		}
 		return out
 	}
+	run(&findInstance{api: func(r string) findAPI { return hw.clients.EC2(r) }}, "find", engine.Params{"target": hw.w.PrivateIP, "regions": []any{"us-east-1"}, "concurrency": 1})
 	run(&collectMetadata{region: hw.clients.Region, apis: func(r string) collectAPIs {
 		return collectAPIs{ec2: hw.clients.EC2(r), iam: hw.clients.IAM(), asg: hw.clients.AutoScaling(r)}
 	}}, "gather", engine.Params{"instance_id": hw.w.InstanceID})

@@ -91,7 +91,10 @@ func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 		return nil, fmt.Errorf("isolate: %w", err)
 	}
 	region := a.region(in.Params.String("region"))
-	x := &isolation{in: in, apis: a.apis(region), ssh: ssh, hasSSH: hasSSH, steps: newSubsteps(in.Evidence), out: engine.Outputs{}}
+	x := &isolation{in: in, apis: a.apis(region), ssh: ssh, hasSSH: hasSSH, steps: newSubsteps(in.Evidence), out: engine.Outputs{
+		// Every declared output is present, empty when its part did not run.
+		"isolation_group_id": "", "ssh_group_id": "", "conversion_group_id": "", "revoked_roles": []any{}, "nacl_ids": []any{},
+	}}
 	if x.inst, x.state, err = describeHost(ctx, x.apis.ec2, id, region); err != nil {
 		return nil, fmt.Errorf("isolate: %w (nothing was changed)", err)
 	}

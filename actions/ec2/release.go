@@ -66,7 +66,7 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 		return nil, fmt.Errorf("release: %w (nothing was changed)", err)
 	}
 	steps, ev := newSubsteps(in.Evidence), in.Evidence
-	out := engine.Outputs{}
+	out := engine.Outputs{"restored_groups": map[string]any{}}
 	steps.run(ctx, "security-groups", "ec2:ModifyNetworkInterfaceAttribute", func() error {
 		restored, err := restoreGroups(ctx, apis.ec2, ev, st)
 		out["restored_groups"] = restored
