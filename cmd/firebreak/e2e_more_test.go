@@ -88,3 +88,24 @@ func TestLiveDisplayOnTerminal(t *testing.T) {
 		t.Errorf("terminal output holds log lines; want only the live display:\n%s", text)
 	}
 }
+
+func TestYesApprovesAndInputsFile(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("run", "asks", "--yes").want(t, 0)
+	if m := readManifest(t, r.manifestPath(t)); m.Status != "succeeded" {
+		t.Errorf("run --yes: got status %q, want succeeded", m.Status)
+	}
+	inputs := filepath.Join(s.dir, "inputs.yaml")
+	writeFile(t, inputs, []byte("greeting: howdy\nhost: from-file\n"))
+	r = s.run("plan", "local-check", "--inputs-file", inputs, "-i", "host=from-flag", "--format", "json").want(t, 0)
+	var p struct{ Inputs map[string]any }
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Inputs["greeting"] != "howdy" || p.Inputs["host"] != "from-flag" {
+		t.Errorf("inputs: got %v, want greeting from the file and host from -i", p.Inputs)
+	}
+	writeFile(t, inputs, []byte("greeting: [unclosed\n"))
+	r = s.run("plan", "local-check", "--inputs-file", inputs).want(t, 2)
+	contains(t, "bad inputs file", r.stderr, "inputs.yaml")
+}
