@@ -24,7 +24,9 @@ func TestResumeAfterProcessCrash(t *testing.T) {
 		crashChild(dir)
 		return
 	}
-	t.Parallel()
+	// Not parallel: between fork and exec the child holds copies of every
+	// open file, journal locks of parallel tests included, and could make
+	// their finished runs look live for a moment.
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestResumeAfterProcessCrash$")
 	cmd.Env = append(os.Environ(), crashEnv+"="+dir)

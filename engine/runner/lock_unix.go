@@ -20,6 +20,8 @@ func lockJournal(f *os.File) error {
 }
 
 // journalLive reports whether a process is running the journal at path now.
+// It is advisory: a process forking a child at that moment holds the lock
+// until the child execs, so a run that just ended may look live briefly.
 func journalLive(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
