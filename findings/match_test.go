@@ -1,0 +1,170 @@
+package findings_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/findings"
+	"github.com/firebreak-ir/firebreak/playbooks"
+)
+
+const fixtureDir = "../../shared/fixtures/findings"
+
+// builtins is the catalogue of built-in playbooks. No registry: what is
+// tested here is matching and inputs, not the actions' parameters.
+func builtins() *loader.Catalog {
+	return &loader.Catalog{Builtin: playbooks.FS, Loader: &loader.Loader{}}
+}
+
+// TestFindingPicksPlaybookAndInputs: each shared fixture picks exactly
+// one built-in playbook, whose inputs default from the finding.
+func TestFindingPicksPlaybookAndInputs(t *testing.T) {
+	tests := []struct {
+		file, playbook string
+		inputs         map[string]any // a subset of the resolved inputs
+	}{
+		{"guardduty-instance-credential-exfiltration.json", "instance-credential-exfiltration",
+			map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "role_name": "web-role", "region": "us-east-1", "terminate": false}},
+		{"guardduty-backdoor-c2.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "region": "us-east-1"}},
+		{"guardduty-api-getfindings-backdoor.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "region": "us-east-1"}},
+		{"securityhub-asff-backdoor.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "region": "us-east-1"}},
+		{"guardduty-bitcoin.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "terminate": false}},
+		{"guardduty-iamuser-malicious-ip.json", "key-compromise", map[string]any{"access_key_id": "AKIAEXAMPLEKEY123456", "region": "us-east-1"}},
+	}
+	cat := builtins()
+	entries, err := cat.List()
+	if err != nil {
+		t.Fatalf("listing the built-ins: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			f, err := findings.Load(filepath.Join(fixtureDir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := findings.Match(entries, f); !slices.Equal(got, []string{tt.playbook}) {
+				t.Fatalf("Match %q: got %v, want [%s]", f.Type(), got, tt.playbook)
+			}
+			pb, err := cat.Find(tt.playbook)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := loader.ResolveInputs(pb, nil, f.Env())
+			if err != nil {
+				t.Fatalf("ResolveInputs from the finding alone: %v", err)
+			}
+			for k, want := range tt.inputs {
+				if got[k] != want {
+					t.Errorf("input %s: got %v, want %v", k, got[k], want)
+				}
+			}
+		})
+	}
+}
+
+// TestInputsWithoutFinding: the inputs that default from a finding are
+// still given with -i when there is none, and a value given wins over
+// the finding's.
+func TestInputsWithoutFinding(t *testing.T) {
+	cat := builtins()
+	tests := []struct {
+		playbook string
+		given    map[string]any
+		finding  string
+		check    string
+		want     any
+		wantErr  string
+	}{
+		{"host-compromise", map[string]any{"instance_id": "i-0123456789abcdef0"}, "", "instance_id", "i-0123456789abcdef0", ""},
+		{"host-compromise", nil, "", "", nil, `"instance_id": required`},
+		{"key-compromise", map[string]any{"access_key_id": "AKIAIOSFODNN7EXAMPLE"}, "", "access_key_id", "AKIAIOSFODNN7EXAMPLE", ""},
+		{"key-compromise", map[string]any{"access_key_id": "AKIAIOSFODNN7EXAMPLE"}, "guardduty-iamuser-malicious-ip.json", "access_key_id", "AKIAIOSFODNN7EXAMPLE", ""},
+		{"key-compromise", nil, "", "", nil, `"access_key_id": required`},
+		{"key-compromise", nil, "guardduty-instance-credential-exfiltration.json", "", nil, "does not match the pattern"},
+		{"instance-credential-exfiltration", map[string]any{"instance_id": "i-0123456789abcdef0"}, "", "", nil, `"role_name": required`},
+		{"instance-credential-exfiltration", map[string]any{"instance_id": "i-0123456789abcdef0", "role_name": "r"}, "", "role_name", "r", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.playbook+"/"+tt.check+tt.wantErr, func(t *testing.T) {
+			pb, err := cat.Find(tt.playbook)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var env *engine.Env
+			if tt.finding != "" {
+				f, err := findings.Load(filepath.Join(fixtureDir, tt.finding))
+				if err != nil {
+					t.Fatal(err)
+				}
+				env = f.Env()
+			}
+			got, err := loader.ResolveInputs(pb, tt.given, env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got[tt.check] != tt.want {
+				t.Errorf("got %v, %v; want %s = %v", got, err, tt.check, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchGlobs(t *testing.T) {
+	entries := []loader.Entry{
+		{Name: "a", Findings: []string{"Backdoor:EC2/*"}},
+		{Name: "b", Findings: []string{"[bad", "Backdoor:EC2/C&CActivity.B"}},
+		{Name: "c"},
+	}
+	f, err := findings.Parse([]byte(`{"type": "Backdoor:EC2/C&CActivity.B", "resource": {}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := findings.Match(entries, f); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("got %v, want [a b] (a bad glob matches nothing, a good one beside it still does)", got)
+	}
+	if got := findings.Match(entries, nil); got != nil {
+		t.Errorf("nil finding: got %v, want none", got)
+	}
+	if findings.MatchType([]string{"Backdoor:*"}, "Backdoor:EC2/X") {
+		t.Errorf(`"Backdoor:*" matched across "/": want path.Match semantics, as the loader checks`)
+	}
+}
+
+// keep is an engine.Evidence that keeps the one artifact put.
+type keep struct {
+	meta engine.ArtifactMeta
+	body []byte
+}
+
+func (k *keep) Put(_ context.Context, m engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
+	b, err := io.ReadAll(r)
+	k.meta, k.body = m, b
+	return engine.Artifact{ID: "artifacts/finding/" + m.Name, Kind: m.Kind}, err
+}
+func (k *keep) Record(context.Context, engine.Artifact) error       { return nil }
+func (k *keep) Event(context.Context, string, map[string]any) error { return nil }
+
+func TestPutStoresTheFindingAsGiven(t *testing.T) {
+	f, err := findings.Load(filepath.Join(fixtureDir, "securityhub-asff-backdoor.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &keep{}
+	a, err := findings.Put(context.Background(), k, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(k.body, f.Raw) || a.Kind != "finding" || k.meta.Source["finding_id"] != "00000000000000000000000000001eef" || k.meta.Source["shape"] != findings.ShapeASFF {
+		t.Errorf("Put: got %+v with %d bytes, want the raw finding (%d bytes) of kind finding with its id and shape", k.meta, len(k.body), len(f.Raw))
+	}
+}
