@@ -34,7 +34,7 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 		case r.jr == nil:
 			r.launch(ctx, next)
 			next = nil
-		case !r.jr.syncing && len(r.jr.buf) > 0:
+		case !r.jr.syncing && (len(r.jr.buf) > 0 || len(next) > 0):
 			r.jr.startSync()
 			syncDone, awaiting, next = r.jr.done, next, nil
 		}
