@@ -34,15 +34,18 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (evidence.Obje
 	if err != nil {
 		return evidence.ObjectInfo{}, err
 	}
-	first := make([]byte, max(s.PartSize, MinPartSize))
-	n, err := io.ReadFull(r, first)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	// Read the first part into a buffer that grows only as far as the
+	// data goes: most artifacts are small JSON, not worth a part buffer.
+	partSize := max(s.PartSize, MinPartSize)
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r, partSize)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return evidence.ObjectInfo{}, fmt.Errorf("storing %s: reading the artifact: %w", s.URI(key), err)
 	}
 	h := sha256.New()
-	size := int64(n)
-	if n < len(first) {
-		err = s.putSmall(ctx, ok, first[:n], h)
+	size, first := n, head.Bytes()
+	if n < partSize {
+		err = s.putSmall(ctx, ok, first, h)
 	} else {
 		size, err = s.putMultipart(ctx, ok, first, r, h)
 	}
@@ -105,10 +108,10 @@ func (s *Store) putMultipart(ctx context.Context, ok string, first []byte, r io.
 }
 
 func (s *Store) uploadParts(ctx context.Context, ok string, uploadID *string, first []byte, r io.Reader, h hash.Hash) ([]types.CompletedPart, int64, error) {
-	conc := max(s.Concurrency, 1)
+	conc, partLen := max(s.Concurrency, 1), len(first)
 	pool := make(chan []byte, conc+1)
 	for range conc {
-		pool <- make([]byte, len(first))
+		pool <- make([]byte, partLen)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
@@ -121,7 +124,7 @@ func (s *Store) uploadParts(ctx context.Context, ok string, uploadID *string, fi
 		total += int64(size)
 		data := buf[:size]
 		g.Go(func() error {
-			defer func() { pool <- data[:cap(data)] }()
+			defer func() { pool <- data[:partLen] }()
 			part, err := s.uploadPart(gctx, ok, uploadID, num, data)
 			if err == nil {
 				mu.Lock()
