@@ -200,3 +200,34 @@ func TestLiveRun(t *testing.T) {
 		t.Errorf("after: %v, %v; want succeeded (the refused resume left the journal alone)", st, err)
 	}
 }
+
+// TestResumeForEachItemChanged: a kept item must have the same value at
+// the same index; an item whose value changed runs again.
+func TestResumeForEachItemChanged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fail := true
+	c := newCounter(func(in *engine.StepInput) (engine.Outputs, error) {
+		if fail && in.ItemIndex == 1 {
+			return nil, errBoom
+		}
+		return engine.Outputs{}, nil
+	})
+	fan := step("fan", "do")
+	fan.ForEach = list(t, "inputs.hosts")
+	cfg := Config{Registry: registry(c.action("do")), Playbook: playbook(fan), StateDir: dir, RunID: "run-items",
+		Inputs: map[string]any{"hosts": []any{"a", "b", "c"}}}
+	if res, err := Run(context.Background(), cfg); err != nil || res.Status != engine.RunFailed {
+		t.Fatalf("Run: %v, %v", res.Status, err)
+	}
+	fail = false
+	cfg.Inputs = map[string]any{"hosts": []any{"a", "b", "x"}}
+	if res, err := Resume(context.Background(), cfg); err != nil || res.Status != engine.RunSucceeded {
+		t.Fatalf("Resume: %v, %v", res.Status, err)
+	}
+	for k, want := range map[string]int{"fan#0": 1, "fan#1": 2, "fan#2": 2} {
+		if got := c.count(k); got != want {
+			t.Errorf("%s ran %d times, want %d", k, got, want)
+		}
+	}
+}
