@@ -77,12 +77,20 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 			DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(st.DisableAPITermination)}},
 			map[string]any{"instance_id": id, "disable_api_termination": st.DisableAPITermination})
 	})
-	steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
-		return setShutdownBehavior(ctx, apis.ec2, ev, id, st.ShutdownBehavior)
-	})
-	steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
-		return setDeleteOnTermination(ctx, apis.ec2, ev, id, st.Volumes, func(dev string) bool { return st.DeleteOnTermination[dev] })
-	})
+	if st.ShutdownBehavior == "" {
+		steps.skip(ctx, "shutdown-behavior", "the recorded state has no shutdown behaviour")
+	} else {
+		steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
+			return setShutdownBehavior(ctx, apis.ec2, ev, id, st.ShutdownBehavior)
+		})
+	}
+	if len(st.Volumes) == 0 {
+		steps.skip(ctx, "delete-on-termination", "the recorded state has no volume")
+	} else {
+		steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
+			return setDeleteOnTermination(ctx, apis.ec2, ev, id, st.Volumes, func(dev string) bool { return st.DeleteOnTermination[dev] })
+		})
+	}
 	if st.InstanceProfileARN == "" {
 		steps.skip(ctx, "instance-profile", "the instance had no profile before isolation")
 	} else {
@@ -133,7 +141,7 @@ func restoreGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, st *
 			continue
 		}
 		if _, err := api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: aws.String(eni), Groups: groups}); err != nil {
-			return restored, fmt.Errorf("putting %q back into %v: %w", eni, groups, awsapi.Classify(err))
+			return restored, fmt.Errorf("putting %q back into %q: %w", eni, groups, awsapi.Classify(err))
 		}
 		if err := awsapi.Change(ctx, ev, "ec2:ModifyNetworkInterfaceAttribute", map[string]any{"network_interface_id": eni, "groups": groups}); err != nil {
 			return restored, err

@@ -103,6 +103,10 @@ func TestReleaseWithoutRecordedStateChangesNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `previous_state is of instance "i-0other"`) {
 		t.Errorf("error for another instance's state: got %v", err)
 	}
+	_, err, _ = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": 5, "groups": "x"}})
+	if err == nil || !strings.Contains(err.Error(), "previous_state is not the isolate step's previous_state output") {
+		t.Errorf("error for a malformed state: got %v", err)
+	}
 }
 
 func contains(ss []string, s string) bool {
