@@ -3,9 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/runner"
@@ -18,6 +22,7 @@ const redrawEvery = 250 * time.Millisecond
 type liveDisplay struct {
 	w     io.Writer
 	color bool
+	width int // a wrapped row would break the redraw: rows are cut to fit
 
 	mu     sync.Mutex
 	rows   []*row
@@ -40,7 +45,7 @@ type row struct {
 }
 
 func newLiveDisplay(w io.Writer, color bool) *liveDisplay {
-	d := &liveDisplay{w: w, color: color, byKey: map[string]*row{}, quit: make(chan struct{}), done: make(chan struct{})}
+	d := &liveDisplay{w: w, color: color, width: termWidth(w), byKey: map[string]*row{}, quit: make(chan struct{}), done: make(chan struct{})}
 	go d.loop()
 	return d
 }
@@ -182,7 +187,26 @@ func (d *liveDisplay) line(r *row, now time.Time) string {
 	if r.detail != "" {
 		line += " " + r.detail
 	}
-	return clip(line, 160)
+	return clip(line, d.width+d.escapes(r))
+}
+
+// escapes is the number of bytes of colour codes in a row's line, which
+// take no room on the screen.
+func (d *liveDisplay) escapes(r *row) int {
+	if d.paint(r.status, "") == "" {
+		return 0
+	}
+	return len(d.paint(r.status, ""))
+}
+
+// termWidth is the terminal's width, 160 when it cannot be told.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
+			return cols - 1
+		}
+	}
+	return 160
 }
 
 func (d *liveDisplay) paint(s engine.StepStatus, text string) string {
@@ -199,9 +223,14 @@ func (d *liveDisplay) paint(s engine.StepStatus, text string) string {
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
 }
 
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
 func clip(s string, n int) string {
-	if len(s) <= n {
+	if len(s) <= n || n < 2 {
 		return s
 	}
-	return s[:n-1] + "…"
+	cut := n - 1
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -46,3 +46,19 @@ func TestBytesText(t *testing.T) {
 		}
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdefghij", 5, "abcd…"},
+		{"ééééé", 4, "é…"}, // never half a rune
+	} {
+		if got := clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("clip(%q, %d): got %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

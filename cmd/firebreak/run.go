@@ -17,7 +17,7 @@ func runCommand(st *cliState) *cli.Command {
 			&cli.StringFlag{Name: "targets", Usage: "start one run per line of `FILE` (- for stdin), feeding the input marked target: true"},
 			&cli.StringFlag{Name: "case", Usage: "case `ID` (default: generated, e.g. cr-20261129T102217Z-7d5f)"},
 			&cli.StringFlag{Name: "evidence", Value: "./evidence", Usage: "evidence store: a `DIR` or s3://BUCKET/PREFIX"},
-			&cli.IntFlag{Name: "parallelism", Usage: "steps running at once (0: the playbook's concurrency); with --targets, runs at once (0: 4)"},
+			&cli.IntFlag{Name: "parallelism", Usage: "`N` steps running at once (0: the playbook's concurrency); with --targets, N runs at once (0: 4)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "plan with --check instead: read the live account, change nothing, run nothing"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "approve every step that asks for approval"},
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the manifest with the ed25519 private key in `FILE`"},
