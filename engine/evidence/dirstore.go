@@ -43,11 +43,18 @@ func NewDirStore(dir string) (*DirStore, error) {
 // Root returns the store's absolute directory.
 func (d *DirStore) Root() string { return d.root }
 
-func (d *DirStore) path(key string) (string, error) {
+// open checks key and opens the store's root, through which every file
+// operation goes: os.Root refuses paths, symlinks included, that lead
+// outside it, so a link planted in the evidence dir cannot redirect a write.
+func (d *DirStore) open(key string) (*os.Root, string, error) {
 	if err := CheckKey(key); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return filepath.Join(d.root, filepath.FromSlash(key)), nil
+	root, err := os.OpenRoot(d.root)
+	if err != nil {
+		return nil, "", fmt.Errorf("opening evidence dir %q: %w", d.root, err)
+	}
+	return root, filepath.FromSlash(key), nil
 }
 
 // full turns a write error into one that says what to do when the disk is full.
@@ -60,26 +67,29 @@ func (d *DirStore) full(err error) error {
 
 // Put implements Store.
 func (d *DirStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInfo, error) {
-	p, err := d.path(key)
+	root, name, err := d.open(key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return ObjectInfo{}, d.full(fmt.Errorf("creating %q: %w", filepath.Dir(p), err))
+	defer root.Close()
+	dir := filepath.Dir(name)
+	if err := root.MkdirAll(dir, 0o750); err != nil {
+		return ObjectInfo{}, d.full(fmt.Errorf("creating %q: %w", dir, err))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".part-*")
+	tmpName := filepath.Join(dir, "."+filepath.Base(name)+".part-"+randomHex())
+	tmp, err := root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return ObjectInfo{}, d.full(fmt.Errorf("storing %q: %w", key, err))
 	}
 	info, err := d.write(ctx, tmp, r)
 	if err == nil {
-		err = os.Rename(tmp.Name(), p)
+		err = root.Rename(tmpName, name)
 	}
 	if err != nil {
-		_ = os.Remove(tmp.Name())
+		_ = root.Remove(tmpName)
 		return ObjectInfo{}, d.full(fmt.Errorf("storing %q: %w", key, err))
 	}
-	syncDir(filepath.Dir(p))
+	syncDir(root, dir)
 	info.URI = d.URI(key)
 	return info, nil
 }
@@ -101,8 +111,8 @@ func (d *DirStore) write(ctx context.Context, f *os.File, r io.Reader) (ObjectIn
 }
 
 // syncDir makes a rename durable. Failure is not fatal: the data is synced.
-func syncDir(dir string) {
-	if f, err := os.Open(dir); err == nil {
+func syncDir(root *os.Root, dir string) {
+	if f, err := root.Open(dir); err == nil {
 		_ = f.Sync()
 		_ = f.Close()
 	}
@@ -110,25 +120,27 @@ func syncDir(dir string) {
 
 // Open implements Store.
 func (d *DirStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
-	p, err := d.path(key)
+	root, name, err := d.open(key)
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(p)
+	defer root.Close() // an open file outlives its Root
+	return root.Open(name)
 }
 
 // Append implements Store.
 func (d *DirStore) Append(_ context.Context, key string, line []byte) error {
-	p, err := d.path(key)
+	root, name, err := d.open(key)
 	if err != nil {
 		return err
 	}
+	defer root.Close()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return d.full(fmt.Errorf("creating %q: %w", filepath.Dir(p), err))
+	if err := root.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+		return d.full(fmt.Errorf("creating %q: %w", filepath.Dir(name), err))
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return d.full(fmt.Errorf("appending to %q: %w", key, err))
 	}
@@ -157,11 +169,12 @@ func (d *DirStore) Append(_ context.Context, key string, line []byte) error {
 
 // Stat implements Store. It does not hash the object.
 func (d *DirStore) Stat(_ context.Context, key string) (ObjectInfo, error) {
-	p, err := d.path(key)
+	root, name, err := d.open(key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	fi, err := os.Stat(p)
+	defer root.Close()
+	fi, err := root.Stat(name)
 	if err != nil {
 		return ObjectInfo{}, err
 	}

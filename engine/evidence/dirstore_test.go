@@ -220,3 +220,29 @@ func TestCaseOnFullDisk(t *testing.T) {
 		t.Fatalf("Verify: %v %+v", err, rep)
 	}
 }
+
+// TestDirStoreSymlinkCannotEscape: a link planted in the evidence dir
+// cannot send a write, an append or a read outside it.
+func TestDirStoreSymlinkCannotEscape(t *testing.T) {
+	t.Parallel()
+	root, outside := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o600)
+	if err := os.Symlink(outside, filepath.Join(root, "c")); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := NewDirStore(root)
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "c/planted.txt", strings.NewReader("x")); err == nil {
+		t.Error("Put through a symlink out of the root: got no error")
+	}
+	if err := s.Append(ctx, "c/custody.jsonl", []byte("x")); err == nil {
+		t.Error("Append through a symlink out of the root: got no error")
+	}
+	if _, err := s.Open(ctx, "c/secret"); err == nil {
+		t.Error("Open through a symlink out of the root: got no error")
+	}
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != 1 {
+		t.Fatalf("outside dir holds %d entries, want only its own file", len(entries))
+	}
+}

@@ -19,6 +19,13 @@ func NewCaseID(now time.Time) string {
 	return "cr-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
+// randomHex is 64 random bits in hex, for temporary file names.
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 var caseIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // CheckCaseID rejects case ids that are not one safe path segment
