@@ -71,7 +71,8 @@ func (*uploadLog) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 // storeLog stores the complete lines of the file at p. The journal is still
 // being appended to while this step runs (its own start is in it), so the
 // copy stops at the last newline present when it began: a consistent
-// prefix, never half a record.
+// prefix, never half a record. It streams, so memory stays bounded
+// whatever the log's size.
 func storeLog(ctx context.Context, in *engine.StepInput, p, name string) (engine.Artifact, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -85,18 +86,34 @@ func storeLog(ctx context.Context, in *engine.StepInput, p, name string) (engine
 	if !fi.Mode().IsRegular() {
 		return engine.Artifact{}, fmt.Errorf("upload-log: %q is not a regular file", p)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, fi.Size()))
+	end, err := lastLineEnd(f, fi.Size())
 	if err != nil {
 		return engine.Artifact{}, fmt.Errorf("upload-log: reading %q: %w", p, err)
 	}
-	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
-		data = data[:i+1]
-	}
 	meta := engine.ArtifactMeta{Name: name, Kind: "run-log", ContentType: "application/x-ndjson",
 		Source: map[string]string{"run_id": in.RunID, "path": p}}
-	a, err := in.Evidence.Put(ctx, meta, bytes.NewReader(data))
+	a, err := in.Evidence.Put(ctx, meta, io.NewSectionReader(f, 0, end))
 	if err != nil {
 		return engine.Artifact{}, fmt.Errorf("upload-log: storing %q in the evidence: %w", p, err)
 	}
 	return a, nil
+}
+
+// lastLineEnd returns the length of the longest prefix of the first size
+// bytes of f that ends with a newline, or size when there is no newline at
+// all (a log that is one unterminated line is still evidence).
+func lastLineEnd(f io.ReaderAt, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil && err != io.EOF {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return size, nil
 }

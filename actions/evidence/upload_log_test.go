@@ -15,7 +15,7 @@ import (
 )
 
 // openCase opens a real case in a local evidence store.
-func openCase(t *testing.T) (*fbevidence.DirStore, *fbevidence.Case) {
+func openCase(t testing.TB) (*fbevidence.DirStore, *fbevidence.Case) {
 	t.Helper()
 	store, err := fbevidence.NewDirStore(t.TempDir())
 	if err != nil {
