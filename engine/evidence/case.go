@@ -42,6 +42,15 @@ type Operator struct {
 	UserID  string `json:"user_id,omitempty"`
 }
 
+// actor names the operator in custody lines: the ARN, or for a run that
+// touched no AWS account, the local user id.
+func (o Operator) actor() string {
+	if o.ARN != "" {
+		return o.ARN
+	}
+	return o.UserID
+}
+
 // Case is one case's evidence: custody log, artifacts, step records. It
 // implements engine.Recorder and is safe for concurrent use by parallel
 // steps; custody lines are written one at a time, in seq order.
@@ -139,7 +148,7 @@ func (c *Case) Event(ctx context.Context, event, step string, detail map[string]
 // appendLocked writes e as the next custody line. c.mu must be held; the
 // in-memory chain moves on only once the store has the line.
 func (c *Case) appendLocked(ctx context.Context, e Entry) error {
-	e.Seq, e.Prev, e.Time, e.Actor = c.seq+1, c.head, c.now().UTC(), c.hdr.Operator.ARN
+	e.Seq, e.Prev, e.Time, e.Actor = c.seq+1, c.head, c.now().UTC(), c.hdr.Operator.actor()
 	line, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("custody event %q of step %q: detail is not JSON-encodable: %w", e.Event, e.Step, err)

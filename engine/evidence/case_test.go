@@ -102,6 +102,21 @@ func TestCaseManifest(t *testing.T) {
 	if m.Custody.Entries != 6 || m.Signature == nil || m.Signature.KeyID != Fingerprint(pub) {
 		t.Fatalf("custody = %+v, signature = %+v", m.Custody, m.Signature)
 	}
+	lines, _, err := loadCustody(context.Background(), store, "cr-1/custody.jsonl")
+	if err != nil || len(lines) != 6 {
+		t.Fatalf("custody: %d lines, %v", len(lines), err)
+	}
+	for _, l := range lines {
+		if l.Entry.Actor != "arn:aws:iam::123456789012:user/responder" {
+			t.Fatalf("custody line %d actor = %q, want the operator ARN", l.No, l.Entry.Actor)
+		}
+	}
+	if e := lines[4].Entry; e.Event != "ec2.isolated" || e.Step != "isolate" || e.Detail["group"] != "sg-1" || e.Prev != lineHash(lines[3].Raw) {
+		t.Fatalf("custody line 5 = %+v", e)
+	}
+	if a := lines[1].Entry.Artifact; a == nil || a.URI != m.Artifacts[0].URI || a.SHA256 != m.Artifacts[0].SHA256 {
+		t.Fatalf("custody line 2 artifact = %+v, want uri and sha256 of %s", a, m.Artifacts[0].ID)
+	}
 	rep, err := Verify(context.Background(), store, "cr-1", pub)
 	if err != nil {
 		t.Fatal(err)
