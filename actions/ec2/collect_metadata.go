@@ -133,7 +133,7 @@ func instanceOutputs(inst *types.Instance, region string) engine.Outputs {
 	if inst.Platform == types.PlatformValuesWindows {
 		platform = "windows"
 	}
-	var vols, enis, groups []any
+	vols, enis, groups := []any{}, []any{}, []any{}
 	seen := map[string]bool{}
 	for _, b := range inst.BlockDeviceMappings {
 		if b.Ebs != nil {

@@ -94,8 +94,14 @@ func (c *collection) volumes(ctx context.Context) error {
 	return c.putJSON(ctx, "volumes.json", "volumes", out.Volumes)
 }
 
+// interfaces and groups ask by id only when there are ids: no id at all
+// would describe every ENI or group of the region into this host's case.
 func (c *collection) interfaces(ctx context.Context) error {
-	out, err := c.apis.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: anyStrings(c.out["eni_ids"].([]any))})
+	ids := anyStrings(c.out["eni_ids"].([]any))
+	if len(ids) == 0 {
+		return c.putJSON(ctx, "network-interfaces.json", "network-interfaces", []any{})
+	}
+	out, err := c.apis.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: ids})
 	if err != nil {
 		return awsapi.Classify(err)
 	}
@@ -103,7 +109,11 @@ func (c *collection) interfaces(ctx context.Context) error {
 }
 
 func (c *collection) groups(ctx context.Context) error {
-	out, err := c.apis.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: anyStrings(c.out["security_group_ids"].([]any))})
+	ids := anyStrings(c.out["security_group_ids"].([]any))
+	if len(ids) == 0 {
+		return c.putJSON(ctx, "security-groups.json", "security-groups", []any{})
+	}
+	out, err := c.apis.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: ids})
 	if err != nil {
 		return awsapi.Classify(err)
 	}

@@ -181,6 +181,9 @@ func (s *preState) readENIs(ctx context.Context, api isolateEC2, inst *types.Ins
 	for _, n := range inst.NetworkInterfaces {
 		ids = append(ids, aws.ToString(n.NetworkInterfaceId))
 	}
+	if len(ids) == 0 {
+		return nil // no id would describe every ENI of the region
+	}
 	out, err := api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: ids})
 	if err != nil {
 		return fmt.Errorf("describing network interfaces of %q: %w", aws.ToString(inst.InstanceId), awsapi.Classify(err))
