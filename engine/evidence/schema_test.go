@@ -2,12 +2,18 @@ package evidence
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/firebreak-ir/firebreak/engine"
 )
 
 func compileManifestSchema(t *testing.T) *jsonschema.Schema {
@@ -68,5 +74,58 @@ func TestManifestMatchesSchema(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("schema error %q does not mention %q", err, want)
 		}
+	}
+}
+
+// TestSchemaCoversEveryField keeps the schema in step with the Go types:
+// every JSON field of the manifest, its steps, artifacts, custody and
+// signature is a property in the schema, and no property is stale.
+func TestSchemaCoversEveryField(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "schemas", "manifest.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sch struct {
+		Properties map[string]struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"properties"`
+		Defs map[string]struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(raw, &sch); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+	top := map[string]any{}
+	for k := range sch.Properties {
+		top[k] = nil
+	}
+	tests := []struct {
+		name   string
+		typ    reflect.Type
+		schema []string
+	}{
+		{"manifest", reflect.TypeFor[Manifest](), keys(top)},
+		{"step", reflect.TypeFor[engine.StepRecord](), keys(sch.Defs["step"].Properties)},
+		{"artifact", reflect.TypeFor[engine.Artifact](), keys(sch.Defs["artifact"].Properties)},
+		{"custody", reflect.TypeFor[CustodySummary](), keys(sch.Properties["custody"].Properties)},
+		{"signature", reflect.TypeFor[Signature](), keys(sch.Properties["signature"].Properties)},
+		{"playbook", reflect.TypeFor[PlaybookRef](), keys(sch.Properties["playbook"].Properties)},
+		{"operator", reflect.TypeFor[Operator](), keys(sch.Properties["operator"].Properties)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fields []string
+			for f := range tt.typ.Fields() {
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				fields = append(fields, name)
+			}
+			slices.Sort(fields)
+			if !slices.Equal(fields, tt.schema) {
+				t.Fatalf("json fields %q, schema properties %q", fields, tt.schema)
+			}
+		})
 	}
 }
