@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -54,6 +56,48 @@ func TestDetachASGAtMinimumSizeLetsTheGroupReplace(t *testing.T) {
 			ch := ev.eventsNamed("aws-change")
 			if last := ch[len(ch)-1]; last["call"] != "autoscaling:DetachInstances" || last["decrement_desired_capacity"] != !tt.atMin {
 				t.Errorf("custody: got %v, want the detach with decrement %v", last, !tt.atMin)
+			}
+		})
+	}
+}
+
+// recordingEC2 records ModifyNetworkInterfaceAttribute calls.
+type recordingEC2 struct {
+	isolateEC2
+	moves [][]string
+}
+
+func (r *recordingEC2) ModifyNetworkInterfaceAttribute(_ context.Context, in *ec2.ModifyNetworkInterfaceAttributeInput, _ ...func(*ec2.Options)) (*ec2.ModifyNetworkInterfaceAttributeOutput, error) {
+	r.moves = append(r.moves, in.Groups)
+	return &ec2.ModifyNetworkInterfaceAttributeOutput{}, nil
+}
+
+func TestSwapGroupsLeavesAnIsolatedENIAlone(t *testing.T) {
+	gid := func(ids ...string) []types.GroupIdentifier {
+		var out []types.GroupIdentifier
+		for _, id := range ids {
+			out = append(out, types.GroupIdentifier{GroupId: aws.String(id)})
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		current []types.GroupIdentifier
+		want    int
+	}{
+		{"original groups", gid("sg-web", "sg-admin"), 2},
+		{"already isolated", gid("sg-iso"), 0},
+		{"isolated plus a group added since", gid("sg-iso", "sg-web"), 2},
+		{"in the conversion group (interrupted run)", gid("sg-conv"), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recordingEC2{}
+			if err := swapGroups(context.Background(), r, &hostEvidence{}, "eni-1", tt.current, "sg-conv", "sg-iso"); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.moves) != tt.want || (tt.want == 2 && (r.moves[0][0] != "sg-conv" || r.moves[1][0] != "sg-iso")) {
+				t.Errorf("moves: got %v, want %d (conversion then isolation)", r.moves, tt.want)
 			}
 		})
 	}

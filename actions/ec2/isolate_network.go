@@ -186,7 +186,13 @@ func samePermission(a, b types.IpPermission) bool {
 }
 
 // swapGroups moves one ENI into the conversion group, then into target.
-func swapGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, eni, conversion, target string) error {
+// An ENI already in target alone (a rerun) is left as it is: passing it
+// through the allow-all conversion group again would open the host for a
+// moment, and its tracked flows were cut by the first isolation.
+func swapGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, eni string, current []types.GroupIdentifier, conversion, target string) error {
+	if len(current) == 1 && aws.ToString(current[0].GroupId) == target {
+		return nil
+	}
 	for _, g := range []string{conversion, target} {
 		if _, err := api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
 			NetworkInterfaceId: aws.String(eni), Groups: []string{g},

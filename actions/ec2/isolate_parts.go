@@ -111,7 +111,7 @@ func (x *isolation) cutNetwork(ctx context.Context) {
 			if n.Attachment != nil && aws.ToInt32(n.Attachment.DeviceIndex) == 0 {
 				target = primaryTarget
 			}
-			if err := swapGroups(ctx, api, ev, aws.ToString(n.NetworkInterfaceId), conv, target); err != nil {
+			if err := swapGroups(ctx, api, ev, aws.ToString(n.NetworkInterfaceId), n.Groups, conv, target); err != nil {
 				return err
 			}
 		}
