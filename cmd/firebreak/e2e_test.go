@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -22,26 +23,40 @@ const (
 	testCommit  = "0123456789abcdef"
 )
 
-var binary string
+var (
+	binDir    string
+	binary    string
+	buildOnce sync.Once
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "firebreak-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "firebreak")
-	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s", testVersion, testCommit)
-	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "building firebreak: %v\n", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
+}
+
+// buildBinary builds firebreak once, on first use: unit tests and fuzz
+// workers, which never run it, do not pay for the build.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "firebreak-e2e-"); buildErr != nil {
+			return
+		}
+		binary = filepath.Join(binDir, "firebreak")
+		ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s", testVersion, testCommit)
+		build := exec.Command("go", "build", "-ldflags", ldflags, "-o", binary, ".")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building firebreak: %v", buildErr)
+	}
+	return binary
 }
 
 // sandbox is a working directory, home and state dir private to one test,
@@ -55,6 +70,7 @@ type sandbox struct {
 
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
+	buildBinary(t)
 	dir := t.TempDir()
 	pbs, err := filepath.Abs("testdata/playbooks")
 	if err != nil {

@@ -30,13 +30,22 @@ func readFinding(path string) (finding, incident map[string]any, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--finding: %w", err)
 	}
+	finding, incident, err = parseFinding(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--finding %q: %w", path, err)
+	}
+	return finding, incident, nil
+}
+
+// parseFinding reads a finding of any of the three shapes.
+func parseFinding(data []byte) (finding, incident map[string]any, err error) {
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, nil, fmt.Errorf("--finding %q is not a JSON object: %w", path, err)
+		return nil, nil, fmt.Errorf("not a JSON object: %w", err)
 	}
 	finding, asff, err := unwrapFinding(doc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--finding %q: %w", path, err)
+		return nil, nil, err
 	}
 	if asff {
 		return finding, asffIncident(finding), nil

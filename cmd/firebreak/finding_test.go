@@ -74,3 +74,32 @@ func TestReadFindingRejects(t *testing.T) {
 		t.Errorf("missing file: got no error")
 	}
 }
+
+// FuzzParseFinding: whatever the file holds, parsing never panics, and a
+// finding it accepts has every incident field, as a string.
+func FuzzParseFinding(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "findings", "*.json"))
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, seed := range []string{`{}`, `{"detail-type": "x", "detail": 3}`, `{"Findings": "x"}`, `{"type": 5, "resource": []}`,
+		`{"ProductArn": "a/guardduty", "Resources": [1, {"Type": "AwsEc2Instance", "Id": 7}], "Types": ["a:b-c"]}`, `null`, `[]`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		finding, incident, err := parseFinding(data)
+		if err != nil {
+			return
+		}
+		if finding == nil {
+			t.Fatal("accepted a finding but returned none")
+		}
+		for _, k := range incidentKeys {
+			if _, ok := incident[k].(string); !ok {
+				t.Fatalf("incident[%q] is %T, want a string", k, incident[k])
+			}
+		}
+	})
+}
