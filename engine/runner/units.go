@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -32,7 +33,7 @@ func (r *run) startUnit(ctx context.Context, u unit, batch []launch) []launch {
 	}
 	log := r.log.With(attrs...)
 	log.Info("step started")
-	if log.Enabled(ctx, -4) {
+	if log.Enabled(ctx, slog.LevelDebug) { // loggable copies the params: only when wanted
 		log.Debug("step params", keyParams, loggable(st.spec, params))
 	}
 	r.running++
