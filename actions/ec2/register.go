@@ -11,6 +11,7 @@ import (
 // action, so adding one is a one-line change.
 func Register(r *engine.Registry, c *awsapi.Clients) {
 	registerCollectMetadata(r, c)
+	registerWorkstation(r, c)
 	registerFindInstance(r, c)
 	registerIsolate(r, c)
 	registerRelease(r, c)
