@@ -20,6 +20,7 @@ import (
 type findAPI interface {
 	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, opts ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
 }
 
 // findInstance locates one instance by id, private or public IPv4 address
@@ -39,7 +40,7 @@ func (*findInstance) Spec() engine.ActionSpec {
 		Name:    "find-instance",
 		Summary: "Find an instance by id, private or public IP across all enabled regions, in parallel",
 		Params: []engine.Param{
-			{Name: "target", Type: engine.TypeString, Required: true, Doc: "an instance id (i-...) or an IPv4 address, private (primary address) or public"},
+			{Name: "target", Type: engine.TypeString, Required: true, Doc: "an instance id (i-...) or an IPv4 address: public, or private on any of its ENIs"},
 			{Name: "regions", Type: engine.TypeList, Doc: "regions to search; empty: every region enabled for the account (DescribeRegions)"},
 			{Name: "concurrency", Type: engine.TypeInt, Default: 8, Doc: "regions searched at once"},
 		},
@@ -50,8 +51,8 @@ func (*findInstance) Spec() engine.ActionSpec {
 			{Name: "private_ip", Type: engine.TypeString},
 			{Name: "public_ip", Type: engine.TypeString},
 		},
-		Calls:       []string{"ec2:DescribeRegions", "ec2:DescribeInstances"},
-		Permissions: []string{"ec2:DescribeRegions", "ec2:DescribeInstances"},
+		Calls:       []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"},
+		Permissions: []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"},
 	}
 }
 
@@ -138,6 +139,27 @@ func (a *findInstance) search(ctx context.Context, regions []string, filter []ty
 }
 
 func searchRegion(ctx context.Context, api findAPI, region string, filter []types.Filter) ([]match, error) {
+	found, err := describeMatches(ctx, api, region, filter)
+	if err != nil || aws.ToString(filter[0].Name) != "private-ip-address" {
+		return found, err
+	}
+	// The instance filter sees only primary addresses; an address of a
+	// secondary ENI, or a secondary address, is found through the ENIs.
+	ids, err := instancesByENIAddress(ctx, api, filter[0].Values[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range found {
+		delete(ids, aws.ToString(m.inst.InstanceId))
+	}
+	if len(ids) == 0 {
+		return found, nil
+	}
+	more, err := describeMatches(ctx, api, region, []types.Filter{{Name: aws.String("instance-id"), Values: engine.SortedKeys(ids)}, filter[1]})
+	return append(found, more...), err
+}
+
+func describeMatches(ctx context.Context, api findAPI, region string, filter []types.Filter) ([]match, error) {
 	var found []match
 	p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{Filters: filter})
 	for p.HasMorePages() {
@@ -152,6 +174,25 @@ func searchRegion(ctx context.Context, api findAPI, region string, filter []type
 		}
 	}
 	return found, nil
+}
+
+func instancesByENIAddress(ctx context.Context, api findAPI, ip string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	p := ec2.NewDescribeNetworkInterfacesPaginator(api, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
+		{Name: aws.String("addresses.private-ip-address"), Values: []string{ip}},
+	}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awsapi.Classify(err)
+		}
+		for _, n := range page.NetworkInterfaces {
+			if n.Attachment != nil && aws.ToString(n.Attachment.InstanceId) != "" {
+				ids[aws.ToString(n.Attachment.InstanceId)] = true
+			}
+		}
+	}
+	return ids, nil
 }
 
 // findResult turns the search into outputs: exactly one match, and no

@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -74,6 +75,7 @@ func TestFindInstanceAcrossRegions(t *testing.T) {
 		{name: "by id, every enabled region", target: hw.w.InstanceID, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
 		{name: "by id in the other region", target: ww.InstanceID, regions: []any{"us-east-1", "us-west-2"}, wantRegion: "us-west-2", wantID: ww.InstanceID},
 		{name: "by private ip", target: hw.w.PrivateIP, regions: []any{"us-east-1", "eu-west-1"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
+		{name: "by the secondary ENI's private ip", target: hw.secondaryIP(t, ctx), regions: []any{"us-east-1"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
 		{name: "by public ip", target: hw.w.PublicIP, regions: []any{"us-east-1", "us-west-2"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
 		{name: "two on one private ip", target: shared, regions: []any{"us-east-1", "us-west-2"}, wantErr: "2 instances match"},
 		{name: "none", target: "i-0000000000000dead", regions: []any{"us-east-1", "us-west-2"}, wantErr: "no instance matches"},
@@ -102,4 +104,13 @@ func TestFindInstanceAcrossRegions(t *testing.T) {
 			}
 		})
 	}
+}
+
+func (hw *hostWorld) secondaryIP(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	out, err := hw.check.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{hw.w.SecondaryENI}})
+	if err != nil || len(out.NetworkInterfaces) != 1 {
+		t.Fatalf("describing the secondary ENI: %v", err)
+	}
+	return aws.ToString(out.NetworkInterfaces[0].PrivateIpAddress)
 }
