@@ -50,6 +50,7 @@ type CheckInfo struct {
 }
 
 func newReport(checks []*Check, regions []string, results []Result) *Report {
+	sortResults(results)
 	rep := &Report{Schema: ReportSchema, Regions: append([]string{}, regions...), Results: results}
 	if rep.Results == nil {
 		rep.Results = []Result{}

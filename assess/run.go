@@ -94,7 +94,6 @@ func Assess(ctx context.Context, env *Env, checks []*Check, regions []string, li
 	for _, rs := range out {
 		results = append(results, rs...)
 	}
-	sortResults(results)
 	return newReport(checks, regions, results)
 }
 

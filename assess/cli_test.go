@@ -1,0 +1,170 @@
+package assess
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+)
+
+func TestSelect(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	Register(reg)
+	tests := []struct {
+		name          string
+		include, skip []string
+		want          []string // nil: check only the error
+		err           bool
+	}{
+		{name: "one id", include: []string{"s3.bucket.versioning"}, want: []string{"s3.bucket.versioning"}},
+		{name: "glob", include: []string{"cloudtrail.*"}, want: []string{"cloudtrail.log-validation", "cloudtrail.logging", "cloudtrail.multi-region"}},
+		{name: "glob minus id", include: []string{"iam.root.*"}, skip: []string{"iam.root.mfa"}, want: []string{"iam.root.access-keys"}},
+		{name: "two patterns", include: []string{"ebs.*", "guardduty.enabled"}, want: []string{"ebs.default-encryption", "guardduty.enabled"}},
+		{name: "typo", include: []string{"s3.bucket.versoning"}, err: true},
+		{name: "skip typo", skip: []string{"nothing.*"}, err: true},
+		{name: "malformed glob", include: []string{"s3.["}, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := reg.Select(tt.include, tt.skip)
+			if tt.err {
+				if !errors.Is(err, ErrNoMatch) {
+					t.Fatalf("got %v, want an error wrapping ErrNoMatch", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, c := range got {
+				ids = append(ids, c.ID)
+			}
+			if !reflect.DeepEqual(ids, tt.want) {
+				t.Errorf("got %v, want %v", ids, tt.want)
+			}
+		})
+	}
+	all, _ := reg.Select(nil, nil)
+	if len(all) < 20 {
+		t.Errorf("every check: got %d, want at least the 20 of SPEC §7", len(all))
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	for name, o := range map[string]Options{
+		"bad format":     {Format: "xml", Regions: []string{"us-east-1"}, Env: &Env{}},
+		"checks typo":    {Checks: []string{"s3.nope"}, Regions: []string{"us-east-1"}, Env: &Env{}},
+		"skip malformed": {Skip: []string{"["}, Regions: []string{"us-east-1"}, Env: &Env{}},
+	} {
+		var out, errw bytes.Buffer
+		if code := Run(context.Background(), o, &out, &errw); code != ExitUsage || out.Len() != 0 || !strings.HasPrefix(errw.String(), "firebreak assess: ") {
+			t.Errorf("%s: got exit %d, stdout %q, stderr %q; want 2, nothing on stdout, the reason on stderr", name, code, out.String(), errw.String())
+		}
+	}
+}
+
+func TestTableGroupsAndColours(t *testing.T) {
+	t.Parallel()
+	var plain, col bytes.Buffer
+	if err := Write(&plain, mixedReport(), "table", WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&col, mixedReport(), "table", WriteOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	p := plain.String()
+	if strings.Contains(p, "\x1b[") {
+		t.Errorf("plain table has escape codes:\n%s", p)
+	}
+	iam, s3 := strings.Index(p, "IAM\n"), strings.Index(p, "S3\n")
+	if iam < 0 || s3 < 0 || iam > s3 {
+		t.Errorf("want an IAM then an S3 section:\n%s", p)
+	}
+	for _, w := range []string{"FAIL ", "PASS ", "ERROR", "aws s3api put-bucket-acl --bucket a --acl private", "2 fail (1 high), 1 error"} {
+		if !strings.Contains(p, w) {
+			t.Errorf("table lacks %q:\n%s", w, p)
+		}
+	}
+	if !strings.Contains(col.String(), ansiRed+"FAIL ") || !strings.Contains(col.String(), ansiGreen+"PASS ") {
+		t.Errorf("coloured table lacks red FAIL / green PASS:\n%q", col.String())
+	}
+}
+
+// TestJSONOnMoto: versioning on passes and off fails in the JSON document,
+// whose fields are the documented ones; a medium failure alone exits 0.
+func TestJSONOnMoto(t *testing.T) {
+	a := startAccount(t)
+	api := a.clients.S3("us-east-1")
+	noErr(t)(api.CreateBucket(a.ctx, &s3.CreateBucketInput{Bucket: str("plain")}))
+	var out bytes.Buffer
+	code, err := Execute(a.ctx, Options{Format: "json", Regions: []string{"us-east-1"}, Checks: []string{"s3.bucket.versioning"}, Clients: a.clients}, &out)
+	if code != ExitOK || err != nil {
+		t.Fatalf("got %d %v, want 0: only a medium check failed", code, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "regions", "summary", "checks", "results"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("JSON lacks %q: %s", k, out.String())
+		}
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schema != ReportSchema || len(rep.Results) != 1 || rep.Results[0].Status != Fail || rep.Results[0].Resource != "arn:aws:s3:::plain" ||
+		rep.Results[0].Region != "us-east-1" || rep.Summary.Fail != 1 {
+		t.Errorf("got %+v, want one versioning fail on plain", rep)
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	t.Parallel()
+	got := SplitList([]string{"us-east-1, eu-west-1", "", "us-east-1,ap-south-1,"})
+	if want := []string{"us-east-1", "eu-west-1", "ap-south-1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestCommandOnMoto drives the urfave/cli command as cmd/firebreak wires
+// it: flags parsed, comma lists split, exit codes handed to exit.
+func TestCommandOnMoto(t *testing.T) {
+	a := startAccount(t)
+	noErr(t)(a.clients.S3("us-east-1").CreateBucket(a.ctx, &s3.CreateBucketInput{Bucket: str("open"), ACL: "public-read-write"}))
+	run := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := 0
+		app := &cli.App{Name: "firebreak", Writer: &out, ErrWriter: &out, DisableSliceFlagSeparator: true,
+			Flags:    []cli.Flag{&cli.BoolFlag{Name: "no-color"}},
+			Commands: []*cli.Command{Command(func(context.Context) *awsapi.Clients { return a.clients }, func(c int, err error) error { code = c; return err })}}
+		if err := app.RunContext(a.ctx, append([]string{"firebreak", "--no-color", "assess"}, args...)); err != nil && code == 0 {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return code, out.String()
+	}
+	if code, out := run("--format", "json", "--regions", "us-east-1", "--checks", "s3.bucket.public-acl,s3.bucket.versioning"); code != 1 || !strings.Contains(out, `"high_failed": 1`) {
+		t.Errorf("public bucket: got exit %d, want 1 with one high failure:\n%s", code, out)
+	}
+	if code, _ := run("--format", "json", "--regions", "us-east-1", "--checks", "s3.bucket.versioning"); code != 0 {
+		t.Errorf("medium failure only: got exit %d, want 0", code)
+	}
+	if code, _ := run("--format", "yaml", "--regions", "us-east-1"); code != 2 {
+		t.Errorf("bad format: got exit %d, want 2", code)
+	}
+	if code, _ := run("--regions", "us-east-1", "--checks", "s4.*"); code != 2 {
+		t.Errorf("--checks matching nothing: got exit %d, want 2", code)
+	}
+}
