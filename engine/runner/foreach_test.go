@@ -123,3 +123,19 @@ func TestForEachEmpty(t *testing.T) {
 		t.Errorf("fan = %s %v, want succeeded with items []", rec.Status, rec.Outputs)
 	}
 }
+
+// TestForEachTooMany: a list past the bound fails the step, cleanly.
+func TestForEachTooMany(t *testing.T) {
+	t.Parallel()
+	s := step("fan", "do")
+	s.ForEach = list(t, "inputs.many")
+	many := make([]any, maxItems+1)
+	res, err := Run(context.Background(), Config{Registry: registry(newCounter(nil).action("do")), Playbook: playbook(s),
+		Inputs: map[string]any{"many": many}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := res.Step("fan"); rec.Status != engine.StatusFailed || rec.Error != `for_each "inputs.many" gave 65537 items, more than 65536; split the list` {
+		t.Errorf("fan = %s %q", rec.Status, rec.Error)
+	}
+}

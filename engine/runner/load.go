@@ -107,12 +107,12 @@ func (s *RunState) apply(n int, e *entry) error {
 	case kindStep:
 		rec := s.step(e.Step, e.Action)
 		applyRecord(rec, e)
-		if e.Count != nil && *e.Count >= 0 && *e.Count < 1<<24 {
+		if e.Count != nil && *e.Count >= 0 && *e.Count <= maxItems {
 			rec.Items = resize(rec.Items, *e.Count)
 			s.itemKeys[e.Step] = resizeKeys(s.itemKeys[e.Step], *e.Count)
 		}
 	case kindItem:
-		if e.Index == nil || *e.Index < 0 || *e.Index >= 1<<24 {
+		if e.Index == nil || *e.Index < 0 || *e.Index >= maxItems {
 			return fmt.Errorf("item entry of step %q without a valid index", e.Step)
 		}
 		i, rec := *e.Index, s.step(e.Step, e.Action)

@@ -32,6 +32,10 @@ type stepState struct {
 	blockedBy    string // skipped because this step failed upstream: its dependents skip too
 }
 
+// maxItems bounds a for_each list, so that neither a runaway expression nor
+// a damaged journal can make the runner allocate without end.
+const maxItems = 1 << 16
+
 // item is one for_each item.
 type item struct {
 	value any

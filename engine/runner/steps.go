@@ -87,6 +87,10 @@ func (r *run) enqueue(ctx context.Context, st *stepState) {
 		return
 	}
 	list, _ := v.([]any) // Eval coerced it to a list
+	if len(list) > maxItems {
+		r.end(ctx, st, engine.StatusFailed, fmt.Sprintf("for_each %q gave %d items, more than %d; split the list", st.step.ForEach.Source, len(list), maxItems), "", nil)
+		return
+	}
 	st.items = make([]item, len(list))
 	st.rec.Items = make([]engine.StepRecord, len(list))
 	st.itemsLeft = 0
