@@ -73,8 +73,8 @@ func newApp(st *cliState) *cli.App {
 	return app
 }
 
-// commands is every subcommand, one file each. AWS-only commands (assess,
-// serve, demo) are added here by their owners.
+// commands is every subcommand, one file each. assess and serve are added
+// here by their owners.
 func commands(st *cliState) []*cli.Command {
 	return []*cli.Command{
 		listCommand(st),
@@ -88,6 +88,7 @@ func commands(st *cliState) []*cli.Command {
 		actionsCommand(st),
 		iamPolicyCommand(st),
 		schemaCommand(st),
+		demoCommand(st),
 	}
 }
 

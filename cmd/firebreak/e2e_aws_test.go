@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -97,5 +99,18 @@ func TestIAMPolicyOfAWSPlaybook(t *testing.T) {
 		if !slices.Contains(acts, want) {
 			t.Errorf("policy lacks %s: %q", want, acts)
 		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	testenv.LookPath(t, "moto_server")
+	s := newSandbox(t)
+	evidence := filepath.Join(s.dir, "demo-evidence")
+	r := s.run("demo", "--evidence", evidence).want(t, 0)
+	contains(t, "demo", r.stderr, "host-compromise", "run run-", ": succeeded")
+	contains(t, "demo verify", r.stdout, "OK: every artifact, the custody chain and the signature match")
+	s.run("verify", r.manifestPath(t)).want(t, 0) // the kept evidence verifies on its own
+	if _, err := os.Stat(filepath.Join(s.state, "runs")); err == nil {
+		t.Errorf("the demo wrote runs into the responder's state dir %s", s.state)
 	}
 }
