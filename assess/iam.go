@@ -15,11 +15,11 @@ const administratorAccess = "arn:aws:iam::aws:policy/AdministratorAccess"
 func registerIAM(r *Registry) {
 	r.Register(Check{ID: "iam.root.mfa", Family: "iam", Title: "Root user has MFA", Severity: High, Scope: Global,
 		Description: "The root user can do anything, including closing the account; without MFA its password alone is enough.",
-		Run:         rootSummary("AccountMFAEnabled", 1, "the root user has MFA", "the root user has no MFA device",
+		Run: rootSummary("AccountMFAEnabled", 1, "the root user has MFA", "the root user has no MFA device",
 			"enable MFA for the root user in the console (Security credentials); there is no CLI for the root user")})
 	r.Register(Check{ID: "iam.root.access-keys", Family: "iam", Title: "Root user has no access keys", Severity: High, Scope: Global,
 		Description: "Root access keys are unrestricted long-lived credentials; they should not exist.",
-		Run:         rootSummary("AccountAccessKeysPresent", 0, "the root user has no access keys", "the root user has access keys",
+		Run: rootSummary("AccountAccessKeysPresent", 0, "the root user has no access keys", "the root user has access keys",
 			"sign in as root, then delete its keys under Security credentials; there is no CLI for the root user")})
 	r.Register(Check{ID: "iam.user.console-mfa", Family: "iam", Title: "IAM users with a console password have MFA", Severity: High, Scope: Global,
 		Description: "Every user who can sign in to the console has an MFA device.",
@@ -51,7 +51,7 @@ func judgeConsoleMFA(ctx context.Context, env *Env, u *user) (Result, bool) {
 	api := env.IAM()
 	console, err := u.hasConsole(ctx, api)
 	if err != nil {
-		return userError(err), true
+		return lookupError(err), true
 	}
 	if !console {
 		return Result{}, false

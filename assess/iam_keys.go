@@ -23,7 +23,7 @@ func registerIAMKeys(r *Registry) {
 func judgeKeyAge(ctx context.Context, env *Env, u *user) (Result, bool) {
 	keys, err := u.accessKeys(ctx, env.IAM())
 	if err != nil {
-		return userError(err), true
+		return lookupError(err), true
 	}
 	return keyAgeVerdict(u.name(), keys, env.Now())
 }
@@ -57,11 +57,11 @@ func judgeUnused(ctx context.Context, env *Env, u *user) (Result, bool) {
 	api := env.IAM()
 	console, err := u.hasConsole(ctx, api)
 	if err != nil {
-		return userError(err), true
+		return lookupError(err), true
 	}
 	keys, err := u.accessKeys(ctx, api)
 	if err != nil {
-		return userError(err), true
+		return lookupError(err), true
 	}
 	var uses []keyUse
 	for _, k := range keys {

@@ -110,9 +110,9 @@ func forUsers(none string, judge userJudge) func(context.Context, *Env, string) 
 	}
 }
 
-// userError is the error verdict of a user lookup that failed; the error
-// already names its call.
-func userError(err error) Result {
+// lookupError is the error verdict of a shared lookup that failed; the
+// error already names its call.
+func lookupError(err error) Result {
 	return Result{Status: Error, Reason: err.Error(), Remediation: accessHint(err)}
 }
 

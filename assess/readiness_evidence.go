@@ -21,7 +21,9 @@ const (
 func checkEvidenceBucket(ctx context.Context, env *Env, _ string) []Result {
 	b, err := findEvidenceBucket(ctx, env)
 	if err != nil {
-		return []Result{errored("evidence bucket", "s3", err)}
+		r := lookupError(err)
+		r.Resource = "evidence bucket"
+		return []Result{r}
 	}
 	if b == nil {
 		what := fmt.Sprintf("no bucket is tagged %s=%s", EvidenceTag, evidenceTagValue)

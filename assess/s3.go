@@ -37,7 +37,9 @@ func registerS3(r *Registry) {
 type bucketJudge func(ctx context.Context, api S3API, name string) Result
 
 func bucketsBy(judge bucketJudge) func(context.Context, *Env, string) []Result {
-	return func(ctx context.Context, env *Env, region string) []Result { return forBuckets(ctx, env, region, judge) }
+	return func(ctx context.Context, env *Env, region string) []Result {
+		return forBuckets(ctx, env, region, judge)
+	}
 }
 
 func judgeVersioning(ctx context.Context, api S3API, name string) Result {

@@ -62,4 +62,3 @@ func TestS3ChecksOnMoto(t *testing.T) {
 		})
 	}
 }
-
