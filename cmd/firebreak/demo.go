@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/motoserver"
 )
@@ -96,7 +97,13 @@ func (st *cliState) demoRun(ctx context.Context, instanceID, evidenceDir string)
 	if err != nil {
 		return err
 	}
-	j := &job{reg: reg, pb: pb, inputs: inputs, evidence: absLocation(evidenceDir), opts: runOptions{yes: true}}
+	// A throw-away key shows the signed manifest being checked too.
+	key := filepath.Join(filepath.Dir(st.stateDir), "demo-sign.pem")
+	pub, err := evidence.GenerateEd25519Key(key)
+	if err != nil {
+		return err
+	}
+	j := &job{reg: reg, pb: pb, inputs: inputs, evidence: absLocation(evidenceDir), opts: runOptions{yes: true, signKey: key}}
 	d := st.newDisplay()
 	d.addRun("", pb)
 	out := st.startJob(ctx, j, d)
@@ -106,5 +113,5 @@ func (st *cliState) demoRun(ctx context.Context, instanceID, evidenceDir string)
 		return err
 	}
 	st.logf("\nverifying the evidence:")
-	return st.verify(ctx, out.manifestURI, nil)
+	return st.verify(ctx, out.manifestURI, pub)
 }

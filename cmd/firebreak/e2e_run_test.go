@@ -54,7 +54,8 @@ func TestRunVerifyAndTamper(t *testing.T) {
 		t.Errorf("operator: got %v, want the local user when AWS is not configured", m.Operator)
 	}
 	caseDir := filepath.Dir(mpath)
-	s.run("verify", caseDir).want(t, 0)
+	v := s.run("verify", caseDir).want(t, 0)
+	contains(t, "verify of an unsigned case", v.stdout, "OK: every artifact and the custody chain match; the manifest is not signed")
 	s.run("verify", mpath).want(t, 0)
 
 	t.Run("tampered artifact", func(t *testing.T) {

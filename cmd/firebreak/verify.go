@@ -52,6 +52,10 @@ func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicK
 	for _, n := range rep.NotRehashable {
 		fmt.Fprintf(st.stdout, "  not re-hashable: %s\n", n)
 	}
+	if rep.OK() && rep.Signature == "none" {
+		fmt.Fprintln(st.stdout, "OK: every artifact and the custody chain match; the manifest is not signed (run --sign-key)")
+		return nil
+	}
 	if rep.OK() {
 		fmt.Fprintln(st.stdout, "OK: every artifact, the custody chain and the signature match")
 		return nil
