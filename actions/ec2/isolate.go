@@ -124,7 +124,9 @@ func (x *isolation) lookupMembership(ctx context.Context) {
 	if x.state.AutoScalingGroup == "" {
 		x.state.AutoScalingGroup = m.asg
 	}
-	x.state.TargetGroups, x.state.ClassicELBs = m.targetGroups, m.classicELBs
+	if !x.state.trafficFromTags {
+		x.state.TargetGroups, x.state.ClassicELBs = m.targetGroups, m.classicELBs
+	}
 }
 
 // recordState stores the pre-change state, as an artifact and as prev

@@ -61,6 +61,12 @@ func TestIsolateTwiceMakesNothingTwice(t *testing.T) {
 	if ps["from_tags"] != true || ps["instance_profile_arn"] != hw.w.InstanceProfileARN || ps["auto_scaling_group"] != hw.w.ASGName {
 		t.Errorf("second previous_state: got %v, want it read from the prev tags with the original profile and ASG", ps)
 	}
+	if tgs, _ := ps["target_groups"].([]any); len(tgs) != 1 || tgs[0].(map[string]any)["name"] != "fb-tg-"+hw.w.Suffix {
+		t.Errorf("second previous_state target groups: got %v, want the fixture's, from the tag", ps["target_groups"])
+	}
+	if elbs, _ := ps["classic_elbs"].([]any); len(elbs) != 1 || elbs[0] != hw.w.ClassicELBName {
+		t.Errorf("second previous_state classic ELBs: got %v, want [%s]", ps["classic_elbs"], hw.w.ClassicELBName)
+	}
 	hw.assertIsolated(t, ctx, second["isolation_group_id"].(string), hw.w.ENIIDs)
 }
 

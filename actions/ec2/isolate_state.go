@@ -48,11 +48,15 @@ type preState struct {
 	FromTags bool `json:"from_tags"`
 	// taggedENIs are the ENIs whose groups came from prev tags.
 	taggedENIs map[string]bool
+	// trafficFromTags: the load balancers came from prev tags.
+	trafficFromTags bool
 }
 
 // targetRef is one registration of the instance in an ELBv2 target group.
+// Read back from a tag it has the group's name and no ARN.
 type targetRef struct {
-	ARN  string `json:"arn"`
+	ARN  string `json:"arn,omitempty"`
+	Name string `json:"name,omitempty"`
 	Port int32  `json:"port,omitempty"`
 }
 
@@ -106,6 +110,7 @@ func describeHost(ctx context.Context, api isolateEC2, id, region string) (*type
 	if v, ok := tags[prevTagASG]; ok {
 		s.AutoScalingGroup = strings.TrimPrefix(v, "none")
 	}
+	s.readTrafficTags(tags)
 	return inst, s, nil
 }
 
@@ -216,6 +221,7 @@ func (s *preState) writePrevTags(ctx context.Context, api isolateEC2) error {
 			prevTagProfile:        orNone(s.InstanceProfileARN),
 			prevTagASG:            orNone(s.AutoScalingGroup),
 		}
+		s.addTrafficTags(tags)
 		if err := createTags(ctx, api, s.InstanceID, tags); err != nil {
 			return err
 		}

@@ -17,9 +17,9 @@ import (
 // left on the instance, its ENIs and volumes. It is idempotent: setting a
 // group list or an attribute to what it already is changes nothing.
 //
-// It does not put the host back into its Auto Scaling group or load
-// balancers (the group may have moved on, and a released host should be
-// checked before it serves again); it says which ones in not_restored.
+// The host rejoins its Auto Scaling group and load balancers last, once
+// its network and profile are back, so their health checks find it well.
+// It leaves the revoke policy on the role (not_restored says so).
 type release struct {
 	apis   func(region string) hostAPIs
 	region func(region string) string
@@ -36,11 +36,13 @@ func (*release) Spec() engine.ActionSpec {
 		"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
 		"ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
 		"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:DescribeNetworkAcls",
-		"ec2:DeleteNetworkAclEntry", "ec2:CreateTags", "ec2:DeleteTags",
+		"ec2:DeleteNetworkAclEntry", "ec2:CreateTags", "ec2:DeleteTags", "autoscaling:DescribeAutoScalingInstances",
+		"autoscaling:AttachInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:RegisterTargets",
+		"elasticloadbalancing:RegisterInstancesWithLoadBalancer",
 	}
 	return engine.ActionSpec{
 		Name:    "release",
-		Summary: "Undo isolate (a false positive): original groups on every ENI, termination protection, shutdown behaviour, DeleteOnTermination, instance profile",
+		Summary: "Undo isolate (a false positive): original groups on every ENI, termination protection, shutdown behaviour, DeleteOnTermination, instance profile, Auto Scaling group and load balancers",
 		Params: []engine.Param{
 			{Name: "instance_id", Type: engine.TypeString, Required: true},
 			{Name: "region", Type: engine.TypeString, Default: ""},
@@ -49,7 +51,7 @@ func (*release) Spec() engine.ActionSpec {
 		Outputs: []engine.Output{
 			{Name: "restored_groups", Type: engine.TypeMap, Doc: "ENI id -> the group ids put back"},
 			{Name: "substeps", Type: engine.TypeMap},
-			{Name: "not_restored", Type: engine.TypeList, Doc: "what release leaves to the responder: Auto Scaling group, load balancers, the revoke policy"},
+			{Name: "not_restored", Type: engine.TypeList, Doc: "what release leaves to the responder: the revoke policy on the role"},
 		},
 		Calls:       calls,
 		Permissions: append(append([]string(nil), calls...), "iam:PassRole"),
@@ -99,6 +101,18 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 		})
 	}
 	steps.run(ctx, "nacl", "ec2:DeleteNetworkAclEntry", func() error { return removeNACLDenies(ctx, apis.ec2, ev, hostAddrs(inst)) })
+	if st.AutoScalingGroup == "" {
+		steps.skip(ctx, "auto-scaling", "was in no Auto Scaling group")
+	} else {
+		steps.run(ctx, "auto-scaling", "autoscaling:AttachInstances", func() error { return rejoinASG(ctx, apis.asg, ev, id, st.AutoScalingGroup) })
+	}
+	if len(st.TargetGroups)+len(st.ClassicELBs) == 0 {
+		steps.skip(ctx, "load-balancers", "was registered with no load balancer")
+	} else {
+		steps.run(ctx, "load-balancers", "elasticloadbalancing:RegisterTargets", func() error {
+			return rejoinLoadBalancers(ctx, apis, ev, id, st.TargetGroups, st.ClassicELBs)
+		})
+	}
 	steps.run(ctx, "tags", "ec2:CreateTags", func() error { return releaseTags(ctx, apis.ec2, ev, st, in.CaseID, steps.ok()) })
 	out["substeps"], out["not_restored"] = steps.asMap(), notRestored(st)
 	return out, steps.err("release")
@@ -152,16 +166,7 @@ func restoreGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, st *
 }
 
 func notRestored(st *preState) []any {
-	var out []any
-	if st.AutoScalingGroup != "" {
-		out = append(out, "auto scaling group "+st.AutoScalingGroup+" (attach the instance again by hand if it should serve)")
-	}
-	for _, tg := range st.TargetGroups {
-		out = append(out, "target group "+tg.ARN)
-	}
-	for _, lb := range st.ClassicELBs {
-		out = append(out, "classic load balancer "+lb)
-	}
+	out := []any{}
 	if st.InstanceProfileARN != "" {
 		out = append(out, "inline policy "+revokePolicyName+" on the profile's roles (harmless to new sessions; delete it when the case is closed)")
 	}

@@ -59,7 +59,7 @@ func releaseTags(ctx context.Context, api isolateEC2, ev engine.Evidence, st *pr
 	if !allDone {
 		return nil
 	}
-	drop := map[string][]string{st.InstanceID: {prevTagAPITermination, prevTagShutdown, prevTagProfile, prevTagASG}}
+	drop := map[string][]string{st.InstanceID: {prevTagAPITermination, prevTagShutdown, prevTagProfile, prevTagASG, prevTagTargets, prevTagELBs}}
 	for eni := range st.Groups {
 		drop[eni] = []string{prevTagGroups}
 	}

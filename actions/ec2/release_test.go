@@ -1,11 +1,15 @@
 package ec2
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -81,9 +85,10 @@ func TestReleaseUndoesIsolate(t *testing.T) {
 					t.Errorf("NACL entry %d for the host left after release", aws.ToInt32(e.RuleNumber))
 				}
 			}
-			if nr := out["not_restored"].([]any); len(nr) == 0 || !strings.Contains(nr[0].(string), w.ASGName) {
-				t.Errorf("not_restored: got %v, want the ASG named first", nr)
+			if nr := out["not_restored"].([]any); len(nr) != 1 || !strings.Contains(nr[0].(string), revokePolicyName) {
+				t.Errorf("not_restored: got %v, want only the revoke policy", nr)
 			}
+			hw.assertBackInTraffic(t, ctx)
 		})
 	}
 }
@@ -116,4 +121,24 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// assertBackInTraffic: the instance is in its Auto Scaling group (desired
+// back at 1), its target group and its classic ELB again.
+func (hw *hostWorld) assertBackInTraffic(t *testing.T, ctx context.Context) {
+	t.Helper()
+	w := hw.w
+	groups, err := hw.check.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{w.ASGName}})
+	if err != nil || len(groups.AutoScalingGroups[0].Instances) != 1 || aws.ToString(groups.AutoScalingGroups[0].Instances[0].InstanceId) != w.InstanceID ||
+		aws.ToInt32(groups.AutoScalingGroups[0].DesiredCapacity) != 1 {
+		t.Errorf("ASG after release: err %v, got %+v, want the instance back and desired 1", err, groups)
+	}
+	th, err := hw.check.ELBv2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(w.TargetGroupARN)})
+	if err != nil || len(th.TargetHealthDescriptions) != 1 || aws.ToString(th.TargetHealthDescriptions[0].Target.Id) != w.InstanceID {
+		t.Errorf("target group after release: got %+v (err %v), want the instance", th, err)
+	}
+	lbs, err := hw.check.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerNames: []string{w.ClassicELBName}})
+	if err != nil || len(lbs.LoadBalancerDescriptions[0].Instances) != 1 {
+		t.Errorf("classic ELB after release: got %+v (err %v), want the instance", lbs, err)
+	}
 }
