@@ -50,9 +50,9 @@ func judgeReach(region string, i instance, open map[string]string) Result {
 	id := aws.ToString(i.InstanceId)
 	res := fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", region, i.owner, id)
 	var via []string
-	for _, g := range i.SecurityGroups {
-		if from, ok := open[aws.ToString(g.GroupId)]; ok {
-			via = append(via, aws.ToString(g.GroupId)+" allows tcp/22 from "+from)
+	for _, id := range groupIDs(i.Instance) {
+		if from, ok := open[id]; ok {
+			via = append(via, id+" allows tcp/22 from "+from)
 		}
 	}
 	if len(via) > 0 {
@@ -69,8 +69,8 @@ func sshGroups(ctx context.Context, api EC2API, insts []instance) (map[string]st
 	seen := map[string]bool{}
 	var ids []string
 	for _, i := range insts {
-		for _, g := range i.SecurityGroups {
-			if id := aws.ToString(g.GroupId); id != "" && !seen[id] {
+		for _, id := range groupIDs(i.Instance) {
+			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
@@ -122,4 +122,24 @@ func coversSSH(p types.IpPermission) bool {
 		return p.FromPort != nil && p.ToPort != nil && *p.FromPort <= 22 && 22 <= *p.ToPort
 	}
 	return false
+}
+
+// groupIDs are the security groups of the instance and of every network
+// interface attached to it: SSH may come in on a secondary interface.
+func groupIDs(i types.Instance) []string {
+	seen := map[string]bool{}
+	var ids []string
+	add := func(gs []types.GroupIdentifier) {
+		for _, g := range gs {
+			if id := aws.ToString(g.GroupId); id != "" && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	add(i.SecurityGroups)
+	for _, n := range i.NetworkInterfaces {
+		add(n.Groups)
+	}
+	return ids
 }
