@@ -1,0 +1,141 @@
+package faultproxy
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// classify names the AWS service and operation of a request as the SDK
+// sends it: the service from the SigV4 credential scope, the operation
+// from Action= (query protocols: EC2, IAM, STS, Auto Scaling, ELB, SNS),
+// X-Amz-Target (JSON protocols) or, for S3, the method and path.
+func classify(r *http.Request, body []byte) Call {
+	c := Call{Service: serviceOf(r.Header.Get("Authorization")), Method: r.Method, Path: r.URL.Path}
+	switch {
+	case c.Service == "s3":
+		c.Bucket, c.Key = splitS3Path(r.URL.Path)
+		c.Operation = s3Operation(r, c.Bucket, c.Key)
+	case r.Header.Get("X-Amz-Target") != "":
+		t := r.Header.Get("X-Amz-Target")
+		c.Operation = t[strings.LastIndex(t, ".")+1:]
+	default:
+		c.Operation = actionOf(r, body)
+	}
+	c.Mutating = IsMutating(c.Operation)
+	return c
+}
+
+// serviceOf reads the service from "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...".
+func serviceOf(auth string) string {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(cred, "/")
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+func actionOf(r *http.Request, body []byte) string {
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	if !bytes.Contains(body, []byte("Action=")) {
+		return ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get("Action")
+}
+
+// splitS3Path splits a path-style S3 path "/bucket/key/parts".
+func splitS3Path(p string) (bucket, key string) {
+	p = strings.TrimPrefix(p, "/")
+	bucket, key, _ = strings.Cut(p, "/")
+	return bucket, key
+}
+
+// s3Operation names the S3 call well enough to write rules against and to
+// tell reads from writes; bucket sub-resources (?versioning) become
+// GetBucketVersioning, PutBucketVersioning and so on.
+func s3Operation(r *http.Request, bucket, key string) string {
+	q := r.URL.Query()
+	switch {
+	case bucket == "":
+		return "ListBuckets"
+	case key == "":
+		return s3BucketOperation(r.Method, q)
+	case q.Has("uploads"):
+		return "CreateMultipartUpload"
+	case q.Has("uploadId") && q.Has("partNumber"):
+		return "UploadPart"
+	case q.Has("uploadId") && r.Method == http.MethodPost:
+		return "CompleteMultipartUpload"
+	case q.Has("uploadId") && r.Method == http.MethodDelete:
+		return "AbortMultipartUpload"
+	case q.Has("uploadId"):
+		return "ListParts"
+	case q.Has("tagging"):
+		return methodVerb(r.Method) + "ObjectTagging"
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+		return "CopyObject"
+	}
+	return methodVerb(r.Method) + "Object"
+}
+
+func s3BucketOperation(method string, q url.Values) string {
+	for sub := range q {
+		switch sub {
+		case "versioning", "encryption", "policy", "tagging", "acl", "logging", "publicAccessBlock", "object-lock", "lifecycle", "location":
+			return methodVerb(method) + "Bucket" + strings.ToUpper(sub[:1]) + strings.ReplaceAll(sub[1:], "-l", "L")
+		}
+	}
+	switch method {
+	case http.MethodGet:
+		return "ListObjects"
+	case http.MethodPut:
+		return "CreateBucket"
+	case http.MethodDelete:
+		return "DeleteBucket"
+	}
+	return methodVerb(method) + "Bucket"
+}
+
+func methodVerb(m string) string {
+	switch m {
+	case http.MethodGet:
+		return "Get"
+	case http.MethodHead:
+		return "Head"
+	case http.MethodPut:
+		return "Put"
+	case http.MethodDelete:
+		return "Delete"
+	case http.MethodPost:
+		return "Post"
+	}
+	return m
+}
+
+// readPrefixes are the operation name prefixes of calls that change
+// nothing.
+var readPrefixes = []string{"Describe", "List", "Get", "Head", "Lookup"}
+
+// IsMutating reports whether an operation may change state: anything not
+// named Describe*, List*, Get*, Head* or Lookup*. An unknown (empty)
+// operation counts as mutating, so it is never missed.
+func IsMutating(op string) bool {
+	for _, p := range readPrefixes {
+		if strings.HasPrefix(op, p) {
+			return false
+		}
+	}
+	return true
+}

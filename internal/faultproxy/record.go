@@ -1,0 +1,94 @@
+package faultproxy
+
+import (
+	"context"
+	"time"
+)
+
+// Call is one request the proxy saw, as the tests assert on it.
+type Call struct {
+	Seq       int // order of arrival, from 1
+	Service   string
+	Operation string
+	Mutating  bool
+	Method    string
+	Path      string
+	Bucket    string // S3 only
+	Key       string // S3 only
+	Fault     Fault
+	Status    int // what the client was answered; 0 for a dropped connection
+	// Forwarded is true when the backend saw the call (it took effect).
+	Forwarded  bool
+	Start, End time.Time
+}
+
+// Calls returns every call seen so far, in arrival order.
+func (p *Proxy) Calls() []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Call, 0, len(p.calls))
+	for _, c := range p.calls {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// Mutations counts the mutating calls the backend saw.
+func (p *Proxy) Mutations() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.calls {
+		if c.Mutating && c.Forwarded {
+			n++
+		}
+	}
+	return n
+}
+
+// Reset forgets the calls seen so far (not the rules or the seed's state).
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = nil
+}
+
+// WaitFor blocks until a call for which match is true has arrived (match
+// sees each call once it is recorded, before it is answered), or ctx ends.
+// Tests use it to kill a process at a chosen point of a run.
+func (p *Proxy) WaitFor(ctx context.Context, match func(Call) bool) (Call, error) {
+	for {
+		p.mu.Lock()
+		for _, c := range p.calls {
+			if match(*c) {
+				p.mu.Unlock()
+				return *c, nil
+			}
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return Call{}, context.Cause(ctx)
+		case <-changed:
+		}
+	}
+}
+
+// begin records a new call and wakes every WaitFor.
+func (p *Proxy) begin(c *Call) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seq++
+	c.Seq = p.seq
+	p.calls = append(p.calls, c)
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// end fills in how the call ended.
+func (p *Proxy) end(c *Call, fault Fault, status int, forwarded bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c.Fault, c.Status, c.Forwarded, c.End = fault, status, forwarded, time.Now()
+}
