@@ -142,3 +142,29 @@ func (hw *hostWorld) assertBackInTraffic(t *testing.T, ctx context.Context) {
 		t.Errorf("classic ELB after release: got %+v (err %v), want the instance", lbs, err)
 	}
 }
+
+func TestReleasePlanShowsTheRecordedState(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
+	d, err := rel.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{"instance_id": hw.w.InstanceID}})
+	if err != nil || len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "carries no pre-isolation state") {
+		t.Fatalf("plan before any isolation: got %+v, %v; want the missing state as a problem", d, err)
+	}
+	if _, err, _ := hostRun(ctx, hw.isolateAction(), "cr-rp", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": false}); err != nil {
+		t.Fatalf("isolate: %v", err)
+	}
+	d, err = rel.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{"instance_id": hw.w.InstanceID}})
+	if err != nil || len(d.Problems) != 0 {
+		t.Fatalf("plan: %+v, %v", d, err)
+	}
+	all := strings.Join(d.Calls, "\n")
+	for _, want := range []string{hw.w.PrimaryENI, hw.w.WebGroupID, "InstanceInitiatedShutdownBehavior=terminate", hw.w.ASGName, "fb-tg-" + hw.w.Suffix, hw.w.ClassicELBName} {
+		if !strings.Contains(all, want) {
+			t.Errorf("plan does not name %s:\n%s", want, all)
+		}
+	}
+	if got := hw.attr(t, ctx, types.InstanceAttributeNameDisableApiTermination); got != "true" {
+		t.Errorf("termination protection after the plan: got %s, want still true (plan changes nothing)", got)
+	}
+}
