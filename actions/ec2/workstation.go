@@ -69,7 +69,8 @@ func (*workstation) Spec() engine.ActionSpec {
 
 var workstationCalls = []string{
 	"ec2:DescribeSnapshots", "ec2:DescribeAvailabilityZones", "ec2:DescribeVpcs", "ec2:CreateVpc", "ec2:DescribeSubnets",
-	"ec2:CreateSubnet", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+	"ec2:CreateSubnet", "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables", "ec2:CreateVpcEndpoint", "ec2:DescribePrefixLists",
+	"ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
 	"ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress",
 	"iam:GetRole", "iam:CreateRole", "iam:PutRolePolicy", "iam:GetInstanceProfile", "iam:CreateInstanceProfile",
 	"iam:AddRoleToInstanceProfile", "ec2:DescribeInstances", "ec2:RunInstances", "ec2:DescribeVolumes", "ec2:CreateVolume",
@@ -80,6 +81,7 @@ var workstationCalls = []string{
 type wsRun struct {
 	in      *engine.StepInput
 	api     workstationEC2
+	region  string
 	caseID  string
 	cidr    netip.Prefix
 	timeout time.Duration
@@ -110,8 +112,9 @@ func (a *workstation) prepare(in *engine.StepInput) (*wsRun, error) {
 	if err != nil || !cidr.Addr().Is4() || cidr.Bits() < 8 {
 		return nil, fmt.Errorf("examiner_cidr %q is not an IPv4 CIDR of /8 or narrower: give the examiner's range, e.g. 198.51.100.7/32", in.Params.String("examiner_cidr"))
 	}
+	region := a.region(in.Params.String("region"))
 	return &wsRun{
-		in: in, api: a.ec2(a.region(in.Params.String("region"))), caseID: caseID, cidr: cidr.Masked(),
+		in: in, api: a.ec2(region), region: region, caseID: caseID, cidr: cidr.Masked(),
 		timeout: in.Params.Duration("wait_timeout"),
 		tags:    map[string]string{awsapi.TagCase: caseID, awsapi.TagRole: roleWorkstation},
 	}, nil
@@ -123,15 +126,22 @@ func (a *workstation) build(ctx context.Context, x *wsRun) (engine.Outputs, erro
 	if err != nil {
 		return nil, err
 	}
-	vpc, subnet, az, err := x.network(ctx, x.in.Params.String("subnet_id"))
+	given, bucket := x.in.Params.String("subnet_id"), x.in.Params.String("evidence_bucket")
+	vpc, subnet, az, err := x.network(ctx, given)
 	if err != nil {
 		return nil, err
 	}
-	sg, err := x.securityGroup(ctx, vpc)
+	prefixList := ""
+	if given == "" && bucket != "" {
+		if prefixList, err = x.s3Endpoint(ctx, vpc, bucket); err != nil {
+			return nil, err
+		}
+	}
+	sg, err := x.securityGroup(ctx, vpc, prefixList)
 	if err != nil {
 		return nil, err
 	}
-	profile, err := ensureEvidenceProfile(ctx, a.iam, x.in.Evidence, x.caseID, x.in.Params.String("evidence_bucket"))
+	profile, err := ensureEvidenceProfile(ctx, a.iam, x.in.Evidence, x.caseID, bucket)
 	if err != nil {
 		return nil, err
 	}

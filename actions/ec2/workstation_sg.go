@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -13,10 +14,11 @@ import (
 
 // securityGroup finds or makes the workstation's group and settles its
 // rules: in, only tcp/22 from the examiner's range; out, only the VPC's
-// own range (VPC endpoints, the examiner's replies being stateful), never
-// the internet, so that a sample run by mistake on the workstation cannot
-// call home. A rule someone added by hand is revoked.
-func (x *wsRun) securityGroup(ctx context.Context, vpc string) (string, error) {
+// own range (the examiner's replies need nothing: groups are stateful)
+// and, given the S3 prefix list, tcp/443 to S3 through the VPC's gateway
+// endpoint; never the internet, so that a sample run by mistake on the
+// workstation cannot call home. A rule someone added by hand is revoked.
+func (x *wsRun) securityGroup(ctx context.Context, vpc, s3PrefixList string) (string, error) {
 	g, err := x.findOrCreateGroup(ctx, vpc)
 	if err != nil {
 		return "", err
@@ -27,9 +29,13 @@ func (x *wsRun) securityGroup(ctx context.Context, vpc string) (string, error) {
 	}
 	ssh := types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
 		IpRanges: []types.IpRange{{CidrIp: aws.String(x.cidr.String()), Description: aws.String("firebreak examiner ssh")}}}
-	out := types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String(vpcCIDR)}}}
+	out := []types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String(vpcCIDR)}}}}
+	if s3PrefixList != "" {
+		out = append(out, types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+			PrefixListIds: []types.PrefixListId{{PrefixListId: aws.String(s3PrefixList), Description: aws.String("firebreak evidence bucket")}}})
+	}
 	id := aws.ToString(g.GroupId)
-	if err := x.settle(ctx, id, g.IpPermissions, ssh, false); err != nil {
+	if err := x.settle(ctx, id, g.IpPermissions, []types.IpPermission{ssh}, false); err != nil {
 		return "", err
 	}
 	return id, x.settle(ctx, id, g.IpPermissionsEgress, out, true)
@@ -71,14 +77,16 @@ func (x *wsRun) vpcCIDR(ctx context.Context, vpc string) (string, error) {
 }
 
 // settle makes one direction of the group's rules exactly want.
-func (x *wsRun) settle(ctx context.Context, id string, have []types.IpPermission, want types.IpPermission, egress bool) error {
-	var extra []types.IpPermission
-	present := false
+func (x *wsRun) settle(ctx context.Context, id string, have, want []types.IpPermission, egress bool) error {
+	var extra, missing []types.IpPermission
 	for _, p := range have {
-		if samePermission(p, want) {
-			present = true
-		} else {
+		if !slices.ContainsFunc(want, func(w types.IpPermission) bool { return sameRule(p, w) }) {
 			extra = append(extra, p)
+		}
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(p types.IpPermission) bool { return sameRule(p, w) }) {
+			missing = append(missing, w)
 		}
 	}
 	dir, op, g := "ingress", "Ingress", aws.String(id)
@@ -99,17 +107,17 @@ func (x *wsRun) settle(ctx context.Context, id string, have []types.IpPermission
 			return err
 		}
 	}
-	if present {
+	if len(missing) == 0 {
 		return nil
 	}
 	var err error
 	if egress {
-		_, err = x.api.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: g, IpPermissions: []types.IpPermission{want}})
+		_, err = x.api.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: g, IpPermissions: missing})
 	} else {
-		_, err = x.api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g, IpPermissions: []types.IpPermission{want}})
+		_, err = x.api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g, IpPermissions: missing})
 	}
 	if err != nil && awsapi.Code(err) != "InvalidPermission.Duplicate" {
-		return fmt.Errorf("adding the %s rule of %q: %w", dir, id, awsapi.Classify(err))
+		return fmt.Errorf("adding the %s rules of %q: %w", dir, id, awsapi.Classify(err))
 	}
-	return awsapi.Change(ctx, x.in.Evidence, "ec2:AuthorizeSecurityGroup"+op, map[string]any{"group_id": id, "cidr": aws.ToString(want.IpRanges[0].CidrIp)})
+	return awsapi.Change(ctx, x.in.Evidence, "ec2:AuthorizeSecurityGroup"+op, map[string]any{"group_id": id, "rules": len(missing)})
 }

@@ -115,9 +115,29 @@ func checkWorkstationGroup(t *testing.T, ctx context.Context, w *snapWorld, inst
 	if len(sg.IpPermissions) != 1 || !rangesAre(sg.IpPermissions[0], "tcp", 22, "198.51.100.7/32") {
 		t.Errorf("ingress: got %s, want only tcp/22 from 198.51.100.7/32", permString(sg.IpPermissions))
 	}
-	if len(sg.IpPermissionsEgress) != 1 || !rangesAre(sg.IpPermissionsEgress[0], "-1", 0, workstationVPCCIDR) {
-		t.Errorf("egress: got %s, want only the VPC %s", permString(sg.IpPermissionsEgress), workstationVPCCIDR)
+	var vpcOut, s3Out int
+	for _, p := range sg.IpPermissionsEgress {
+		switch {
+		case rangesAre(p, "-1", 0, workstationVPCCIDR):
+			vpcOut++
+		case aws.ToString(p.IpProtocol) == "tcp" && aws.ToInt32(p.FromPort) == 443 && aws.ToInt32(p.ToPort) == 443 && len(p.IpRanges) == 0 &&
+			len(p.PrefixListIds) == 1 && aws.ToString(p.PrefixListIds[0].PrefixListId) == s3PrefixList(t, ctx, w):
+			s3Out++
+		}
 	}
+	if len(sg.IpPermissionsEgress) != 2 || vpcOut != 1 || s3Out != 1 {
+		t.Errorf("egress: got %s, want only the VPC %s and tcp/443 to S3's prefix list", permString(sg.IpPermissionsEgress), workstationVPCCIDR)
+	}
+}
+
+func s3PrefixList(t *testing.T, ctx context.Context, w *snapWorld) string {
+	t.Helper()
+	pl, err := w.ec2.DescribePrefixLists(ctx, &ec2.DescribePrefixListsInput{Filters: []types.Filter{
+		{Name: aws.String("prefix-list-name"), Values: []string{"com.amazonaws." + w.moto.Region + ".s3"}}}})
+	if err != nil || len(pl.PrefixLists) != 1 {
+		t.Fatalf("S3 prefix list: %v %v", pl, err)
+	}
+	return aws.ToString(pl.PrefixLists[0].PrefixListId)
 }
 
 func rangesAre(p types.IpPermission, proto string, port int32, cidr string) bool {
@@ -156,10 +176,20 @@ func checkNoInternet(t *testing.T, ctx context.Context, w *snapWorld, subnet, vp
 	for _, rt := range rts.RouteTables {
 		for _, r := range rt.Routes {
 			gw := aws.ToString(r.GatewayId)
-			if gw != "local" || aws.ToString(r.NatGatewayId) != "" || aws.ToString(r.TransitGatewayId) != "" {
-				t.Errorf("route table %s routes %s via %q %q: want only the local route", aws.ToString(rt.RouteTableId), aws.ToString(r.DestinationCidrBlock), gw, aws.ToString(r.NatGatewayId))
+			local := gw == "local" && aws.ToString(r.DestinationCidrBlock) == workstationVPCCIDR
+			s3 := strings.HasPrefix(gw, "vpce-") && aws.ToString(r.DestinationPrefixListId) == s3PrefixList(t, ctx, w)
+			if !local && !s3 || aws.ToString(r.NatGatewayId) != "" || aws.ToString(r.TransitGatewayId) != "" {
+				t.Errorf("route table %s routes %s%s via %q: want only the local route and the S3 endpoint's", aws.ToString(rt.RouteTableId),
+					aws.ToString(r.DestinationCidrBlock), aws.ToString(r.DestinationPrefixListId), gw)
 			}
 		}
+	}
+	eps, err := w.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}})
+	if err != nil || len(eps.VpcEndpoints) != 1 {
+		t.Fatalf("endpoints of %s: %v %v, want the S3 one", vpc, eps, err)
+	}
+	if doc := aws.ToString(eps.VpcEndpoints[0].PolicyDocument); !strings.Contains(doc, "arn:aws:s3:::case-evidence/*") || strings.Contains(strings.ReplaceAll(doc, " ", ""), `"Resource":"*"`) || strings.Contains(doc, "Put") {
+		t.Errorf("S3 endpoint policy: got %s, want reads of case-evidence only", doc)
 	}
 }
 
@@ -228,8 +258,8 @@ func TestCreateWorkstationRerunMakesNothing(t *testing.T) {
 			t.Errorf("rerun made a change: %s %v", call, ev.details[i])
 		}
 	}
-	if before["vpc"] != 1 || before["subnet"] != 1 || before["group"] != 1 || before["instance"] != 1 || before["volume"] != 2 {
-		t.Errorf("first run made %v, want one VPC, subnet, group, instance and two evidence volumes", before)
+	if before["vpc"] != 1 || before["subnet"] != 1 || before["group"] != 1 || before["instance"] != 1 || before["volume"] != 2 || before["endpoint"] != 1 {
+		t.Errorf("first run made %v, want one VPC, subnet, S3 endpoint, group, instance and two evidence volumes", before)
 	}
 }
 
@@ -242,11 +272,12 @@ func wsCounts(t *testing.T, ctx context.Context, w *snapWorld, caseID string) ma
 	subnets, err2 := w.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: f})
 	groups, err3 := w.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: f})
 	insts, err4 := w.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: f})
+	eps, err6 := w.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: f})
 	vols, err5 := w.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: append(f, types.Filter{Name: aws.String("tag:firebreak:role"), Values: []string{roleWorkstationEvidence}})})
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		t.Fatal(err)
 	}
-	m["vpc"], m["subnet"], m["group"], m["volume"] = len(vpcs.Vpcs), len(subnets.Subnets), len(groups.SecurityGroups), len(vols.Volumes)
+	m["vpc"], m["subnet"], m["group"], m["volume"], m["endpoint"] = len(vpcs.Vpcs), len(subnets.Subnets), len(groups.SecurityGroups), len(vols.Volumes), len(eps.VpcEndpoints)
 	for _, r := range insts.Reservations {
 		m["instance"] += len(r.Instances)
 	}
@@ -279,4 +310,41 @@ func TestCreateWorkstationRefuses(t *testing.T) {
 	if c := wsCounts(t, testenv.Context(t), w, "cr-empty"); c["vpc"]+c["instance"] != 0 {
 		t.Errorf("a refused run made %v", c)
 	}
+}
+
+// TestCreateWorkstationInAGivenSubnet: with subnet_id the workstation
+// makes no network of its own; its group lets out only that VPC's range.
+func TestCreateWorkstationInAGivenSubnet(t *testing.T) {
+	w, snaps := wsWorld(t, "cr-sub")
+	ctx := testenv.Context(t)
+	subnets, err := w.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
+	if err != nil || len(subnets.Subnets) == 0 {
+		t.Fatalf("DescribeSubnets: %v", err)
+	}
+	sn := subnets.Subnets[0]
+	a := newWorkstationAction(w)
+	p := wsParams(w, t, "cr-sub")
+	p["subnet_id"] = aws.ToString(sn.SubnetId)
+	in, _ := stepInput("cr-run", withDefaults(a, p))
+	out := mustRun(t, a, in)
+	inst := wsDescribe(t, ctx, w, *outString(out, "instance_id"))
+	if aws.ToString(inst.SubnetId) != aws.ToString(sn.SubnetId) || aws.ToString(inst.Placement.AvailabilityZone) != aws.ToString(sn.AvailabilityZone) {
+		t.Errorf("instance in %s/%s, want the given subnet %s/%s", aws.ToString(inst.SubnetId), aws.ToString(inst.Placement.AvailabilityZone), aws.ToString(sn.SubnetId), aws.ToString(sn.AvailabilityZone))
+	}
+	if c := wsCounts(t, ctx, w, "cr-sub"); c["vpc"] != 0 || c["subnet"] != 0 || c["endpoint"] != 0 || c["group"] != 1 {
+		t.Errorf("made %v, want only a group in the given subnet's VPC", c)
+	}
+	g, err := w.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{*outString(out, "security_group_id")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpc, err := w.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{aws.ToString(sn.VpcId)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eg := g.SecurityGroups[0].IpPermissionsEgress
+	if len(eg) != 1 || !rangesAre(eg[0], "-1", 0, aws.ToString(vpc.Vpcs[0].CidrBlock)) {
+		t.Errorf("egress: got %s, want only the VPC's %s", permString(eg), aws.ToString(vpc.Vpcs[0].CidrBlock))
+	}
+	checkEvidenceVolumes(t, ctx, w, inst, snaps, out)
 }
