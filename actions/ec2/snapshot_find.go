@@ -32,41 +32,14 @@ func (a *snapshot) ensureSnapshots(ctx context.Context, api snapshotAPI, in *eng
 		}
 	}
 	reused := len(set) > 0 && len(missing) == 0
-	tags := []types.Tag{{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)}, {Key: aws.String(snapTagInstance), Value: aws.String(id)}}
-	desc := fmt.Sprintf("firebreak case %s: instance %s", in.CaseID, id)
 	switch {
 	case len(set) == 0:
-		out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
-			InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(id), ExcludeBootVolume: aws.Bool(false)},
-			Description:           aws.String(desc),
-			TagSpecifications:     []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
-		})
-		if err != nil {
-			return nil, false, fmt.Errorf("snapshot: creating snapshots of instance %q: %w", id, awsapi.Classify(err))
-		}
-		for _, s := range out.Snapshots {
-			set[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
-		}
-		if err := in.Evidence.Event(ctx, "aws-change", map[string]any{"call": "ec2:CreateSnapshots", "instance_id": id, "snapshots": set.volumesAny()}); err != nil {
-			return nil, false, fmt.Errorf("snapshot: recording the change: %w", err)
-		}
+		err = createSet(ctx, api, in, id, set)
 	case len(missing) > 0:
-		for _, v := range missing {
-			out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
-				VolumeId:          aws.String(v),
-				Description:       aws.String(desc),
-				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
-			})
-			if err != nil {
-				return nil, false, fmt.Errorf("snapshot: creating a snapshot of volume %q: %w", v, awsapi.Classify(err))
-			}
-			set[v] = aws.ToString(out.SnapshotId)
-		}
-		detail := map[string]any{"call": "ec2:CreateSnapshot", "instance_id": id, "volumes": missing,
-			"note": "taken after the rest of the case's snapshots: not crash-consistent with them"}
-		if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
-			return nil, false, fmt.Errorf("snapshot: recording the change: %w", err)
-		}
+		err = createMissing(ctx, api, in, id, missing, set)
+	}
+	if err != nil {
+		return nil, false, err
 	}
 	// A crash between CreateSnapshots and here leaves snapshots without
 	// their volume tag; the snapshot's own VolumeId is authoritative, the
@@ -82,6 +55,52 @@ func (a *snapshot) ensureSnapshots(ctx context.Context, api snapshotAPI, in *eng
 		}
 	}
 	return set, reused, nil
+}
+
+// snapSpec is how every snapshot of the case is described and tagged; the
+// case and instance tags are what a rerun finds them by, so they go on in
+// the create call itself, never in a later one that a crash could skip.
+func snapSpec(in *engine.StepInput, id string) (*string, []types.TagSpecification) {
+	tags := []types.Tag{{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)}, {Key: aws.String(snapTagInstance), Value: aws.String(id)}}
+	return aws.String(fmt.Sprintf("firebreak case %s: instance %s", in.CaseID, id)),
+		[]types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}}
+}
+
+// createSet snapshots every attached volume in one crash-consistent call.
+func createSet(ctx context.Context, api snapshotAPI, in *engine.StepInput, id string, set snapSet) error {
+	desc, tags := snapSpec(in, id)
+	out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
+		InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(id), ExcludeBootVolume: aws.Bool(false)},
+		Description:           desc, TagSpecifications: tags,
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot: creating snapshots of instance %q: %w", id, awsapi.Classify(err))
+	}
+	for _, s := range out.Snapshots {
+		set[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
+	}
+	if err := in.Evidence.Event(ctx, "aws-change", map[string]any{"call": "ec2:CreateSnapshots", "instance_id": id, "snapshots": set.volumesAny()}); err != nil {
+		return fmt.Errorf("snapshot: recording the change: %w", err)
+	}
+	return nil
+}
+
+// createMissing snapshots the volumes the case's set lacks, one by one.
+func createMissing(ctx context.Context, api snapshotAPI, in *engine.StepInput, id string, missing []string, set snapSet) error {
+	desc, tags := snapSpec(in, id)
+	for _, v := range missing {
+		out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(v), Description: desc, TagSpecifications: tags})
+		if err != nil {
+			return fmt.Errorf("snapshot: creating a snapshot of volume %q: %w", v, awsapi.Classify(err))
+		}
+		set[v] = aws.ToString(out.SnapshotId)
+	}
+	detail := map[string]any{"call": "ec2:CreateSnapshot", "instance_id": id, "volumes": missing,
+		"note": "taken after the rest of the case's snapshots: not crash-consistent with them"}
+	if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
+		return fmt.Errorf("snapshot: recording the change: %w", err)
+	}
+	return nil
 }
 
 // findCaseSnapshots returns the case's usable snapshots of instance id by
