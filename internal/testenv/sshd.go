@@ -78,6 +78,9 @@ func StartSSHD(t testing.TB) *SSHD {
 		}
 		s.cmd = exec.Command(sshd, "-D", "-e", "-f", conf)
 		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+		// Session processes forked by sshd inherit its output; without a
+		// WaitDelay a connection left open would make stop wait forever.
+		s.cmd.WaitDelay = 5 * time.Second
 		if err := s.cmd.Start(); err != nil {
 			t.Fatalf("starting sshd: %v", err)
 		}
