@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
@@ -85,5 +87,24 @@ func TestCollectMetadataUnknownInstanceFails(t *testing.T) {
 	_, err, _ := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": "i-0000000000000dead"})
 	if err == nil || !strings.Contains(err.Error(), `"i-0000000000000dead"`) || engine.IsRetryable(err) {
 		t.Errorf("error: got %v, want a non-retryable one naming the instance", err)
+	}
+}
+
+func TestInstanceOutputsPlatform(t *testing.T) {
+	tests := []struct {
+		name string
+		inst types.Instance
+		want string
+	}{
+		{"linux has no platform", types.Instance{}, "linux"},
+		{"windows", types.Instance{Platform: types.PlatformValuesWindows}, "windows"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := instanceOutputs(&tt.inst, "eu-west-1")
+			if out["platform"] != tt.want || out["region"] != "eu-west-1" || out["volume_ids"] == nil || out["asg_name"] != "" {
+				t.Errorf("got %v, want platform %s, region, empty lists and strings", out, tt.want)
+			}
+		})
 	}
 }
