@@ -67,6 +67,9 @@ func (a *disableKey) Run(ctx context.Context, in *engine.StepInput) (engine.Outp
 	if !accessKeyPattern.MatchString(key) {
 		return nil, fmt.Errorf("disable-key: %q is not an access key id (AKIA... or ASIA...)", key)
 	}
+	if lb := in.Params.Duration("lookback"); lb <= 0 {
+		return nil, fmt.Errorf("disable-key: lookback %v must be positive, e.g. 168h", lb)
+	}
 	user, keys, err := findOwner(ctx, a.iam, key)
 	if err != nil {
 		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)

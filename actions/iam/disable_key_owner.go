@@ -32,6 +32,9 @@ func findOwner(ctx context.Context, api iamAPI, key string) (string, []types.Acc
 			return user, keys, nil
 		}
 	}
+	if awsapi.IsNotFound(err) {
+		return "", nil, noOwner(key) // the key does not exist in this account
+	}
 	if err != nil && engine.IsRetryable(awsapi.Classify(err)) {
 		return "", nil, fmt.Errorf("finding the user of access key %q: %w", key, awsapi.Classify(err))
 	}

@@ -196,6 +196,13 @@ func TestDisableKeyRefusesKeysWithoutUser(t *testing.T) {
 			t.Errorf("disable-key %q: got %v, want an error containing %q", tt.key, err, tt.want)
 		}
 	}
+	key, _ := w.newUser(t, ctx, "someone")
+	for _, lb := range []time.Duration{0, -time.Hour} {
+		_, ev, err := run(ctx, w.reg, "disable-key", engine.Params{"access_key_id": key, "lookback": lb})
+		if err == nil || !strings.Contains(err.Error(), "must be positive") || len(ev.events) != 0 {
+			t.Errorf("lookback %v: got %v and events %v, want a refusal before any change", lb, err, ev.events)
+		}
+	}
 }
 
 // lastUsedDenied refuses GetAccessKeyLastUsed, as a policy without
