@@ -96,11 +96,11 @@ func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 		"isolation_group_id": "", "ssh_group_id": "", "conversion_group_id": "", "revoked_roles": []any{}, "nacl_ids": []any{},
 	}}
 	if x.inst, x.state, err = describeHost(ctx, x.apis.ec2, id, region); err != nil {
-		return nil, fmt.Errorf("isolate: %w (nothing was changed)", err)
+		return nil, fmt.Errorf("isolate: %w (no isolation change was made)", err)
 	}
 	x.lookupMembership(ctx)
 	if err := x.recordState(ctx); err != nil {
-		return nil, fmt.Errorf("isolate: %w (nothing was changed)", err)
+		return nil, fmt.Errorf("isolate: %w (no isolation change was made)", err)
 	}
 	x.protect(ctx)
 	x.leaveTraffic(ctx)

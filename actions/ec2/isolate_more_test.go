@@ -355,3 +355,30 @@ func TestNACLDenyRetriesATakenRuleNumber(t *testing.T) {
 	hw.assertNACLDenies(t, ctx, hw.w.PrivateIP+"/32")
 	hw.assertNACLDenies(t, ctx, "10.42.1.250/32")
 }
+
+func TestIsolateBadInputChangesNothing(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	tests := []struct {
+		name    string
+		params  engine.Params
+		wantErr string
+	}{
+		{"unknown instance", engine.Params{"instance_id": "i-0000000000000dead"}, `"i-0000000000000dead"`},
+		{"ssh from anywhere", engine.Params{"instance_id": hw.w.InstanceID, "allow_ssh_from": "0.0.0.0/0"}, "too much of the internet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err, ev := hostRun(ctx, hw.isolateAction(), "cr-bad", "isolate", tt.params)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || engine.IsRetryable(err) {
+				t.Fatalf("error: got %v, want a non-retryable one containing %s", err, tt.wantErr)
+			}
+			if n := len(ev.eventsNamed("aws-change")); n != 0 {
+				t.Errorf("%d changes recorded, want none", n)
+			}
+		})
+	}
+	if got := hw.firebreakGroups(t, ctx); len(got) != 0 {
+		t.Errorf("groups made: %v", got)
+	}
+}
