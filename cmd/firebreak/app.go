@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/firebreak-ir/firebreak/assess"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 )
 
@@ -73,8 +74,8 @@ func newApp(st *cliState) *cli.App {
 	return app
 }
 
-// commands is every subcommand, one file each. assess and serve are added
-// here by their owners.
+// commands is every subcommand, one file each here, or the Command of the
+// package that owns it (assess; serve to come).
 func commands(st *cliState) []*cli.Command {
 	return []*cli.Command{
 		listCommand(st),
@@ -89,7 +90,17 @@ func commands(st *cliState) []*cli.Command {
 		iamPolicyCommand(st),
 		schemaCommand(st),
 		demoCommand(st),
+		assess.Command(st.awsClients, assessExit),
 	}
+}
+
+// assessExit ends `assess` with its own exit code: 1 when a check of
+// severity high failed, which is no error of the program's.
+func assessExit(code int, err error) error {
+	if err == nil {
+		return silent{code: code}
+	}
+	return withCode(code, err)
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {

@@ -181,22 +181,49 @@ func TestListAndShow(t *testing.T) {
 
 func TestFindingAsInput(t *testing.T) {
 	s := newSandbox(t)
-	finding, _ := filepath.Abs("testdata/findings/securityhub-asff-backdoor.json")
-	// host-compromise's instance_id defaults to ${{ incident.instance_id }}.
-	r := s.run("plan", "host-compromise", "--finding", finding, "--format", "json").want(t, 0)
+	asff, _ := filepath.Abs("testdata/findings/securityhub-asff-backdoor.json")
+	// from-finding's instance_id defaults to ${{ incident.instance_id }}.
+	r := s.run("plan", "from-finding", "--finding", asff, "--format", "json").want(t, 0)
 	var p struct{ Inputs map[string]any }
 	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
 		t.Fatalf("%v\n%s", err, r)
 	}
-	if p.Inputs["instance_id"] != "i-0a1b2c3d4e5f67890" || p.Inputs["region"] != "us-east-1" {
-		t.Errorf("inputs from the finding: got %v, want the finding's instance and region", p.Inputs)
+	if p.Inputs["instance_id"] != "i-0a1b2c3d4e5f67890" {
+		t.Errorf("inputs from the finding: got %v, want the finding's instance", p.Inputs)
 	}
-	r = s.run("list", "--finding", finding).want(t, 0)
-	contains(t, "list --finding", r.stdout, "host-compromise")
+	r = s.run("run", "from-finding", "--finding", asff).want(t, 0)
+	data, err := os.ReadFile(r.manifestPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Artifacts []struct{ Step, URI string }
+		Steps     []struct {
+			ID      string
+			Outputs map[string]any
+		}
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Artifacts) == 0 || m.Artifacts[0].Step != "finding" {
+		t.Errorf("want the finding as the case's first artifact, got %+v", m.Artifacts)
+	}
+	if len(m.Steps) != 1 || m.Steps[0].Outputs["stdout"] != "i-0a1b2c3d4e5f67890 HIGH Backdoor:EC2/C&CActivity.B" {
+		t.Errorf("the step saw: got %+v, want the instance, severity and type from the finding", m.Steps)
+	}
+	s.run("verify", r.manifestPath(t)).want(t, 0)
+
+	r = s.run("list", "--finding", asff).want(t, 0)
+	contains(t, "list --finding", r.stdout, "from-finding")
 	if strings.Contains(r.stdout, "local-check") {
 		t.Errorf("list --finding shows playbooks that do not answer it:\n%s", r.stdout)
 	}
 	key, _ := filepath.Abs("testdata/findings/guardduty-iamuser-malicious-ip.json")
-	r = s.run("plan", "host-compromise", "--finding", key).want(t, 2) // a key finding names no instance
+	if r = s.run("list", "--finding", key).want(t, 0); strings.Contains(r.stdout, "from-finding") {
+		t.Errorf("list --finding of a key finding shows an instance playbook:\n%s", r.stdout)
+	}
+	r = s.run("plan", "from-finding", "--finding", key).want(t, 2) // a key finding names no instance
 	contains(t, "plan of a key finding", r.stderr, "instance_id")
+	s.run("plan", "from-finding", "--finding", filepath.Join(s.dir, "none.json")).want(t, 2)
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"maps"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/findings"
 )
 
 // inputFlags are -i, --inputs-file and --finding, shared by plan and run.
@@ -21,8 +23,8 @@ func inputFlags() []cli.Flag {
 // runInputs are what a run starts from: the inputs given on the command
 // line, and the finding it answers, if any.
 type runInputs struct {
-	given             map[string]any
-	finding, incident map[string]any
+	given   map[string]any
+	finding *findings.Finding // nil without --finding
 }
 
 // readInputs merges --inputs-file and -i (the flags winning) and reads
@@ -42,8 +44,8 @@ func readInputs(c *cli.Context) (*runInputs, error) {
 	}
 	maps.Copy(in.given, flags)
 	if f := c.String("finding"); f != "" {
-		if in.finding, in.incident, err = readFinding(f); err != nil {
-			return nil, withCode(exitUsage, err)
+		if in.finding, err = findings.Load(f); err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("--finding: %w", err))
 		}
 	}
 	return in, nil
@@ -52,7 +54,7 @@ func readInputs(c *cli.Context) (*runInputs, error) {
 // resolve checks the given inputs against pb's declarations and applies the
 // defaults, which may read the finding; a bad input is exit 2.
 func (in *runInputs) resolve(pb *engine.Playbook, given map[string]any) (map[string]any, error) {
-	resolved, err := loader.ResolveInputs(pb, given, &engine.Env{Finding: in.finding, Incident: in.incident})
+	resolved, err := loader.ResolveInputs(pb, given, in.finding.Env())
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -67,4 +69,13 @@ func targetInput(pb *engine.Playbook) (*engine.Input, bool) {
 		}
 	}
 	return nil, false
+}
+
+// objects are the finding and incident maps expressions see; nil without
+// a finding.
+func (in *runInputs) objects() (finding, incident map[string]any) {
+	if in.finding == nil {
+		return nil, nil
+	}
+	return in.finding.Object, in.finding.Incident
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/findings"
 )
 
 // Run statuses as the manifest and the exit code see them.
@@ -27,9 +28,8 @@ type job struct {
 	reg      *engine.Registry
 	pb       *engine.Playbook
 	inputs   map[string]any
-	finding  map[string]any // --finding, and what firebreak derived from it
-	incident map[string]any
-	runID    string // set for a resume
+	finding  *findings.Finding // --finding; nil for none, and on resume (the journal has it)
+	runID    string            // set for a resume
 	caseID   string
 	evidence string // store location: a dir or s3://BUCKET/PREFIX
 	opts     runOptions
@@ -84,10 +84,17 @@ func (st *cliState) execJob(ctx context.Context, j *job, d display, resume bool)
 		out.err = fmt.Errorf("opening case %q in %s: %w", j.caseID, j.evidence, err)
 		return out
 	}
+	if err := putFinding(ctx, cs, j.finding); err != nil {
+		out.err = err
+		return out
+	}
 	cfg := runner.Config{
-		Registry: j.reg, Playbook: j.pb, Inputs: j.inputs, Finding: j.finding, Incident: j.incident, RunID: j.runID, CaseID: j.caseID,
+		Registry: j.reg, Playbook: j.pb, Inputs: j.inputs, RunID: j.runID, CaseID: j.caseID,
 		StateDir: st.stateDir, Case: cs, Parallelism: j.opts.parallelism, Approver: st.approver(j.opts.yes, d),
 		Logger: st.runnerLogger(), Observer: d.observer(j.label), Operator: opName,
+	}
+	if j.finding != nil {
+		cfg.Finding, cfg.Incident = j.finding.Object, j.finding.Incident
 	}
 	var res *runner.Result
 	if resume {
@@ -130,6 +137,18 @@ func (st *cliState) finishCase(ctx context.Context, cs *evidence.Case, store evi
 	}
 	out.caseURI = caseLocation(store, out.caseID)
 	out.manifestURI = caseLocation(store, out.caseID+"/manifest.json")
+}
+
+// putFinding stores the finding a run starts from as the case's first
+// artifact, exactly as it was given.
+func putFinding(ctx context.Context, cs *evidence.Case, f *findings.Finding) error {
+	if f == nil {
+		return nil
+	}
+	if _, err := findings.Put(ctx, cs.Evidence(findings.StepID), f); err != nil {
+		return fmt.Errorf("storing the finding in case %q: %w", cs.ID(), err)
+	}
+	return nil
 }
 
 func playbookRef(pb *engine.Playbook) evidence.PlaybookRef {

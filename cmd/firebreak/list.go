@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/findings"
 )
 
 func listCommand(st *cliState) *cli.Command {
@@ -28,49 +28,58 @@ func listCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := st.catalog(st.registry(c.Context, false)).List()
-			if err != nil {
-				return err
-			}
+			// A broken playbook does not hide the others: they are listed,
+			// then its problems are printed and the exit code is 2.
+			entries, listErr := st.catalog(st.registry(c.Context, false)).List()
 			if f := c.String("finding"); f != "" {
 				if entries, err = answering(entries, f); err != nil {
 					return err
 				}
 			}
-			if format == "json" {
-				enc := json.NewEncoder(st.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(entries)
+			if err := writeEntries(st, entries, format); err != nil {
+				return err
 			}
-			tw := tabwriter.NewWriter(st.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tINCIDENT\tSOURCE\tDESCRIPTION")
-			for _, e := range entries {
-				src := e.Source
-				if len(e.Shadows) > 0 {
-					src += " (shadows " + strings.Join(e.Shadows, ", ") + ")"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, e.Incident, src, firstLine(e.Description))
+			if listErr != nil {
+				fmt.Fprintln(st.stderr, listErr)
+				return silent{code: exitUsage}
 			}
-			return tw.Flush()
+			return nil
 		},
 	}
 }
 
-// answering keeps the entries whose findings globs match the finding's
-// type, best first: in lookup order, as list shows them.
-func answering(entries []loader.Entry, file string) ([]loader.Entry, error) {
-	_, incident, err := readFinding(file)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
+func writeEntries(st *cliState, entries []loader.Entry, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(st.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
 	}
-	typ, _ := incident["type"].(string)
+	tw := tabwriter.NewWriter(st.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tINCIDENT\tSOURCE\tDESCRIPTION")
+	for _, e := range entries {
+		src := e.Source
+		if len(e.Shadows) > 0 {
+			src += " (shadows " + strings.Join(e.Shadows, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, e.Incident, src, firstLine(e.Description))
+	}
+	return tw.Flush()
+}
+
+// answering keeps the entries that answer the finding in file.
+func answering(entries []loader.Entry, file string) ([]loader.Entry, error) {
+	f, err := findings.Load(file)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("--finding: %w", err))
+	}
+	names := map[string]bool{}
+	for _, n := range findings.Match(entries, f) {
+		names[n] = true
+	}
 	var out []loader.Entry
 	for _, e := range entries {
-		for _, glob := range e.Findings {
-			if ok, _ := path.Match(glob, typ); ok {
-				out = append(out, e)
-				break
-			}
+		if names[e.Name] {
+			out = append(out, e)
 		}
 	}
 	return out, nil

@@ -76,7 +76,7 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool, targets
 
 // planOne builds and prints one plan, returning its problems.
 func (st *cliState) planOne(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, inputs map[string]any, in *runInputs, format string, check bool) ([]string, error) {
-	p, err := plan.Build(ctx, reg, pb, inputs, check, plan.WithLogger(st.logger()), plan.WithFinding(in.finding, in.incident))
+	p, err := plan.Build(ctx, reg, pb, inputs, check, plan.WithLogger(st.logger()), plan.WithFinding(in.objects()))
 	if err != nil {
 		return nil, err
 	}

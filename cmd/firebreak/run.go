@@ -63,7 +63,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	j := &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, incident: in.incident,
+	j := &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding,
 		caseID: opts.caseID, evidence: absLocation(opts.evidence), opts: opts}
 	d := st.newDisplay()
 	d.addRun("", pb)

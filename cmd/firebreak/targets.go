@@ -79,7 +79,7 @@ func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, input 
 		if used[id]++; used[id] > 1 {
 			id = fmt.Sprintf("%s-%d", id, used[id])
 		}
-		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, incident: in.incident, caseID: id, label: line})
+		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, caseID: id, label: line})
 	}
 	return jobs, nil
 }
