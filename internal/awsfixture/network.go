@@ -39,11 +39,50 @@ func (w *World) buildNetwork(ctx context.Context, c *Clients) error {
 		w.SubnetIDs = append(w.SubnetIDs, *sn.Subnet.SubnetId)
 	}
 	// A public address on the primary ENI lets find-instance search by it.
-	_, err = c.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{
+	if _, err = c.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{
 		SubnetId:            aws.String(w.SubnetIDs[0]),
 		MapPublicIpOnLaunch: &types.AttributeBooleanValue{Value: aws.Bool(true)},
-	})
-	return err
+	}); err != nil {
+		return err
+	}
+	return w.buildACLs(ctx, c)
+}
+
+// buildACLs gives the second subnet its own network ACL (allow all, rule
+// 100, as AWS makes a default one), so the two subnets' ACLs differ; the
+// first keeps the VPC's default ACL.
+func (w *World) buildACLs(ctx context.Context, c *Clients) error {
+	acls, err := c.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{w.VPCID}}, {Name: aws.String("default"), Values: []string{"true"}},
+	}})
+	if err != nil || len(acls.NetworkAcls) != 1 {
+		return fmt.Errorf("finding the default network ACL of %q: %v (%d found)", w.VPCID, err, len(acls.NetworkAcls))
+	}
+	def := acls.NetworkAcls[0]
+	acl, err := c.EC2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: aws.String(w.VPCID), TagSpecifications: tagSpec(types.ResourceTypeNetworkAcl, w.name("fb-fixture-1"))})
+	if err != nil {
+		return err
+	}
+	for _, egress := range []bool{false, true} {
+		if _, err := c.EC2.CreateNetworkAclEntry(ctx, &ec2.CreateNetworkAclEntryInput{
+			NetworkAclId: acl.NetworkAcl.NetworkAclId, RuleNumber: aws.Int32(100), Egress: aws.Bool(egress),
+			Protocol: aws.String("-1"), RuleAction: types.RuleActionAllow, CidrBlock: aws.String("0.0.0.0/0"),
+		}); err != nil {
+			return err
+		}
+	}
+	for _, as := range def.Associations {
+		if aws.ToString(as.SubnetId) != w.SubnetIDs[1] {
+			continue
+		}
+		if _, err := c.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{
+			AssociationId: as.NetworkAclAssociationId, NetworkAclId: acl.NetworkAcl.NetworkAclId,
+		}); err != nil {
+			return err
+		}
+	}
+	w.NetworkACLIDs = []string{aws.ToString(def.NetworkAclId), aws.ToString(acl.NetworkAcl.NetworkAclId)}
+	return nil
 }
 
 func (w *World) buildGroups(ctx context.Context, c *Clients) error {

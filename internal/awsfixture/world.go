@@ -31,6 +31,9 @@ type World struct {
 	VPCID     string
 	SubnetIDs []string // [0] holds the instance and both ENIs; [1] is in another AZ (for the load balancers)
 	AZ        string   // the instance's availability zone
+	// NetworkACLIDs are the ACLs associated with SubnetIDs[0] (the VPC's
+	// default) and SubnetIDs[1] (its own, allow all).
+	NetworkACLIDs []string
 
 	// WebGroupID allows tcp/443 from anywhere and tcp/22 from 10.0.0.0/8;
 	// AdminGroupID allows tcp/8443 from 192.0.2.0/24; DBGroupID allows

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
@@ -50,6 +51,14 @@ func TestBuildMakesTheWorld(t *testing.T) {
 		got, err := c.ENIsInGroup(ctx, group)
 		if err != nil || len(got) != 1 || got[0] != want {
 			t.Errorf("ENIs in group %s: got %v (err %v), want [%s]", group, got, err, want)
+		}
+	}
+
+	for i, subnet := range w.SubnetIDs {
+		acls, err := c.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
+			{Name: aws.String("association.subnet-id"), Values: []string{subnet}}}})
+		if err != nil || len(acls.NetworkAcls) != 1 || aws.ToString(acls.NetworkAcls[0].NetworkAclId) != w.NetworkACLIDs[i] {
+			t.Errorf("ACL of subnet %d: got %+v (err %v), want %s", i, acls, err, w.NetworkACLIDs[i])
 		}
 	}
 
