@@ -248,9 +248,14 @@ func TestTargets(t *testing.T) {
 	r = s.runStdin("delta\n", "run", "local-check", "--targets", "-", "--case", "batch2").want(t, 0)
 	readManifest(t, filepath.Join(s.dir, "evidence", "batch2", "delta", "manifest.json"))
 
-	// A bad target stops the batch before any run starts.
+	// A bad target stops the batch before any run starts, and names its line.
 	bad := filepath.Join(s.dir, "bad.txt")
-	writeFile(t, bad, []byte("ok\n"))
+	writeFile(t, bad, []byte("i-0abc\n\n  bogus\n"))
+	r = s.run("run", "from-finding", "--targets", bad, "--case", "batch3").want(t, 2)
+	contains(t, "bad target", r.stderr, bad+`:3:3: target "bogus": `, "instance_id")
+	if _, err := os.Stat(filepath.Join(s.dir, "evidence", "batch3")); err == nil {
+		t.Errorf("a run started before the bad target was found")
+	}
 	s.run("run", "touch", "--targets", bad).want(t, 2) // touch has no target input
 }
 

@@ -46,18 +46,18 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool, targets
 	if err != nil {
 		return err
 	}
-	sets := []map[string]any{in.given}
+	sets := []targetSet{{given: in.given}}
 	if targets != "" {
 		if sets, err = st.targetInputs(pb, in, targets); err != nil {
 			return err
 		}
 	}
 	var problems []string
-	for i, given := range sets {
-		if len(sets) > 1 {
-			fmt.Fprintf(st.stdout, "%s# target %d of %d\n", map[bool]string{true: "\n"}[i > 0], i+1, len(sets))
+	for i, set := range sets {
+		if targets != "" {
+			fmt.Fprintf(st.stdout, "%s# target %d of %d: %s\n", map[bool]string{true: "\n"}[i > 0], i+1, len(sets), set.value)
 		}
-		inputs, err := in.resolve(pb, given)
+		inputs, err := in.resolveTarget(pb, set)
 		if err != nil {
 			return err
 		}
@@ -93,8 +93,15 @@ func (st *cliState) planOne(ctx context.Context, reg *engine.Registry, pb *engin
 	return p.Problems(), err
 }
 
+// targetSet is the inputs of one --targets line, and where the line is.
+type targetSet struct {
+	given map[string]any
+	value string
+	pos   string // file:line:col, for errors
+}
+
 // targetInputs is the given inputs once per line of the targets file.
-func (st *cliState) targetInputs(pb *engine.Playbook, in *runInputs, file string) ([]map[string]any, error) {
+func (st *cliState) targetInputs(pb *engine.Playbook, in *runInputs, file string) ([]targetSet, error) {
 	target, ok := targetInput(pb)
 	if !ok {
 		return nil, usageErrorf("playbook %q has no input marked `target: true` for --targets to feed", pb.Name)
@@ -103,14 +110,27 @@ func (st *cliState) targetInputs(pb *engine.Playbook, in *runInputs, file string
 	if err != nil {
 		return nil, err
 	}
-	sets := make([]map[string]any, len(lines))
-	for i, line := range lines {
+	name := file
+	if file == "-" {
+		name = "<stdin>"
+	}
+	sets := make([]targetSet, len(lines))
+	for i, l := range lines {
 		g := make(map[string]any, len(in.given)+1)
 		for k, v := range in.given {
 			g[k] = v
 		}
-		g[target.Name] = line
-		sets[i] = g
+		g[target.Name] = l.value
+		sets[i] = targetSet{given: g, value: l.value, pos: fmt.Sprintf("%s:%d:%d", name, l.line, l.col)}
 	}
 	return sets, nil
+}
+
+// resolveTarget resolves one target's inputs; an error names its line.
+func (in *runInputs) resolveTarget(pb *engine.Playbook, t targetSet) (map[string]any, error) {
+	inputs, err := in.resolve(pb, t.given)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("%s: target %q: %w", t.pos, t.value, err))
+	}
+	return inputs, nil
 }

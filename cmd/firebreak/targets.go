@@ -28,8 +28,7 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	if err != nil {
 		return err
 	}
-	target, _ := targetInput(pb)
-	jobs, err := targetJobs(reg, pb, in, target.Name, sets, file)
+	jobs, err := targetJobs(reg, pb, in, sets)
 	if err != nil {
 		return err
 	}
@@ -66,26 +65,31 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 }
 
 // targetJobs resolves the inputs of every target, each with its own case id.
-func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, input string, sets []map[string]any, file string) ([]*job, error) {
+func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, sets []targetSet) ([]*job, error) {
 	var jobs []*job
 	used := map[string]int{}
-	for n, given := range sets {
-		line, _ := given[input].(string)
-		inputs, err := in.resolve(pb, given)
+	for _, set := range sets {
+		inputs, err := in.resolveTarget(pb, set)
 		if err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("%s: target %d %q: %w", file, n+1, line, err))
+			return nil, err
 		}
-		id := caseSegment(line)
+		id := caseSegment(set.value)
 		if used[id]++; used[id] > 1 {
 			id = fmt.Sprintf("%s-%d", id, used[id])
 		}
-		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, caseID: id, label: line})
+		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, caseID: id, label: set.value})
 	}
 	return jobs, nil
 }
 
+// targetLine is one target and where it is in its file.
+type targetLine struct {
+	value     string
+	line, col int
+}
+
 // readTargets reads one target a line; blank lines and # comments are skipped.
-func (st *cliState) readTargets(file string) ([]string, error) {
+func (st *cliState) readTargets(file string) ([]targetLine, error) {
 	var r io.Reader = st.stdin
 	if file != "-" {
 		f, err := os.Open(file)
@@ -95,12 +99,13 @@ func (st *cliState) readTargets(file string) ([]string, error) {
 		defer f.Close()
 		r = f
 	}
-	var lines []string
+	var lines []targetLine
 	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			lines = append(lines, line)
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Text()
+		value := strings.TrimSpace(raw)
+		if value != "" && !strings.HasPrefix(value, "#") {
+			lines = append(lines, targetLine{value: value, line: n, col: strings.Index(raw, value) + 1})
 		}
 	}
 	if err := sc.Err(); err != nil {
