@@ -78,3 +78,26 @@ func TestTagRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestTagPlanDryRuns(t *testing.T) {
+	w := newSnapWorld(t)
+	reg := engine.NewRegistry()
+	registerTag(reg, w.clients)
+	a, _ := reg.Lookup("tag")
+	pl := a.(engine.Planner)
+	ctx := testenv.Context(t)
+	d, err := pl.Plan(ctx, &engine.PlanInput{Params: engine.Params{
+		"instance_id": engine.Unknown{Expr: "item"}, "tags": map[string]any{"k": "v"}}})
+	if err != nil || d.Calls[0] != "ec2:CreateTags <runtime: item> k=v" {
+		t.Errorf("plan: got %v (err %v), want the call with the runtime id", d, err)
+	}
+	d, err = pl.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{
+		"instance_id": w.instance, "tags": map[string]any{"planned": "yes"}}})
+	if err != nil || len(d.Problems) != 0 {
+		t.Errorf("plan --check: got %+v (err %v), want no problem", d, err)
+	}
+	out, err := w.ec2.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []types.Filter{{Name: aws.String("key"), Values: []string{"planned"}}}})
+	if err != nil || len(out.Tags) != 0 {
+		t.Errorf("tags after planning: got %v (err %v), want none", out.Tags, err)
+	}
+}
