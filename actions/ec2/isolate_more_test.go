@@ -100,33 +100,42 @@ func TestIsolateWithSSHAndNACL(t *testing.T) {
 		t.Errorf("revoke-sessions: got %v, want skipped", sub["revoke-sessions"])
 	}
 	hw.assertNACLDenies(t, ctx, hw.w.PrivateIP+"/32")
+	if ids := out["nacl_ids"].([]any); len(ids) != 1 || ids[0] != hw.w.NetworkACLIDs[1] {
+		t.Errorf("nacl_ids: got %v, want [%s] (the other subnet's ACL only)", ids, hw.w.NetworkACLIDs[1])
+	}
 }
 
-// assertNACLDenies: the ACL associated with the instance's subnet denies
-// cidr both ways, numbered before every allow entry.
+// assertNACLDenies: the ACL of the other subnet (SubnetIDs[1]) denies
+// cidr both ways, numbered before every allow entry; the ACL of the host's
+// own subnet, where such an entry could never match, has none.
 func (hw *hostWorld) assertNACLDenies(t *testing.T, ctx context.Context, cidr string) {
 	t.Helper()
-	out, err := hw.check.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
-		{Name: aws.String("association.subnet-id"), Values: []string{hw.w.SubnetIDs[0]}},
-	}})
-	if err != nil || len(out.NetworkAcls) != 1 {
-		t.Fatalf("the ACL associated with %s: %v (%d found)", hw.w.SubnetIDs[0], err, len(out.NetworkAcls))
-	}
-	for _, egress := range []bool{false, true} {
-		deny, firstAllow := int32(-1), int32(32767)
-		for _, e := range out.NetworkAcls[0].Entries {
-			if aws.ToBool(e.Egress) != egress {
-				continue
-			}
-			n := aws.ToInt32(e.RuleNumber)
-			if aws.ToString(e.CidrBlock) == cidr && e.RuleAction == types.RuleActionDeny {
-				deny = n
-			} else if e.RuleAction == types.RuleActionAllow && n < firstAllow {
-				firstAllow = n
-			}
+	for i, subnet := range hw.w.SubnetIDs {
+		out, err := hw.check.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
+			{Name: aws.String("association.subnet-id"), Values: []string{subnet}},
+		}})
+		if err != nil || len(out.NetworkAcls) != 1 {
+			t.Fatalf("the ACL associated with %s: %v (%d found)", subnet, err, len(out.NetworkAcls))
 		}
-		if deny < 0 || deny >= firstAllow {
-			t.Errorf("egress=%v: deny entry for %s numbered %d, first allow %d; want a deny before every allow", egress, cidr, deny, firstAllow)
+		for _, egress := range []bool{false, true} {
+			deny, firstAllow := int32(-1), int32(32767)
+			for _, e := range out.NetworkAcls[0].Entries {
+				if aws.ToBool(e.Egress) != egress {
+					continue
+				}
+				n := aws.ToInt32(e.RuleNumber)
+				if aws.ToString(e.CidrBlock) == cidr && e.RuleAction == types.RuleActionDeny {
+					deny = n
+				} else if e.RuleAction == types.RuleActionAllow && n < firstAllow {
+					firstAllow = n
+				}
+			}
+			if i == 0 && deny >= 0 {
+				t.Errorf("the host's own subnet ACL got a deny for %s (egress=%v), which can never match", cidr, egress)
+			}
+			if i == 1 && (deny < 0 || deny >= firstAllow) {
+				t.Errorf("other subnet, egress=%v: deny entry for %s numbered %d, first allow %d; want a deny before every allow", egress, cidr, deny, firstAllow)
+			}
 		}
 	}
 }
@@ -346,10 +355,10 @@ func TestNACLDenyRetriesATakenRuleNumber(t *testing.T) {
 	ctx := testenv.Context(t)
 	api := hw.clients.EC2("")
 	other := hostAddr{subnet: hw.w.SubnetIDs[0], ip: "10.42.1.250"}
-	if _, err := denyInNACL(ctx, api, &hostEvidence{}, []hostAddr{other}); err != nil {
+	if _, err := denyInNACL(ctx, api, &hostEvidence{}, hw.w.VPCID, []hostAddr{other}); err != nil {
 		t.Fatalf("denying the other host: %v", err)
 	}
-	if _, err := denyInNACL(ctx, &staleACL{isolateEC2: api}, &hostEvidence{}, []hostAddr{{subnet: hw.w.SubnetIDs[0], ip: hw.w.PrivateIP}}); err != nil {
+	if _, err := denyInNACL(ctx, &staleACL{isolateEC2: api}, &hostEvidence{}, hw.w.VPCID, []hostAddr{{subnet: hw.w.SubnetIDs[0], ip: hw.w.PrivateIP}}); err != nil {
 		t.Fatalf("denying with a stale view: %v", err)
 	}
 	hw.assertNACLDenies(t, ctx, hw.w.PrivateIP+"/32")

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -12,71 +13,111 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
-// hostAddr is one address of the host, in its subnet.
+// hostAddr is one private address of the host, in its subnet.
 type hostAddr struct{ subnet, ip string }
 
-// hostAddrs lists the primary private address of every ENI with its subnet.
+// hostAddrs lists every private address of every ENI, with its subnet.
 func hostAddrs(inst *types.Instance) []hostAddr {
 	var out []hostAddr
+	seen := map[string]bool{}
 	for _, n := range inst.NetworkInterfaces {
-		if ip := aws.ToString(n.PrivateIpAddress); ip != "" {
-			out = append(out, hostAddr{subnet: aws.ToString(n.SubnetId), ip: ip})
+		ips := []string{aws.ToString(n.PrivateIpAddress)}
+		for _, p := range n.PrivateIpAddresses {
+			ips = append(ips, aws.ToString(p.PrivateIpAddress))
+		}
+		for _, ip := range ips {
+			if ip != "" && !seen[ip] {
+				seen[ip] = true
+				out = append(out, hostAddr{subnet: aws.ToString(n.SubnetId), ip: ip})
+			}
 		}
 	}
 	return out
 }
 
-// denyInNACL adds deny-all entries for each address /32, in and out, to
-// the network ACL its subnet is associated with now: the entries take
-// effect at once, on the ACL the subnet really uses (the old AWS-IR made a
-// new ACL and never associated it). They go in below every allow entry,
-// since ACL entries are evaluated lowest number first. A NACL filters only
-// traffic that leaves or enters the subnet; the security groups stop the
-// rest. It returns the ACL ids changed.
-func denyInNACL(ctx context.Context, api isolateEC2, ev engine.Evidence, addrs []hostAddr) ([]string, error) {
-	var changed []string
+// denyInNACL denies the host's addresses in the network ACLs of the other
+// subnets of its VPC, in and out, below every allow entry (entries are
+// evaluated lowest number first), on ACLs that are associated now (the old
+// AWS-IR made ACLs it never associated).
+//
+// Why the other subnets: an ACL entry matches only the far side of
+// traffic crossing its subnet's boundary (the source for inbound, the
+// destination for outbound), so an entry for the host's own address on
+// its own subnet's ACL never matches anything. On the other subnets, the
+// inbound deny stops the host reaching them and the outbound deny stops
+// them reaching it, replies included, since ACLs are stateless. That cuts
+// lateral movement across subnets; traffic inside the host's subnet and to
+// the internet is the security groups' to stop. It returns the ACLs changed.
+func denyInNACL(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc string, addrs []hostAddr) ([]string, error) {
+	own := map[string]bool{}
+	for _, a := range addrs {
+		own[a.subnet] = true
+	}
+	changed := map[string]bool{}
 	for _, a := range addrs {
 		for _, egress := range []bool{false, true} {
-			id, err := denyWithRetry(ctx, api, ev, a, egress)
-			if err != nil {
-				return changed, err
+			ids, err := denyWithRetry(ctx, api, ev, vpc, own, a.ip+"/32", egress)
+			for _, id := range ids {
+				changed[id] = true
 			}
-			if egress {
-				changed = append(changed, id)
+			if err != nil {
+				return engine.SortedKeys(changed), err
 			}
 		}
 	}
-	return changed, nil
+	return engine.SortedKeys(changed), nil
 }
 
-// denyWithRetry reads the subnet's ACL afresh for each try: another host
-// of the subnet isolated at the same moment may take the rule number this
-// one picked (NetworkAclEntryAlreadyExists).
-func denyWithRetry(ctx context.Context, api isolateEC2, ev engine.Evidence, a hostAddr, egress bool) (string, error) {
+// denyWithRetry reads the ACLs afresh for each try: another host isolated
+// at the same moment may take the rule number this one picked
+// (NetworkAclEntryAlreadyExists). Entries already made are found again.
+func denyWithRetry(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc string, own map[string]bool, cidr string, egress bool) ([]string, error) {
 	var err error
 	for try := 0; try < 5; try++ {
-		var acl types.NetworkAcl
-		if acl, err = subnetACL(ctx, api, a.subnet); err != nil {
-			return "", err
+		var acls []types.NetworkAcl
+		if acls, err = vpcACLs(ctx, api, vpc); err != nil {
+			return nil, err
 		}
-		if err = denyEntry(ctx, api, ev, acl, egress, a.ip+"/32"); awsapi.Code(err) != "NetworkAclEntryAlreadyExists" {
-			return aws.ToString(acl.NetworkAclId), err
+		var ids []string
+		for _, acl := range otherSubnetACLs(acls, own) {
+			if err = denyEntry(ctx, api, ev, acl, egress, cidr); err != nil {
+				break
+			}
+			ids = append(ids, aws.ToString(acl.NetworkAclId))
+		}
+		if awsapi.Code(err) != "NetworkAclEntryAlreadyExists" {
+			return ids, err
 		}
 	}
-	return "", err
+	return nil, err
 }
 
-func subnetACL(ctx context.Context, api isolateEC2, subnet string) (types.NetworkAcl, error) {
+func vpcACLs(ctx context.Context, api isolateEC2, vpc string) ([]types.NetworkAcl, error) {
 	out, err := api.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
-		{Name: aws.String("association.subnet-id"), Values: []string{subnet}},
+		{Name: aws.String("vpc-id"), Values: []string{vpc}},
 	}})
 	if err != nil {
-		return types.NetworkAcl{}, fmt.Errorf("finding the network ACL of subnet %q: %w", subnet, awsapi.Classify(err))
+		return nil, fmt.Errorf("listing the network ACLs of %q: %w", vpc, awsapi.Classify(err))
 	}
-	if len(out.NetworkAcls) == 0 {
-		return types.NetworkAcl{}, fmt.Errorf("subnet %q has no network ACL associated", subnet)
+	sort.Slice(out.NetworkAcls, func(i, j int) bool {
+		return aws.ToString(out.NetworkAcls[i].NetworkAclId) < aws.ToString(out.NetworkAcls[j].NetworkAclId)
+	})
+	return out.NetworkAcls, nil
+}
+
+// otherSubnetACLs are the ACLs associated with at least one subnet that
+// holds none of the host's interfaces.
+func otherSubnetACLs(acls []types.NetworkAcl, own map[string]bool) []types.NetworkAcl {
+	var out []types.NetworkAcl
+	for _, acl := range acls {
+		for _, as := range acl.Associations {
+			if !own[aws.ToString(as.SubnetId)] {
+				out = append(out, acl)
+				break
+			}
+		}
 	}
-	return out.NetworkAcls[0], nil
+	return out
 }
 
 func denyEntry(ctx context.Context, api isolateEC2, ev engine.Evidence, acl types.NetworkAcl, egress bool, cidr string) error {

@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -150,8 +149,7 @@ func (x *isolation) denyNACL(ctx context.Context, want bool) {
 		return
 	}
 	x.steps.run(ctx, "nacl", "ec2:CreateNetworkAclEntry", func() error {
-		ids, err := denyInNACL(ctx, x.apis.ec2, x.in.Evidence, hostAddrs(x.inst))
-		sort.Strings(ids)
+		ids, err := denyInNACL(ctx, x.apis.ec2, x.in.Evidence, x.state.VPCID, hostAddrs(x.inst))
 		x.out["nacl_ids"] = stringsAny(ids)
 		return err
 	})

@@ -64,7 +64,7 @@ func genericIsolateCalls(id string, nacl bool) []string {
 		"iam:PutRolePolicy " + revokePolicyName,
 	}
 	if nacl {
-		calls = append(calls, "ec2:CreateNetworkAclEntry deny "+id+"/32 in and out")
+		calls = append(calls, "ec2:CreateNetworkAclEntry deny the addresses of "+id+" in and out on the ACLs of the other subnets of its VPC")
 	}
 	return append(calls, "ec2:CreateTags "+id+" firebreak:status=isolated")
 }
@@ -93,7 +93,7 @@ func concreteIsolateCalls(inst *types.Instance, st *preState, m membership, nacl
 	}
 	if nacl {
 		for _, a := range hostAddrs(inst) {
-			calls = append(calls, "ec2:CreateNetworkAclEntry deny "+a.ip+"/32 in and out on the ACL of "+a.subnet)
+			calls = append(calls, "ec2:CreateNetworkAclEntry deny "+a.ip+"/32 in and out on the ACLs of the other subnets of "+st.VPCID)
 		}
 	}
 	return append(calls, "ec2:CreateTags "+id+" firebreak:case, firebreak:status=isolated")

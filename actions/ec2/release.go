@@ -100,7 +100,7 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 			return swapProfile(ctx, apis.ec2, ev, id, st.InstanceProfileARN)
 		})
 	}
-	steps.run(ctx, "nacl", "ec2:DeleteNetworkAclEntry", func() error { return removeNACLDenies(ctx, apis.ec2, ev, hostAddrs(inst)) })
+	steps.run(ctx, "nacl", "ec2:DeleteNetworkAclEntry", func() error { return removeNACLDenies(ctx, apis.ec2, ev, aws.ToString(inst.VpcId), hostAddrs(inst)) })
 	if st.AutoScalingGroup == "" {
 		steps.skip(ctx, "auto-scaling", "was in no Auto Scaling group")
 	} else {

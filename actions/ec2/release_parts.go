@@ -13,28 +13,29 @@ import (
 )
 
 // removeNACLDenies deletes the deny-all /32 entries isolate added for the
-// host's addresses; there are none unless isolate ran with nacl.
-func removeNACLDenies(ctx context.Context, api isolateEC2, ev engine.Evidence, addrs []hostAddr) error {
+// host's addresses to the ACLs of its VPC; there are none unless isolate
+// ran with nacl.
+func removeNACLDenies(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc string, addrs []hostAddr) error {
+	acls, err := vpcACLs(ctx, api, vpc)
+	if err != nil {
+		return err
+	}
+	mine := map[string]bool{}
 	for _, a := range addrs {
-		out, err := api.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
-			{Name: aws.String("association.subnet-id"), Values: []string{a.subnet}},
-		}})
-		if err != nil {
-			return fmt.Errorf("finding the network ACL of subnet %q: %w", a.subnet, awsapi.Classify(err))
-		}
-		for _, acl := range out.NetworkAcls {
-			for _, e := range acl.Entries {
-				if aws.ToString(e.CidrBlock) != a.ip+"/32" || e.RuleAction != types.RuleActionDeny || aws.ToString(e.Protocol) != "-1" {
-					continue
-				}
-				if _, err := api.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{
-					NetworkAclId: acl.NetworkAclId, RuleNumber: e.RuleNumber, Egress: e.Egress,
-				}); err != nil {
-					return fmt.Errorf("deleting deny entry %d of network ACL %q: %w", aws.ToInt32(e.RuleNumber), aws.ToString(acl.NetworkAclId), awsapi.Classify(err))
-				}
-				if err := awsapi.Change(ctx, ev, "ec2:DeleteNetworkAclEntry", map[string]any{"network_acl_id": aws.ToString(acl.NetworkAclId), "rule_number": aws.ToInt32(e.RuleNumber), "egress": aws.ToBool(e.Egress)}); err != nil {
-					return err
-				}
+		mine[a.ip+"/32"] = true
+	}
+	for _, acl := range acls {
+		for _, e := range acl.Entries {
+			if !mine[aws.ToString(e.CidrBlock)] || e.RuleAction != types.RuleActionDeny || aws.ToString(e.Protocol) != "-1" {
+				continue
+			}
+			if _, err := api.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{
+				NetworkAclId: acl.NetworkAclId, RuleNumber: e.RuleNumber, Egress: e.Egress,
+			}); err != nil {
+				return fmt.Errorf("deleting deny entry %d of network ACL %q: %w", aws.ToInt32(e.RuleNumber), aws.ToString(acl.NetworkAclId), awsapi.Classify(err))
+			}
+			if err := awsapi.Change(ctx, ev, "ec2:DeleteNetworkAclEntry", map[string]any{"network_acl_id": aws.ToString(acl.NetworkAclId), "rule_number": aws.ToInt32(e.RuleNumber), "egress": aws.ToBool(e.Egress)}); err != nil {
+				return err
 			}
 		}
 	}

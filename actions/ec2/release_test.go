@@ -76,13 +76,15 @@ func TestReleaseUndoesIsolate(t *testing.T) {
 				}
 			}
 			acls, err := hw.check.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{
-				{Name: aws.String("association.subnet-id"), Values: []string{w.SubnetIDs[0]}}}})
+				{Name: aws.String("vpc-id"), Values: []string{w.VPCID}}}})
 			if err != nil {
 				t.Fatalf("DescribeNetworkAcls: %v", err)
 			}
-			for _, e := range acls.NetworkAcls[0].Entries {
-				if aws.ToString(e.CidrBlock) == w.PrivateIP+"/32" {
-					t.Errorf("NACL entry %d for the host left after release", aws.ToInt32(e.RuleNumber))
+			for _, acl := range acls.NetworkAcls {
+				for _, e := range acl.Entries {
+					if aws.ToString(e.CidrBlock) == w.PrivateIP+"/32" {
+						t.Errorf("ACL %s entry %d for the host left after release", aws.ToString(acl.NetworkAclId), aws.ToInt32(e.RuleNumber))
+					}
 				}
 			}
 			if nr := out["not_restored"].([]any); len(nr) != 1 || !strings.Contains(nr[0].(string), revokePolicyName) {
