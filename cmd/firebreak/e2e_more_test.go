@@ -109,3 +109,43 @@ func TestYesApprovesAndInputsFile(t *testing.T) {
 	r = s.run("plan", "local-check", "--inputs-file", inputs).want(t, 2)
 	contains(t, "bad inputs file", r.stderr, "inputs.yaml")
 }
+
+// TestApprovalPromptOnTerminal answers an approve step's question on a
+// pseudo-terminal, yes then no.
+func TestApprovalPromptOnTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: no pseudo-terminal to test with")
+	}
+	for _, tt := range []struct {
+		answer string
+		acted  bool
+	}{{"y", true}, {"n", false}} {
+		t.Run(tt.answer, func(t *testing.T) {
+			s := newSandbox(t)
+			log := filepath.Join(s.dir, "typescript")
+			cmd := exec.Command(script, "-qefc", binary+" run asks --no-color", log)
+			cmd.Dir, cmd.Env = s.dir, append(s.env, "TERM=xterm")
+			cmd.Stdin = strings.NewReader(tt.answer + "\n")
+			err := cmd.Run()
+			out, _ := os.ReadFile(log)
+			code := exitOf(t, err)
+			contains(t, "terminal", string(out), `step "act" asks: Really act? [y/N]`)
+			m := manifestLine.FindStringSubmatch(strings.ReplaceAll(string(out), "\r", ""))
+			if m == nil {
+				t.Fatalf("no manifest line (exit %d):\n%s", code, out)
+			}
+			man := readManifest(t, strings.TrimSpace(m[1]))
+			acted := false
+			for _, st := range man.Steps {
+				acted = acted || (st.ID == "act" && st.Status == "succeeded")
+			}
+			if acted != tt.acted {
+				t.Errorf("answer %q: act succeeded = %v, want %v (exit %d, status %s)\n%s", tt.answer, acted, tt.acted, code, man.Status, out)
+			}
+			if tt.acted && code != 0 {
+				t.Errorf("answer y: got exit %d, want 0", code)
+			}
+		})
+	}
+}

@@ -17,7 +17,7 @@ func planCommand(st *cliState) *cli.Command {
 		ArgsUsage: "NAME|FILE",
 		Flags: append(inputFlags(),
 			formatFlag("text", "text", "json", "dot", "mermaid"),
-			&cli.BoolFlag{Name: "check", Usage: "also read the live account: resolve targets, test permissions (changes nothing)"},
+			&cli.BoolFlag{Name: "check", Usage: "also read the live account: resolve targets, test permissions (changes nothing); exit 1 when it finds a problem"},
 		),
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, 1, "NAME|FILE [-i k=v ...] [--format text|json|dot|mermaid] [--check]"); err != nil {
