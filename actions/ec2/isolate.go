@@ -50,7 +50,7 @@ func (*isolate) Spec() engine.ActionSpec {
 			{Name: "allow_ssh_from", Type: engine.TypeString, Default: "", Doc: "IPv4 CIDR allowed to reach tcp/22 on the primary interface (for memory capture); empty: nothing"},
 			{Name: "replacement_profile", Type: engine.TypeString, Default: "", Doc: "instance profile (name or ARN) to put in place of the current one; empty: remove it"},
 			{Name: "revoke_sessions", Type: engine.TypeBool, Default: true, Doc: "deny the role's sessions issued before now (other instances of the role recover at their next credential refresh)"},
-			{Name: "nacl", Type: engine.TypeBool, Default: false, Doc: "also deny the host's addresses in its subnets' network ACLs"},
+			{Name: "nacl", Type: engine.TypeBool, Default: false, Doc: "also deny the host's addresses, in and out, in the network ACLs of the other subnets of its VPC (cuts lateral movement across subnets)"},
 		},
 		Outputs: []engine.Output{
 			{Name: "isolation_group_id", Type: engine.TypeString, Doc: "the group without rules the ENIs end in"},
