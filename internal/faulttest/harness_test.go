@@ -1,0 +1,152 @@
+package faulttest
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
+	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
+	"github.com/firebreak-ir/firebreak/actions/memory"
+	"github.com/firebreak-ir/firebreak/actions/notify"
+	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/internal/awsfixture"
+	"github.com/firebreak-ir/firebreak/internal/faultproxy"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+// env is one moto_server with a fault proxy in front of it. direct reaches
+// moto itself (to build worlds and check them); proxied is the
+// configuration firebreak itself would load (adaptive retries) aimed at
+// the proxy.
+type env struct {
+	moto    *testenv.Moto
+	proxy   *faultproxy.Proxy
+	direct  aws.Config
+	proxied aws.Config
+	check   *awsfixture.Clients
+}
+
+func newEnv(t *testing.T, seed uint64, rules ...faultproxy.Rule) *env {
+	t.Helper()
+	m := testenv.StartMoto(t)
+	p, err := faultproxy.Start(m.URL, seed, rules...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	cfg, err := awsapi.LoadConfig(testenv.Context(t), awsapi.Options{Endpoint: p.URL, Region: m.Region})
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	return &env{moto: m, proxy: p, direct: m.Config(), proxied: cfg, check: awsfixture.NewClients(m.Config())}
+}
+
+// world builds a compromised-instance world straight on moto.
+func (e *env) world(t testing.TB) *awsfixture.World {
+	t.Helper()
+	w, err := awsfixture.Build(testenv.Context(t), e.direct)
+	if err != nil {
+		t.Fatalf("awsfixture.Build: %v", err)
+	}
+	return w
+}
+
+// registry holds the actions host-compromise uses, as cmd/firebreak wires them.
+func registry(cfg aws.Config) *engine.Registry {
+	r := engine.NewRegistry()
+	c := awsapi.NewClients(cfg)
+	ec2actions.Register(r, c)
+	s3actions.Register(r, c)
+	evactions.Register(r)
+	notify.Register(r, c.SNS(""))
+	memory.Register(r, c.S3(""))
+	return r
+}
+
+// inProcess is one run of host-compromise through the runner, in process.
+type inProcess struct {
+	store  *evidence.DirStore
+	caseID string
+	res    *runner.Result
+	man    *evidence.Manifest
+}
+
+// runHost runs host-compromise on w with the SDK aimed at cfg.
+func runHost(t *testing.T, cfg aws.Config, w *awsfixture.World) *inProcess {
+	t.Helper()
+	ctx := testenv.Context(t)
+	reg := registry(cfg)
+	pb, err := (&loader.Loader{Registry: reg}).LoadFile("../../playbooks/host-compromise.yaml")
+	if err != nil {
+		t.Fatalf("loading host-compromise:\n%v", err)
+	}
+	inputs, err := loader.ResolveInputs(pb, map[string]any{"instance_id": w.InstanceID}, nil)
+	if err != nil {
+		t.Fatalf("ResolveInputs: %v", err)
+	}
+	store, err := evidence.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r := &inProcess{store: store, caseID: evidence.NewCaseID(now)}
+	runID := runner.NewRunID(now)
+	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: r.caseID, RunID: runID, Inputs: inputs,
+		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}}, nil)
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	r.res, err = runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: runID,
+		CaseID: r.caseID, StateDir: t.TempDir(), Case: c})
+	if r.res == nil {
+		t.Fatalf("run: %v", err)
+	}
+	for _, s := range r.res.Steps {
+		t.Logf("step %s: %s attempts %d %s %s", s.ID, s.Status, s.Attempts, s.Error, s.SkipReason)
+	}
+	if r.man, err = c.Finish(ctx, string(r.res.Status), time.Now()); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	return r
+}
+
+func (r *inProcess) makespan() time.Duration { return r.res.FinishedAt.Sub(r.res.StartedAt).Round(time.Millisecond) }
+
+// seedsFor returns the seeds a fault test runs: n by default, or
+// FIREBREAK_FAULT_SEEDS of them (more seeds, more of the state space).
+func seedsFor(t *testing.T, n int) []uint64 {
+	t.Helper()
+	if v := os.Getenv("FIREBREAK_FAULT_SEEDS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("FIREBREAK_FAULT_SEEDS=%q: want a count of seeds", v)
+		}
+	}
+	seeds := make([]uint64, n)
+	for i := range seeds {
+		seeds[i] = uint64(i + 1)
+	}
+	return seeds
+}
+
+// verify fails the test unless the case verifies.
+func verify(t *testing.T, store evidence.Store, caseID string) *evidence.Report {
+	t.Helper()
+	rep, err := evidence.Verify(testenv.Context(t), store, caseID, nil)
+	if err != nil {
+		t.Fatalf("Verify %s: %v", caseID, err)
+	}
+	if !rep.OK() {
+		t.Errorf("Verify %s: problems %v", caseID, rep.Problems)
+	}
+	return rep
+}
