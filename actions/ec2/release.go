@@ -67,8 +67,19 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	if err != nil {
 		return nil, fmt.Errorf("release: %w (nothing was changed)", err)
 	}
-	steps, ev := newSubsteps(in.Evidence), in.Evidence
+	steps := newSubsteps(in.Evidence)
 	out := engine.Outputs{"restored_groups": map[string]any{}}
+	restoreHost(ctx, steps, apis, in.Evidence, inst, st, out)
+	rejoinTraffic(ctx, steps, apis, in.Evidence, st)
+	steps.run(ctx, "tags", "ec2:CreateTags", func() error { return releaseTags(ctx, apis.ec2, in.Evidence, st, in.CaseID, steps.ok()) })
+	out["substeps"], out["not_restored"] = steps.asMap(), notRestored(st)
+	return out, steps.err("release")
+}
+
+// restoreHost puts back the groups of every ENI, the attributes and the
+// instance profile, and removes the ACL entries.
+func restoreHost(ctx context.Context, steps *substeps, apis hostAPIs, ev engine.Evidence, inst *types.Instance, st *preState, out engine.Outputs) {
+	id := st.InstanceID
 	steps.run(ctx, "security-groups", "ec2:ModifyNetworkInterfaceAttribute", func() error {
 		restored, err := restoreGroups(ctx, apis.ec2, ev, st)
 		out["restored_groups"] = restored
@@ -79,43 +90,38 @@ func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 			DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(st.DisableAPITermination)}},
 			map[string]any{"instance_id": id, "disable_api_termination": st.DisableAPITermination})
 	})
-	if st.ShutdownBehavior == "" {
-		steps.skip(ctx, "shutdown-behavior", "the recorded state has no shutdown behaviour")
-	} else {
-		steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
-			return setShutdownBehavior(ctx, apis.ec2, ev, id, st.ShutdownBehavior)
-		})
+	steps.runUnless(ctx, whyNot(st.ShutdownBehavior == "", "the recorded state has no shutdown behaviour"), "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
+		return setShutdownBehavior(ctx, apis.ec2, ev, id, st.ShutdownBehavior)
+	})
+	steps.runUnless(ctx, whyNot(len(st.Volumes) == 0, "the recorded state has no volume"), "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
+		return setDeleteOnTermination(ctx, apis.ec2, ev, id, st.Volumes, func(dev string) bool { return st.DeleteOnTermination[dev] })
+	})
+	steps.runUnless(ctx, whyNot(st.InstanceProfileARN == "", "the instance had no profile before isolation"), "instance-profile", "ec2:AssociateIamInstanceProfile", func() error {
+		return swapProfile(ctx, apis.ec2, ev, id, st.InstanceProfileARN)
+	})
+	steps.run(ctx, "nacl", "ec2:DeleteNetworkAclEntry", func() error {
+		return removeNACLDenies(ctx, apis.ec2, ev, aws.ToString(inst.VpcId), hostAddrs(inst))
+	})
+}
+
+// rejoinTraffic comes last, once the host's network and profile are back,
+// so the health checks of its group and load balancers find it well.
+func rejoinTraffic(ctx context.Context, steps *substeps, apis hostAPIs, ev engine.Evidence, st *preState) {
+	id := st.InstanceID
+	steps.runUnless(ctx, whyNot(st.AutoScalingGroup == "", "was in no Auto Scaling group"), "auto-scaling", "autoscaling:AttachInstances", func() error {
+		return rejoinASG(ctx, apis.asg, ev, id, st.AutoScalingGroup)
+	})
+	steps.runUnless(ctx, whyNot(len(st.TargetGroups)+len(st.ClassicELBs) == 0, "was registered with no load balancer"), "load-balancers", "elasticloadbalancing:RegisterTargets", func() error {
+		return rejoinLoadBalancers(ctx, apis, ev, id, st.TargetGroups, st.ClassicELBs)
+	})
+}
+
+// whyNot returns why when skip is true, else "".
+func whyNot(skip bool, why string) string {
+	if skip {
+		return why
 	}
-	if len(st.Volumes) == 0 {
-		steps.skip(ctx, "delete-on-termination", "the recorded state has no volume")
-	} else {
-		steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
-			return setDeleteOnTermination(ctx, apis.ec2, ev, id, st.Volumes, func(dev string) bool { return st.DeleteOnTermination[dev] })
-		})
-	}
-	if st.InstanceProfileARN == "" {
-		steps.skip(ctx, "instance-profile", "the instance had no profile before isolation")
-	} else {
-		steps.run(ctx, "instance-profile", "ec2:AssociateIamInstanceProfile", func() error {
-			return swapProfile(ctx, apis.ec2, ev, id, st.InstanceProfileARN)
-		})
-	}
-	steps.run(ctx, "nacl", "ec2:DeleteNetworkAclEntry", func() error { return removeNACLDenies(ctx, apis.ec2, ev, aws.ToString(inst.VpcId), hostAddrs(inst)) })
-	if st.AutoScalingGroup == "" {
-		steps.skip(ctx, "auto-scaling", "was in no Auto Scaling group")
-	} else {
-		steps.run(ctx, "auto-scaling", "autoscaling:AttachInstances", func() error { return rejoinASG(ctx, apis.asg, ev, id, st.AutoScalingGroup) })
-	}
-	if len(st.TargetGroups)+len(st.ClassicELBs) == 0 {
-		steps.skip(ctx, "load-balancers", "was registered with no load balancer")
-	} else {
-		steps.run(ctx, "load-balancers", "elasticloadbalancing:RegisterTargets", func() error {
-			return rejoinLoadBalancers(ctx, apis, ev, id, st.TargetGroups, st.ClassicELBs)
-		})
-	}
-	steps.run(ctx, "tags", "ec2:CreateTags", func() error { return releaseTags(ctx, apis.ec2, ev, st, in.CaseID, steps.ok()) })
-	out["substeps"], out["not_restored"] = steps.asMap(), notRestored(st)
-	return out, steps.err("release")
+	return ""
 }
 
 // state is the pre-isolation state: the parameter when given, else the

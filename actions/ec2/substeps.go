@@ -74,6 +74,15 @@ func (s *substeps) skip(ctx context.Context, name, why string) {
 	s.record(ctx, name)
 }
 
+// runUnless runs the part, or skips it saying why when why is not empty.
+func (s *substeps) runUnless(ctx context.Context, why, name, call string, fn func() error) {
+	if why != "" {
+		s.skip(ctx, name, why)
+		return
+	}
+	s.run(ctx, name, call, fn)
+}
+
 // ok reports whether every part that ran succeeded.
 func (s *substeps) ok() bool { return len(s.failed) == 0 }
 
