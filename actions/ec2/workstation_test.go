@@ -348,3 +348,20 @@ func TestCreateWorkstationInAGivenSubnet(t *testing.T) {
 	}
 	checkEvidenceVolumes(t, ctx, w, inst, snaps, out)
 }
+
+func TestCreateWorkstationPlanChangesNothing(t *testing.T) {
+	w, _ := wsWorld(t, "cr-plan")
+	ctx := testenv.Context(t)
+	a := newWorkstationAction(w).(engine.Planner)
+	d, err := a.Plan(ctx, &engine.PlanInput{Check: true, Params: wsParams(w, t, "cr-plan")})
+	if err != nil || len(d.Problems) != 0 || len(d.Notes) != 1 || d.Notes[0] != "2 snapshots of case cr-plan to mount" {
+		t.Errorf("plan --check: got %+v (%v), want 2 snapshots and no problem", d, err)
+	}
+	d, err = a.Plan(ctx, &engine.PlanInput{Check: true, Params: wsParams(w, t, "cr-none")})
+	if err != nil || len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "no snapshot is tagged") {
+		t.Errorf("plan --check of a case without snapshots: got %+v (%v), want that problem", d, err)
+	}
+	if c := wsCounts(t, ctx, w, "cr-plan"); c["vpc"]+c["group"]+c["instance"]+c["volume"] != 0 {
+		t.Errorf("planning made %v", c)
+	}
+}
