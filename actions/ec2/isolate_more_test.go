@@ -391,3 +391,33 @@ func TestIsolateBadInputChangesNothing(t *testing.T) {
 		t.Errorf("groups made: %v", got)
 	}
 }
+
+// TestIsolateTwoHostsOfOneVPCAtOnce runs two isolates side by side, as a
+// for_each step does: both succeed and the VPC gets one group of each kind.
+func TestIsolateTwoHostsOfOneVPCAtOnce(t *testing.T) {
+	hw := newHostWorld(t)
+	ctx := testenv.Context(t)
+	run, err := hw.check.EC2.RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(hw.w.AMIID), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: types.InstanceTypeT3Micro,
+		SubnetId: aws.String(hw.w.SubnetIDs[0]), SecurityGroupIds: []string{hw.w.WebGroupID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{hw.w.InstanceID, aws.ToString(run.Instances[0].InstanceId)}
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() {
+			_, err, _ := hostRun(ctx, hw.isolateAction(), "cr-two", "isolate", engine.Params{"instance_id": id, "nacl": true, "revoke_sessions": true})
+			errs <- err
+		}()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Errorf("isolate: %v", err)
+		}
+	}
+	if got := hw.firebreakGroups(t, ctx); len(got) != 2 {
+		t.Errorf("groups: got %v, want one conversion and one isolation group", got)
+	}
+}
