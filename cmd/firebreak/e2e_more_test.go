@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
 func TestApprovalWithoutTerminalStopsResumable(t *testing.T) {
@@ -63,16 +65,13 @@ func TestJSONLogsOneObjectPerLine(t *testing.T) {
 // TestLiveDisplayOnTerminal runs under script(1), which gives the binary a
 // real pseudo-terminal: the steps are then redrawn in place.
 func TestLiveDisplayOnTerminal(t *testing.T) {
-	script, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("script(1) not installed: no pseudo-terminal to test with")
-	}
+	script := testenv.LookPath(t, "script") // util-linux: a pseudo-terminal to run under
 	s := newSandbox(t)
 	log := filepath.Join(s.dir, "typescript")
 	cmdline := binary + " run fails --no-color"
 	cmd := exec.Command(script, "-qefc", cmdline, log)
 	cmd.Dir, cmd.Env = s.dir, append(s.env, "TERM=xterm")
-	err = cmd.Run()
+	err := cmd.Run()
 	out, rerr := os.ReadFile(log)
 	if rerr != nil {
 		t.Fatal(rerr)
@@ -113,10 +112,7 @@ func TestYesApprovesAndInputsFile(t *testing.T) {
 // TestApprovalPromptOnTerminal answers an approve step's question on a
 // pseudo-terminal, yes then no.
 func TestApprovalPromptOnTerminal(t *testing.T) {
-	script, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("script(1) not installed: no pseudo-terminal to test with")
-	}
+	script := testenv.LookPath(t, "script") // util-linux: a pseudo-terminal to run under
 	for _, tt := range []struct {
 		answer string
 		acted  bool
