@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine/evidence"
@@ -106,8 +104,4 @@ func (o *outcome) exitErr() error {
 		return withCode(exitFailed, o.err)
 	}
 	return silent{code: exitFailed}
-}
-
-func (o *outcome) String() string {
-	return fmt.Sprintf("run %s case %s: %s", o.runID, o.caseID, o.status)
 }
