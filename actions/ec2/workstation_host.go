@@ -64,6 +64,9 @@ func (x *wsRun) instance(ctx context.Context, subnet, sg, profile string) (host,
 	for _, r := range found.Reservations {
 		for _, i := range r.Instances {
 			id = aws.ToString(i.InstanceId)
+			if st := i.State; st != nil && (st.Name == types.InstanceStateNameStopped || st.Name == types.InstanceStateNameStopping) {
+				return host{}, fmt.Errorf("workstation %q is %s: start it and run again", id, st.Name)
+			}
 		}
 	}
 	if id == "" {

@@ -258,6 +258,13 @@ func TestCreateWorkstationRerunMakesNothing(t *testing.T) {
 			t.Errorf("rerun made a change: %s %v", call, ev.details[i])
 		}
 	}
+	if _, err := w.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{*outString(first, "instance_id")}}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ = stepInput("cr-run", params)
+	if _, err := a.Run(ctx, in); err == nil || !strings.Contains(err.Error(), "start it and run again") {
+		t.Errorf("a run with the workstation stopped: got %v, want it told to start it", err)
+	}
 	if before["vpc"] != 1 || before["subnet"] != 1 || before["group"] != 1 || before["instance"] != 1 || before["volume"] != 2 || before["endpoint"] != 1 {
 		t.Errorf("first run made %v, want one VPC, subnet, S3 endpoint, group, instance and two evidence volumes", before)
 	}
