@@ -42,6 +42,15 @@ func (w *iamWorld) leakedUser(t *testing.T, ctx context.Context) (leaked, other 
 	if err := errors.Join(steps...); err != nil {
 		t.Fatalf("building the user: %v", err)
 	}
+	mfa, err := w.iam.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("ci-deployer-mfa")})
+	if err != nil {
+		t.Fatalf("CreateVirtualMFADevice: %v", err)
+	}
+	w.mfaSerial = aws.ToString(mfa.VirtualMFADevice.SerialNumber)
+	if _, err := w.iam.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: u, SerialNumber: aws.String(w.mfaSerial),
+		AuthenticationCode1: aws.String("123456"), AuthenticationCode2: aws.String("654321")}); err != nil {
+		t.Fatalf("EnableMFADevice: %v", err)
+	}
 	return leaked, other
 }
 
@@ -70,6 +79,9 @@ func TestDisableKeyContainsAndKeepsEvidence(t *testing.T) {
 		t.Fatalf("disable-key: %v", err)
 	}
 	end := time.Now().UTC()
+	if mfa, _ := out["mfa_devices"].([]any); len(mfa) != 1 || mfa[0] != w.mfaSerial {
+		t.Errorf("mfa_devices: got %v, want [%s]", out["mfa_devices"], w.mfaSerial)
+	}
 	if out["user_name"] != "ci-deployer" || out["key_status"] != "Inactive" || out["login_profile_deleted"] != true || out["trail_events"] != -1 {
 		t.Errorf("outputs: got %v, want user ci-deployer, Inactive, login profile deleted, trail_events -1 (moto lacks LookupEvents)", out)
 	}

@@ -64,9 +64,10 @@ func (e *memEvidence) calls(event string) []string {
 // iamWorld is a moto server with an IAM client for setting up and
 // checking state, and a registry of this package's actions over it.
 type iamWorld struct {
-	moto *testenv.Moto
-	iam  *iam.Client
-	reg  *engine.Registry
+	moto      *testenv.Moto
+	iam       *iam.Client
+	reg       *engine.Registry
+	mfaSerial string // set by leakedUser
 }
 
 func newIAMWorld(t *testing.T) *iamWorld {
