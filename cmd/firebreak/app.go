@@ -19,7 +19,11 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	st := &cliState{stdin: stdin, stdout: stdout, stderr: stderr}
 	app := newApp(st)
 	err := app.RunContext(ctx, interspersed(app, args))
-	if err != nil {
+	if err != nil && st.logFormat == "json" {
+		if _, quiet := errors.AsType[silent](err); !quiet {
+			st.logger().Error(err.Error(), "exit_code", exitCode(err))
+		}
+	} else if err != nil {
 		printError(stderr, err)
 	}
 	return exitCode(err)

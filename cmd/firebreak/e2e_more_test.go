@@ -60,6 +60,25 @@ func TestJSONLogsOneObjectPerLine(t *testing.T) {
 	if strings.Join(statuses, ",") != "running,succeeded" {
 		t.Errorf("hello's state changes: got %v, want [running succeeded]", statuses)
 	}
+	// Failures, interruptions and errors keep stderr one object a line.
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run", "fails"}, 1, `"status":"failed"`},
+		{[]string{"run", "asks"}, 3, "firebreak resume"},
+		{[]string{"plan", "missing-tool", "--check"}, 1, "the check found 1 problem"},
+		{[]string{"plan", "no-such-playbook"}, 2, `"level":"ERROR"`},
+	} {
+		r := s.run(append([]string{"--log-format", "json"}, tt.args...)...).want(t, tt.code)
+		for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+			if !json.Valid([]byte(line)) {
+				t.Errorf("%v: stderr line is not JSON: %q", tt.args, line)
+			}
+		}
+		contains(t, strings.Join(tt.args, " "), r.stderr, tt.want)
+	}
 }
 
 // TestLiveDisplayOnTerminal runs under script(1), which gives the binary a

@@ -84,7 +84,12 @@ func stateDir(flag string) (string, error) {
 	return filepath.Join(home, strings.TrimPrefix(strings.TrimPrefix(flag, "~"), "/")), nil
 }
 
-// logf writes a human line on stderr.
+// logf writes a human line on stderr; with --log-format json, a log
+// record, so that stderr stays one JSON object a line.
 func (st *cliState) logf(format string, args ...any) {
+	if st.logFormat == "json" {
+		st.logger().Info(strings.TrimSpace(fmt.Sprintf(format, args...)))
+		return
+	}
 	fmt.Fprintf(st.stderr, format+"\n", args...)
 }
