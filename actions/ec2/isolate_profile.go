@@ -41,6 +41,19 @@ func profileAssociation(ctx context.Context, api isolateEC2, id string) (string,
 	return "", "", nil
 }
 
+// settled reports whether a call that failed because the association was
+// not found left the instance as wanted anyway (want: "" for no profile).
+// That is what the SDK's own retry of a call whose answer was lost after
+// EC2 acted on it (a dropped connection) sees: the association the first
+// attempt removed or replaced is gone.
+func settled(ctx context.Context, api isolateEC2, id, want string, err error) bool {
+	if !awsapi.IsNotFound(err) {
+		return false
+	}
+	_, current, rerr := profileAssociation(ctx, api, id)
+	return rerr == nil && (current == want || want != "" && strings.HasSuffix(current, "/"+want))
+}
+
 // swapProfile removes the instance's profile, or replaces it with
 // replacement (a name or an ARN), so the host's stolen role credentials
 // cannot be renewed. Nothing is done when it already holds what is wanted.
@@ -57,7 +70,7 @@ func swapProfile(ctx context.Context, api isolateEC2, ev engine.Evidence, id, re
 	case replacement == "" && assoc == "":
 		return nil
 	case replacement == "":
-		if _, err := api.DisassociateIamInstanceProfile(ctx, &ec2.DisassociateIamInstanceProfileInput{AssociationId: aws.String(assoc)}); err != nil {
+		if _, err := api.DisassociateIamInstanceProfile(ctx, &ec2.DisassociateIamInstanceProfileInput{AssociationId: aws.String(assoc)}); err != nil && !settled(ctx, api, id, "", err) {
 			return fmt.Errorf("removing instance profile %q from %q: %w", current, id, awsapi.Classify(err))
 		}
 		return awsapi.Change(ctx, ev, "ec2:DisassociateIamInstanceProfile", map[string]any{"instance_id": id, "profile": current})
@@ -69,7 +82,7 @@ func swapProfile(ctx context.Context, api isolateEC2, ev engine.Evidence, id, re
 		}
 		return awsapi.Change(ctx, ev, "ec2:AssociateIamInstanceProfile", map[string]any{"instance_id": id, "profile": replacement})
 	default:
-		if _, err := api.ReplaceIamInstanceProfileAssociation(ctx, &ec2.ReplaceIamInstanceProfileAssociationInput{AssociationId: aws.String(assoc), IamInstanceProfile: spec}); err != nil {
+		if _, err := api.ReplaceIamInstanceProfileAssociation(ctx, &ec2.ReplaceIamInstanceProfileAssociationInput{AssociationId: aws.String(assoc), IamInstanceProfile: spec}); err != nil && !settled(ctx, api, id, replacement, err) {
 			return fmt.Errorf("replacing instance profile %q of %q with %q: %w", current, id, replacement, awsapi.Classify(err))
 		}
 		return awsapi.Change(ctx, ev, "ec2:ReplaceIamInstanceProfileAssociation", map[string]any{"instance_id": id, "from": current, "to": replacement})
