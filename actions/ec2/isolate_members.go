@@ -119,6 +119,26 @@ func detachASG(ctx context.Context, api isolateASG, ev engine.Evidence, id, grou
 	return awsapi.Change(ctx, ev, "autoscaling:DetachInstances", map[string]any{"instance_id": id, "group": group, "decrement_desired_capacity": decrement})
 }
 
+// deregistered reports whether a DeregisterTargets that failed with
+// InvalidTarget left the instance out of the group anyway: the SDK's own
+// retry of a call whose answer was lost after ELB acted on it finds the
+// target gone.
+func deregistered(ctx context.Context, api isolateELBv2, arn, id string, err error) bool {
+	if awsapi.Code(err) != "InvalidTarget" {
+		return false
+	}
+	th, herr := api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	if herr != nil {
+		return false
+	}
+	for _, d := range th.TargetHealthDescriptions {
+		if d.Target != nil && aws.ToString(d.Target.Id) == id {
+			return false
+		}
+	}
+	return true
+}
+
 // deregister takes the instance out of every target group and classic ELB.
 func deregister(ctx context.Context, apis hostAPIs, ev engine.Evidence, id string, m membership) error {
 	for _, tg := range m.targetGroups {
@@ -126,7 +146,7 @@ func deregister(ctx context.Context, apis hostAPIs, ev engine.Evidence, id strin
 		if tg.Port != 0 {
 			t.Port = aws.Int32(tg.Port)
 		}
-		if _, err := apis.elbv2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg.ARN), Targets: []elbv2types.TargetDescription{t}}); err != nil {
+		if _, err := apis.elbv2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg.ARN), Targets: []elbv2types.TargetDescription{t}}); err != nil && !deregistered(ctx, apis.elbv2, tg.ARN, id, err) {
 			return fmt.Errorf("deregistering %q from %q: %w", id, tg.ARN, awsapi.Classify(err))
 		}
 		if err := awsapi.Change(ctx, ev, "elasticloadbalancing:DeregisterTargets", map[string]any{"instance_id": id, "target_group": tg.ARN, "port": tg.Port}); err != nil {
