@@ -168,33 +168,49 @@ func TestDryRunRunsNothing(t *testing.T) {
 	}
 }
 
-func TestInterruptResumeRuns(t *testing.T) {
-	s := newSandbox(t)
-	marker := filepath.Join(s.dir, "marker")
-	cmd := s.command("run", "blocks", "-i", "marker="+marker, "--case", "case-interrupt")
+// interrupt starts firebreak with args, waits until the step called step
+// is running (one log line per state change without a terminal), sends sig
+// as an operator would, and waits for the end.
+func (s *sandbox) interrupt(sig syscall.Signal, step string, args ...string) result {
+	s.t.Helper()
+	cmd := s.command(args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	// Without a terminal each state change is one log line: wait for the
-	// blocking step to be running, then stop the run as an operator would.
 	var seen bytes.Buffer
 	sc := bufio.NewScanner(io.TeeReader(stderr, &seen))
 	for sc.Scan() {
-		if line := sc.Text(); strings.Contains(line, "step=wait") && strings.Contains(line, "status=running") {
+		if line := sc.Text(); strings.Contains(line, "step="+step) && strings.Contains(line, "status=running") {
 			break
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("signalling firebreak: %v\n%s", err, seen.String())
 	}
 	io.Copy(io.Discard, io.TeeReader(stderr, &seen))
-	r := result{code: exitOf(t, cmd.Wait()), stdout: stdout.String(), stderr: seen.String()}
+	return result{code: exitOf(s.t, cmd.Wait()), stdout: stdout.String(), stderr: seen.String()}
+}
+
+func TestCtrlCInterrupts(t *testing.T) {
+	s := newSandbox(t)
+	r := s.interrupt(syscall.SIGINT, "wait", "run", "blocks", "-i", "marker="+filepath.Join(s.dir, "never"))
+	r.want(t, 3)
+	if m := readManifest(t, r.manifestPath(t)); m.Status != "interrupted" {
+		t.Errorf("manifest after Ctrl-C: got status %q, want interrupted", m.Status)
+	}
+	contains(t, "Ctrl-C", r.stderr, "firebreak resume "+r.resumeID(t))
+}
+
+func TestInterruptResumeRuns(t *testing.T) {
+	s := newSandbox(t)
+	marker := filepath.Join(s.dir, "marker")
+	r := s.interrupt(syscall.SIGTERM, "wait", "run", "blocks", "-i", "marker="+marker, "--case", "case-interrupt")
 	r.want(t, 3)
 	runID := r.resumeID(t)
 	mpath := r.manifestPath(t)
