@@ -83,7 +83,7 @@ func (a *disableKey) Run(ctx context.Context, in *engine.StepInput) (engine.Outp
 		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)
 	}
 	now := a.now()
-	out := engine.Outputs{"user_name": user, "token_issued_before": now.UTC().Format(time.RFC3339), "login_profile_deleted": false}
+	out := engine.Outputs{"user_name": user, "token_issued_before": RevokeTime(now).Format(time.RFC3339), "login_profile_deleted": false}
 	if err := a.contain(ctx, in, key, user, keyStatus(keys, key), now); err != nil {
 		return nil, fmt.Errorf("disable-key: %w", err)
 	}

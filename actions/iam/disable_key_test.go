@@ -93,8 +93,9 @@ func TestDisableKeyContainsAndKeepsEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetUserPolicy %s: %v", RevokePolicyName, err)
 	}
-	if at := revokeTime(t, aws.ToString(p.PolicyDocument)); at.Before(start) || at.After(end) {
-		t.Errorf("aws:TokenIssueTime %v, want within the run [%v, %v]", at, start, end)
+	// Rounded up to the whole second: a session issued earlier in that second is denied too.
+	if at := revokeTime(t, aws.ToString(p.PolicyDocument)); at.Before(start) || at.After(end.Add(time.Second)) || at.Format(time.RFC3339) != out["token_issued_before"] {
+		t.Errorf("aws:TokenIssueTime %v, want within the run [%v, %v] and as the output %v says", at, start, end, out["token_issued_before"])
 	}
 	if _, err := w.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("ci-deployer")}); !awsapi.IsNotFound(err) {
 		t.Errorf("GetLoginProfile after delete_login_profile: got %v, want NoSuchEntity", err)

@@ -19,16 +19,27 @@ import (
 // (with the later time) instead of adding another.
 const RevokePolicyName = "firebreak-revoke-older-sessions"
 
+// RevokeTime is the aws:TokenIssueTime written for a revocation at now:
+// now rounded up to the whole second, since the policy holds seconds and a
+// session issued earlier in the same second must be denied too.
+func RevokeTime(now time.Time) time.Time {
+	t := now.UTC().Truncate(time.Second)
+	if t.Before(now) {
+		t = t.Add(time.Second)
+	}
+	return t
+}
+
 // RevokePolicy is the document the AWS console writes for "Revoke active
 // sessions": deny everything to credentials whose token was issued before
-// before. Long-term access keys carry no token issue time and are not
+// RevokeTime(before). Long-term access keys carry no token issue time and are not
 // affected; disable-key deactivates those.
 func RevokePolicy(before time.Time) (string, error) {
 	doc := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
 			"Effect": "Deny", "Action": []string{"*"}, "Resource": []string{"*"},
-			"Condition": map[string]any{"DateLessThan": map[string]any{"aws:TokenIssueTime": before.UTC().Format(time.RFC3339)}},
+			"Condition": map[string]any{"DateLessThan": map[string]any{"aws:TokenIssueTime": RevokeTime(before).Format(time.RFC3339)}},
 		}},
 	}
 	b, err := json.Marshal(doc)
@@ -56,7 +67,7 @@ func RevokeRole(ctx context.Context, api RolePolicyPutter, ev engine.Evidence, r
 	if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(RevokePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
 		return fmt.Errorf("revoking older sessions of role %q: %w", role, awsapi.Classify(err))
 	}
-	return awsapi.Change(ctx, ev, "iam:PutRolePolicy", map[string]any{"role": role, "policy": RevokePolicyName, "token_issued_before": before.UTC().Format(time.RFC3339)})
+	return awsapi.Change(ctx, ev, "iam:PutRolePolicy", map[string]any{"role": role, "policy": RevokePolicyName, "token_issued_before": RevokeTime(before).Format(time.RFC3339)})
 }
 
 // RevokeUser is RevokeRole for an IAM user: it cuts the temporary
@@ -69,5 +80,5 @@ func RevokeUser(ctx context.Context, api UserPolicyPutter, ev engine.Evidence, u
 	if _, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(RevokePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
 		return fmt.Errorf("revoking older sessions of user %q: %w", user, awsapi.Classify(err))
 	}
-	return awsapi.Change(ctx, ev, "iam:PutUserPolicy", map[string]any{"user": user, "policy": RevokePolicyName, "token_issued_before": before.UTC().Format(time.RFC3339)})
+	return awsapi.Change(ctx, ev, "iam:PutUserPolicy", map[string]any{"user": user, "policy": RevokePolicyName, "token_issued_before": RevokeTime(before).Format(time.RFC3339)})
 }

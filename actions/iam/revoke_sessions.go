@@ -64,5 +64,5 @@ func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.
 	if err != nil {
 		return nil, fmt.Errorf("revoke-sessions: %w", err)
 	}
-	return engine.Outputs{"principal": principal, "policy_name": RevokePolicyName, "token_issued_before": now.UTC().Format(time.RFC3339)}, nil
+	return engine.Outputs{"principal": principal, "policy_name": RevokePolicyName, "token_issued_before": RevokeTime(now).Format(time.RFC3339)}, nil
 }

@@ -82,6 +82,21 @@ func TestRevokeSessionsTwiceLeavesOnePolicy(t *testing.T) {
 	}
 }
 
+func TestRevokeTimeRoundsUp(t *testing.T) {
+	whole := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	tests := []struct{ at, want time.Time }{
+		{whole, whole},
+		{whole.Add(time.Nanosecond), whole.Add(time.Second)},
+		{whole.Add(999 * time.Millisecond), whole.Add(time.Second)},
+		{whole.In(time.FixedZone("X", 3600)), whole},
+	}
+	for _, tt := range tests {
+		if got := RevokeTime(tt.at); !got.Equal(tt.want) || got.Location() != time.UTC {
+			t.Errorf("RevokeTime(%v): got %v, want %v in UTC", tt.at, got, tt.want)
+		}
+	}
+}
+
 func asCaller(arn string) func(context.Context) (callerInfo, error) {
 	return func(context.Context) (callerInfo, error) { return callerInfo{ARN: arn}, nil }
 }
