@@ -87,7 +87,7 @@ type target struct {
 	Fingerprint string
 }
 
-func startTarget(t *testing.T) *target {
+func startTarget(t testing.TB) *target {
 	t.Helper()
 	s := testenv.StartSSHD(t)
 	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s.HostKey))

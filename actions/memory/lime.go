@@ -41,7 +41,7 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	}
 	port := p.LimePort
 	if port == 0 {
-		port = 20000 + rand.IntN(40000)
+		port = pickLimePort(ctx, r)
 	}
 	insmod := r.priv(fmt.Sprintf("insmod %s %s", shellQuote(up.Path),
 		shellQuote(fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))))
@@ -108,4 +108,28 @@ func limeExit(insDone <-chan error) error {
 	case <-time.After(30 * time.Second):
 	}
 	return nil
+}
+
+// pickLimePort picks a port below the usual ephemeral range (32768+) that
+// no socket on the target uses (/proc/net/tcp, tcp6), so insmod does not
+// fail on a port some connection already holds.
+func pickLimePort(ctx context.Context, r remote) int {
+	used := map[int]bool{}
+	out, _ := r.output(ctx, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", nil)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		if _, hexPort, ok := strings.Cut(f[1], ":"); ok {
+			if n, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+				used[int(n)] = true
+			}
+		}
+	}
+	port := 10000 + rand.IntN(22000)
+	for i := 0; i < 1000 && used[port]; i++ {
+		port = 10000 + rand.IntN(22000)
+	}
+	return port
 }

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -116,6 +117,7 @@ func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResu
 			return nil, engine.Retryable(fmt.Errorf("connecting to %q: %w", e.addr(), err))
 		}
 	}
+	raw = newBufConn(raw)
 	// ssh.NewClientConn has no context: closing the connection is what
 	// interrupts a handshake that ctx no longer wants.
 	stop := context.AfterFunc(hctx, func() { raw.Close() })
@@ -215,3 +217,15 @@ func keepalive(c *ssh.Client, every time.Duration, done <-chan struct{}) {
 		}
 	}
 }
+
+// bufConn reads the connection through a large buffer. x/crypto/ssh reads
+// through a 4 KiB bufio.Reader, which costs eight or more read syscalls
+// per 32 KiB packet; on a memory stream those dominate.
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func newBufConn(c net.Conn) net.Conn { return &bufConn{Conn: c, r: bufio.NewReaderSize(c, 256<<10)} }
+
+func (b *bufConn) Read(p []byte) (int, error) { return b.r.Read(p) }
