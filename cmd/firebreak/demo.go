@@ -108,6 +108,7 @@ func (st *cliState) demoRun(ctx context.Context, instanceID, evidenceDir string)
 	d.addRun("", pb)
 	out := st.startJob(ctx, j, d)
 	d.stop()
+	st.setDisplay(nil)
 	st.printSummary(out)
 	if err := out.exitErr(); err != nil {
 		return err

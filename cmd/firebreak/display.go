@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -51,15 +50,7 @@ func (st *cliState) runnerLogger() *slog.Logger {
 	if level <= slog.LevelDebug && !isTerminal(st.stderr) {
 		return st.logger()
 	}
-	if level < slog.LevelWarn {
-		level = slog.LevelWarn
-	}
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redact}
-	var w io.Writer = st.stderr
-	if st.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return st.loggerAt(max(level, slog.LevelWarn))
 }
 
 // logDisplay writes one log line per state change.

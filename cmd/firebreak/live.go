@@ -32,6 +32,28 @@ type liveDisplay struct {
 
 	quit chan struct{}
 	done chan struct{}
+	held heldLog // log records written while the display runs
+}
+
+// heldLog keeps log records back until the display stops. Loggers of
+// several goroutines write to it.
+type heldLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (h *heldLog) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.buf.Write(p)
+}
+
+func (h *heldLog) take() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.buf.String()
+	h.buf.Reset()
+	return s
 }
 
 type row struct {
@@ -131,6 +153,7 @@ func (d *liveDisplay) pause() func() {
 func (d *liveDisplay) stop() {
 	close(d.quit)
 	<-d.done
+	io.WriteString(d.w, d.held.take())
 }
 
 // draw moves the cursor back over the last drawing and writes every row.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 )
@@ -33,9 +34,20 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 // a line with --log-format json.
 func (st *cliState) logger() *slog.Logger {
 	level, _ := parseLevel(st.logLevel) // checked in load
+	return st.loggerAt(level)
+}
+
+// loggerAt is the program's logger at level. While the live display
+// redraws the terminal, records are held back and printed when it stops:
+// a line written in between would be drawn over.
+func (st *cliState) loggerAt(level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redact}
-	if st.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(st.stderr, opts))
+	var w io.Writer = st.stderr
+	if d, ok := st.currentDisplay().(*liveDisplay); ok {
+		w = &d.held
 	}
-	return slog.New(slog.NewTextHandler(st.stderr, opts))
+	if st.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

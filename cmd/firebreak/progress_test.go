@@ -62,3 +62,26 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestLogsHeldWhileLiveDisplayRuns(t *testing.T) {
+	var out bytes.Buffer
+	st := &cliState{stderr: &out, logFormat: "text", logLevel: "info"}
+	d := newLiveDisplay(&out, false)
+	st.setDisplay(d)
+	st.logger().Warn("operator identity unknown")
+	st.runnerLogger().Warn("step retried")
+	st.runnerLogger().Info("step started") // the display shows that; not logged
+	if strings.Contains(out.String(), "operator identity unknown") {
+		t.Fatalf("a log line was written while the display redraws:\n%s", out.String())
+	}
+	d.stop()
+	st.setDisplay(nil)
+	contains(t, "after stop", out.String(), "operator identity unknown", "step retried")
+	if strings.Contains(out.String(), "step started") {
+		t.Errorf("the runner's info lines repeat the display:\n%s", out.String())
+	}
+	st.logger().Info("after")
+	if !strings.HasSuffix(strings.TrimSpace(out.String()), "msg=after") {
+		t.Errorf("after the display, logs go straight out:\n%s", out.String())
+	}
+}

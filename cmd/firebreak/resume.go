@@ -60,6 +60,7 @@ func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	d.addRun(j.label, pb)
 	out := st.execJob(ctx, j, d, true)
 	d.stop()
+	st.setDisplay(nil)
 	st.printSummary(out)
 	return out.exitErr()
 }

@@ -67,6 +67,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 	d.addRun("", pb)
 	out := st.startJob(c.Context, j, d)
 	d.stop()
+	st.setDisplay(nil)
 	st.printSummary(out)
 	return out.exitErr()
 }
