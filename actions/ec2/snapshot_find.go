@@ -2,7 +2,10 @@ package ec2
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -69,15 +72,21 @@ func snapSpec(in *engine.StepInput, id string) (*string, []types.TagSpecificatio
 // createSet snapshots every attached volume in one crash-consistent call.
 func createSet(ctx context.Context, api snapshotAPI, in *engine.StepInput, id string, set snapSet) error {
 	desc, tags := snapSpec(in, id)
-	out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
-		InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(id), ExcludeBootVolume: aws.Bool(false)},
-		Description:           desc, TagSpecifications: tags,
+	err := createUnrepeated(ctx, api, in, id, func() error {
+		out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
+			InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(id), ExcludeBootVolume: aws.Bool(false)},
+			Description:           desc, TagSpecifications: tags,
+		}, noSDKRetry)
+		for _, s := range outSnapshots(out) {
+			set[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
+		}
+		return err
+	}, func(found snapSet) bool {
+		maps.Copy(set, found)
+		return len(found) > 0
 	})
 	if err != nil {
-		return fmt.Errorf("snapshot: creating snapshots of instance %q: %w", id, awsapi.Classify(err))
-	}
-	for _, s := range out.Snapshots {
-		set[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
+		return fmt.Errorf("snapshot: creating snapshots of instance %q: %w", id, err)
 	}
 	if err := in.Evidence.Event(ctx, "aws-change", map[string]any{"call": "ec2:CreateSnapshots", "instance_id": id, "snapshots": set.volumesAny()}); err != nil {
 		return fmt.Errorf("snapshot: recording the change: %w", err)
@@ -85,15 +94,66 @@ func createSet(ctx context.Context, api snapshotAPI, in *engine.StepInput, id st
 	return nil
 }
 
+// noSDKRetry turns the SDK's own retries off for one call.
+func noSDKRetry(o *ec2.Options) { o.RetryMaxAttempts = 1 }
+
+func outSnapshots(out *ec2.CreateSnapshotsOutput) []types.SnapshotInfo {
+	if out == nil {
+		return nil
+	}
+	return out.Snapshots
+}
+
+// createAttempts bounds createUnrepeated's own tries.
+const createAttempts = 5
+
+// createUnrepeated runs create (a call made with noSDKRetry) and retries a
+// transient failure itself, looking for the case's snapshots before each
+// new try; adopt takes what the lookup found and says whether that is
+// enough. CreateSnapshots and CreateSnapshot take no client token, so the
+// SDK's retry of a call whose answer was lost after EC2 acted on it (a
+// dropped connection, a 5xx from a front end) took a second set of
+// snapshots (seen with internal/faultproxy); a lookup by the case tags,
+// which go on in the create call itself, finds the first set instead.
+func createUnrepeated(ctx context.Context, api snapshotAPI, in *engine.StepInput, id string, create func() error, adopt func(snapSet) bool) error {
+	for attempt := 1; ; attempt++ {
+		err := awsapi.Classify(create())
+		if err == nil || !engine.IsRetryable(err) || attempt == createAttempts {
+			return err
+		}
+		t := time.NewTimer(time.Duration(100+rand.IntN(400)) * time.Millisecond << attempt)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, context.Cause(ctx))
+		case <-t.C:
+		}
+		found, _, ferr := findCaseSnapshots(ctx, api, in.CaseID, id)
+		if ferr == nil && adopt(found) {
+			return nil
+		}
+	}
+}
+
 // createMissing snapshots the volumes the case's set lacks, one by one.
 func createMissing(ctx context.Context, api snapshotAPI, in *engine.StepInput, id string, missing []string, set snapSet) error {
 	desc, tags := snapSpec(in, id)
 	for _, v := range missing {
-		out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(v), Description: desc, TagSpecifications: tags})
+		err := createUnrepeated(ctx, api, in, id, func() error {
+			out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(v), Description: desc, TagSpecifications: tags}, noSDKRetry)
+			if err == nil {
+				set[v] = aws.ToString(out.SnapshotId)
+			}
+			return err
+		}, func(found snapSet) bool {
+			if sid, ok := found[v]; ok {
+				set[v] = sid
+			}
+			return found[v] != ""
+		})
 		if err != nil {
-			return fmt.Errorf("snapshot: creating a snapshot of volume %q: %w", v, awsapi.Classify(err))
+			return fmt.Errorf("snapshot: creating a snapshot of volume %q: %w", v, err)
 		}
-		set[v] = aws.ToString(out.SnapshotId)
 	}
 	detail := map[string]any{"call": "ec2:CreateSnapshot", "instance_id": id, "volumes": missing,
 		"note": "taken after the rest of the case's snapshots: not crash-consistent with them"}
