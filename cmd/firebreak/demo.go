@@ -107,8 +107,7 @@ func (st *cliState) demoRun(ctx context.Context, instanceID, evidenceDir string)
 	d := st.newDisplay()
 	d.addRun("", pb)
 	out := st.startJob(ctx, j, d)
-	d.stop()
-	st.setDisplay(nil)
+	st.endDisplay(d)
 	st.printSummary(out)
 	if err := out.exitErr(); err != nil {
 		return err

@@ -114,3 +114,9 @@ func bytesText(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// endDisplay stops d; later log lines go straight to stderr again.
+func (st *cliState) endDisplay(d display) {
+	d.stop()
+	st.setDisplay(nil)
+}

@@ -59,8 +59,7 @@ func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	d := st.newDisplay()
 	d.addRun(j.label, pb)
 	out := st.execJob(ctx, j, d, true)
-	d.stop()
-	st.setDisplay(nil)
+	st.endDisplay(d)
 	st.printSummary(out)
 	return out.exitErr()
 }

@@ -66,8 +66,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 	d := st.newDisplay()
 	d.addRun("", pb)
 	out := st.startJob(c.Context, j, d)
-	d.stop()
-	st.setDisplay(nil)
+	st.endDisplay(d)
 	st.printSummary(out)
 	return out.exitErr()
 }

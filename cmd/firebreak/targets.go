@@ -59,8 +59,7 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 		})
 	}
 	g.Wait()
-	d.stop()
-	st.setDisplay(nil)
+	st.endDisplay(d)
 	st.logf("\nbatch %s: %d run(s), evidence under %s", batch, len(jobs), store)
 	return st.batchSummary(outs)
 }
