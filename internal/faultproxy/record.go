@@ -2,6 +2,7 @@ package faultproxy
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 )
 
@@ -91,4 +92,11 @@ func (p *Proxy) end(c *Call, fault Fault, status int, forwarded bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c.Fault, c.Status, c.Forwarded, c.End = fault, status, forwarded, time.Now()
+}
+
+// Reseed restarts the random draws from seed.
+func (p *Proxy) Reseed(seed uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }

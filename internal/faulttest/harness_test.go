@@ -119,7 +119,9 @@ func runHost(t *testing.T, cfg aws.Config, w *awsfixture.World) *inProcess {
 	return r
 }
 
-func (r *inProcess) makespan() time.Duration { return r.res.FinishedAt.Sub(r.res.StartedAt).Round(time.Millisecond) }
+func (r *inProcess) makespan() time.Duration {
+	return r.res.FinishedAt.Sub(r.res.StartedAt).Round(time.Millisecond)
+}
 
 // seedsFor returns the seeds a fault test runs: n by default, or
 // FIREBREAK_FAULT_SEEDS of them (more seeds, more of the state space).
