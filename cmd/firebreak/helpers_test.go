@@ -79,3 +79,25 @@ func TestStateDir(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadSourceForResume: resume finds a run's playbook again where the
+// run found it, a built-in or a file, with the same bytes.
+func TestLoadSourceForResume(t *testing.T) {
+	st := &cliState{}
+	reg := st.registry(t.Context(), false)
+	builtin, err := (&cliState{}).catalog(reg).Find("local-triage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadSource(reg, builtin.Source)
+	if err != nil || again.SHA256 != builtin.SHA256 {
+		t.Fatalf("builtin %q: got %v, sha %s; want sha %s", builtin.Source, err, again.SHA256, builtin.SHA256)
+	}
+	file, _ := filepath.Abs("testdata/playbooks/touch.yaml")
+	if pb, err := loadSource(reg, file); err != nil || pb.Name != "touch" {
+		t.Fatalf("file: got %v, %v", pb, err)
+	}
+	if _, err := loadSource(reg, "builtin:no-such.yaml"); err == nil {
+		t.Errorf("a built-in missing from this build: got no error")
+	}
+}
