@@ -251,6 +251,13 @@ func TestTargets(t *testing.T) {
 		s.run("verify", mpath).want(t, 0)
 	}
 	contains(t, "summary", r.stderr, "TARGET", "alpha", "beta", "gamma/1")
+	batch := filepath.Join(s.dir, "evidence", "batch1")
+	v := s.run("verify", batch).want(t, 0) // the batch dir: every case in it
+	contains(t, "verify batch", v.stdout, "batch: 3 case(s) verified, 0 failed")
+	restore := editLine(t, filepath.Join(batch, "beta", "custody.jsonl"), 2)
+	v = s.run("verify", batch).want(t, 1)
+	contains(t, "verify batch with a tampered case", v.stdout, "case beta:", "MISMATCH", "batch: 3 case(s) verified, 1 failed")
+	restore()
 
 	// --dry-run plans each target and runs none.
 	marker := filepath.Join(s.dir, "dry")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ func verifyCommand(st *cliState) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "re-hash every artifact of a case, check its custody chain and its signature",
-		ArgsUsage: "PATH (a manifest.json, a case dir, or s3://BUCKET/PREFIX/CASE_ID)",
+		ArgsUsage: "PATH (a manifest.json, a case dir, a --targets batch dir, or s3://BUCKET/PREFIX/CASE_ID)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pub", Usage: "check the signature with the public key in `FILE` (PEM)"},
 		},
@@ -39,6 +40,9 @@ func verifyCommand(st *cliState) *cli.Command {
 }
 
 func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicKey) error {
+	if cases := batchCases(path); len(cases) > 0 {
+		return st.verifyBatch(ctx, cases, pub)
+	}
 	store, caseID, err := st.caseStore(ctx, path)
 	if err != nil {
 		return err
@@ -96,4 +100,39 @@ func (st *cliState) caseStore(ctx context.Context, path string) (evidence.Store,
 		return nil, "", err
 	}
 	return store, filepath.Base(caseDir), nil
+}
+
+// batchCases lists the case dirs of a --targets batch dir: a local dir with
+// no manifest of its own whose sub-dirs hold one. Anything else is nil.
+func batchCases(path string) []string {
+	if strings.Contains(path, "://") {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(path, "manifest.json")); err == nil {
+		return nil
+	}
+	found, _ := filepath.Glob(filepath.Join(path, "*", "manifest.json"))
+	cases := make([]string, len(found))
+	for i, m := range found {
+		cases[i] = filepath.Dir(m)
+	}
+	return cases
+}
+
+// verifyBatch verifies every case of a batch; it fails when any does.
+func (st *cliState) verifyBatch(ctx context.Context, cases []string, pub ed25519.PublicKey) error {
+	failed := 0
+	for _, c := range cases {
+		if err := st.verify(ctx, c, pub); err != nil {
+			failed++
+			if _, quiet := errors.AsType[silent](err); !quiet {
+				printError(st.stderr, err)
+			}
+		}
+	}
+	fmt.Fprintf(st.stdout, "batch: %d case(s) verified, %d failed\n", len(cases), failed)
+	if failed > 0 {
+		return silent{code: exitFailed}
+	}
+	return nil
 }
