@@ -20,9 +20,10 @@ const redrawEvery = 250 * time.Millisecond
 
 // liveDisplay redraws one line per step in place on a terminal.
 type liveDisplay struct {
-	w     io.Writer
-	color bool
-	width int // a wrapped row would break the redraw: rows are cut to fit
+	w      io.Writer
+	color  bool
+	width  int // a wrapped row would break the redraw: rows are cut to fit
+	height int // more rows than this are drawn compact
 
 	mu     sync.Mutex
 	rows   []*row
@@ -67,7 +68,8 @@ type row struct {
 }
 
 func newLiveDisplay(w io.Writer, color bool) *liveDisplay {
-	d := &liveDisplay{w: w, color: color, width: termWidth(w), byKey: map[string]*row{}, quit: make(chan struct{}), done: make(chan struct{})}
+	width, height := termSize(w)
+	d := &liveDisplay{w: w, color: color, width: width, height: height, byKey: map[string]*row{}, quit: make(chan struct{}), done: make(chan struct{})}
 	go d.loop()
 	return d
 }
@@ -167,14 +169,27 @@ func (d *liveDisplay) draw() {
 	if d.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dF", d.drawn)
 	}
-	now := time.Now()
-	for _, r := range d.rows {
+	lines := d.lines(time.Now())
+	for _, l := range lines {
 		b.WriteString("\x1b[2K")
-		b.WriteString(d.line(r, now))
+		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	d.drawn = len(d.rows)
+	d.drawn = len(lines)
 	io.WriteString(d.w, b.String())
+}
+
+// lines is what to draw: a row per step, or, when that would not fit on
+// the screen (the cursor cannot go back above its top), a row per run.
+func (d *liveDisplay) lines(now time.Time) []string {
+	if len(d.rows) < d.height {
+		out := make([]string, len(d.rows))
+		for i, r := range d.rows {
+			out[i] = d.line(r, now)
+		}
+		return out
+	}
+	return compact(d.rows, d.height-1, d.width)
 }
 
 func (d *liveDisplay) line(r *row, now time.Time) string {
@@ -222,14 +237,21 @@ func (d *liveDisplay) escapes(r *row) int {
 	return len(d.paint(r.status, ""))
 }
 
-// termWidth is the terminal's width, 160 when it cannot be told.
-func termWidth(w io.Writer) int {
+// termSize is the room to draw in: the terminal's width and height less
+// one, 160 by 50 when it cannot be told.
+func termSize(w io.Writer) (width, height int) {
+	width, height = 160, 50
 	if f, ok := w.(*os.File); ok {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
-			return cols - 1
+		if cols, rows, err := term.GetSize(int(f.Fd())); err == nil {
+			if cols > 20 {
+				width = cols - 1
+			}
+			if rows > 4 {
+				height = rows - 1
+			}
 		}
 	}
-	return 160
+	return width, height
 }
 
 func (d *liveDisplay) paint(s engine.StepStatus, text string) string {
