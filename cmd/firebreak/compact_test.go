@@ -2,10 +2,12 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/runner"
 )
 
 func TestCompact(t *testing.T) {
@@ -48,5 +50,21 @@ func TestLiveDisplayGoesCompactWhenTooTall(t *testing.T) {
 	d.height = 10
 	if got := d.lines(time.Now()); len(got) != 4 {
 		t.Errorf("on a tall screen: got %d lines, want one per step", len(got))
+	}
+}
+
+func TestLiveRowCountsItems(t *testing.T) {
+	d := &liveDisplay{width: 200, height: 50, byKey: map[string]*row{}}
+	obs := d.observer("")
+	now := time.Now()
+	obs(runner.StepEvent{Step: "hash", Action: "command", Item: -1, Status: engine.StatusRunning, Time: now})
+	for i := range 3 {
+		obs(runner.StepEvent{Step: "hash", Action: "command", Item: i, Status: engine.StatusRunning, Time: now})
+	}
+	obs(runner.StepEvent{Step: "hash", Action: "command", Item: 0, Status: engine.StatusSucceeded, Time: now})
+	obs(runner.StepEvent{Step: "hash", Action: "command", Item: 1, Status: engine.StatusFailed, Error: "boom", RetryIn: time.Second, Time: now})
+	lines := d.lines(now)
+	if len(lines) != 1 || !strings.Contains(lines[0], "1/3+ items") {
+		t.Errorf("got %q, want the step running with 1 of 3 items ended (a retried item is not ended)", lines)
 	}
 }

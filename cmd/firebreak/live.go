@@ -65,6 +65,7 @@ type row struct {
 	attempt             int
 	detail              string
 	capture             *captureRow // a memory capture's progress, if this row is one
+	items, itemsDone    int         // for_each items started (highest index+1) and ended
 }
 
 func newLiveDisplay(w io.Writer, color bool) *liveDisplay {
@@ -118,6 +119,10 @@ func (d *liveDisplay) observer(label string) func(runner.StepEvent) {
 		defer d.mu.Unlock()
 		r := d.row(label, ev.Step, ev.Action)
 		if ev.Item >= 0 {
+			r.items = max(r.items, ev.Item+1)
+			if ev.Status.Final() && ev.RetryIn == 0 {
+				r.itemsDone++
+			}
 			if ev.Status == engine.StatusFailed {
 				r.detail = fmt.Sprintf("item %d failed: %s", ev.Item, firstLine(ev.Error))
 			}
@@ -209,6 +214,9 @@ func (d *liveDisplay) line(r *row, now time.Time) string {
 		state = "running " + now.Sub(r.started).Round(100*time.Millisecond).String()
 		if r.attempt > 1 {
 			state += fmt.Sprintf(" (attempt %d)", r.attempt)
+		}
+		if r.items > 0 {
+			state += fmt.Sprintf(" %d/%d+ items", r.itemsDone, r.items)
 		}
 	case engine.StatusWaiting:
 		state = "waiting for approval"
