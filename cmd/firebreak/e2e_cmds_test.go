@@ -48,6 +48,11 @@ func TestValidate(t *testing.T) {
 		r := s.run("validate").want(t, 0)
 		contains(t, "stdout", r.stdout, "local-check", "touch", "blocks", "fails")
 	})
+	t.Run("examples and built-ins: every action they name is wired in", func(t *testing.T) {
+		examples, _ := filepath.Abs("../../examples")
+		r := s.run("--playbooks", examples, "validate").want(t, 0)
+		contains(t, "stdout", r.stdout, "examples/fan-out-hash-files.yaml", "builtin:host-compromise.yaml", "builtin:memory-capture.yaml")
+	})
 	t.Run("broken file", func(t *testing.T) {
 		broken, _ := filepath.Abs("testdata/broken/broken.yaml")
 		r := s.run("validate", broken).want(t, 2)
