@@ -30,6 +30,9 @@ func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	if err != nil {
 		return nil, err
 	}
+	if in.Evidence == nil {
+		return nil, errNoEvidence
+	}
 	log := in.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -101,8 +104,14 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 	}
 	job.Progress = c.progressFor(log).Start(p.Dial.Target.Host, src.Expected)
 	res, err := job.run(ctx)
-	if err == nil && src.Wait != nil {
-		err = src.Wait()
+	if src.Wait != nil {
+		// The remote command's own failure (sudo refused, a read error) is
+		// the reason a stream ended early: say it.
+		if werr := src.Wait(); werr != nil && err == nil {
+			err = werr
+		} else if werr != nil {
+			err = fmt.Errorf("%w; %v", err, werr)
+		}
 	}
 	if err == nil {
 		err = ss.close()
@@ -169,5 +178,5 @@ func (c *capture) progressFor(log *slog.Logger) Progress {
 	return LogProgress{Log: log}
 }
 
-// errNoEvidence guards against a runner that gives no evidence store.
-var errNoEvidence = errors.New("no sinks given and the run has no evidence store: give sinks (file://DIR or s3://BUCKET/PREFIX)")
+// errNoEvidence guards against a caller that gives no evidence at all.
+var errNoEvidence = errors.New("the step has no evidence to record the capture in: run it through the runner with a case")

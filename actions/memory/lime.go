@@ -105,7 +105,7 @@ func dialLime(ctx context.Context, r remote, port int, wait time.Duration, insDo
 func limeExit(insDone <-chan error) error {
 	select {
 	case <-insDone:
-	case <-time.After(30 * time.Second):
+	case <-time.After(10 * time.Second):
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ type S3API interface {
 const (
 	minPartSize = 8 << 20
 	maxParts    = 10000
-	inFlight    = 4
+	inFlight    = 2
 )
 
 // s3Sink uploads a multipart object, parts in parallel but never more than

@@ -45,9 +45,6 @@ func (c *capture) openSinks(ctx context.Context, in *engine.StepInput, p *params
 		ws = append(ws, s)
 	}
 	if len(p.Sinks) == 0 {
-		if in.Evidence == nil {
-			return nil, errNoEvidence
-		}
 		ss.ev = openEvidenceSink(ctx, in.Evidence, engine.ArtifactMeta{Name: name, Kind: "memory-image",
 			ContentType: "application/octet-stream", Source: map[string]string{"host": p.Dial.Target.Host}})
 		ws = append(ws, ss.ev)
