@@ -233,6 +233,13 @@ func TestInterruptResumeRuns(t *testing.T) {
 	}
 	s.run("verify", mpath).want(t, 0)
 	contains(t, "runs after resume", s.run("runs").stdout, "succeeded")
+	var listed []struct{ ID, Status, Playbook string }
+	if err := json.Unmarshal([]byte(s.run("runs", "--format", "json").want(t, 0).stdout), &listed); err != nil {
+		t.Fatalf("runs --format json: %v", err)
+	}
+	if len(listed) != 1 || listed[0].ID != runID || listed[0].Status != "succeeded" || listed[0].Playbook != "blocks" {
+		t.Errorf("runs --format json: got %+v, want the one resumed run, succeeded", listed)
+	}
 	s.run("resume", runID).want(t, 0) // nothing left to do is not an error
 	s.run("resume", "run-nope").want(t, 2)
 }
