@@ -79,7 +79,8 @@ exec %[2]s %[3]s "$port" %[4]s %[5]d
 }
 
 func (lt *limeTarget) limeParams(extra map[string]any) map[string]any {
-	p := map[string]any{"method": "lime", "module_dir": lt.ModuleDir, "sudo": true}
+	// Short keepalives run alongside every LiME stream (under -race).
+	p := map[string]any{"method": "lime", "module_dir": lt.ModuleDir, "sudo": true, "keepalive": 200 * time.Millisecond}
 	for k, v := range extra {
 		p[k] = v
 	}
