@@ -46,7 +46,11 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintln(w, err.Error())
 		return
 	}
-	fmt.Fprintf(w, "firebreak: %s\n", err)
+	msg := err.Error()
+	if isLibraryExit(err) && msg != "" {
+		msg = strings.ToLower(msg[:1]) + msg[1:] // "No help topic ..."
+	}
+	fmt.Fprintf(w, "firebreak: %s\n", msg)
 }
 
 func newApp(st *cliState) *cli.App {

@@ -33,6 +33,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"bad case id", []string{"run", "local-check", "--case", "../up"}, `--case "../up"`},
 		{"unknown action", []string{"actions", "isolat"}, `no action "isolat"`},
 		{"unknown schema", []string{"schema", "nope"}, `no schema "nope"`},
+		{"unknown help topic", []string{"help", "nope"}, "no help topic for 'nope'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 )
@@ -62,6 +64,15 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &le), errors.As(err, &l1), errors.Is(err, engine.ErrInvalidInput), errors.Is(err, engine.ErrCycle):
 		return exitUsage
+	case isLibraryExit(err):
+		return exitUsage // the CLI library's own refusals: `help NOPE`
 	}
 	return exitFailed
+}
+
+// isLibraryExit reports an error urfave/cli made itself (cli.Exit): our
+// commands never return one, so it is a usage mistake.
+func isLibraryExit(err error) bool {
+	_, ok := errors.AsType[cli.ExitCoder](err)
+	return ok
 }
