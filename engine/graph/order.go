@@ -2,6 +2,7 @@ package graph
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 )
 
@@ -87,8 +88,9 @@ func (g *Graph) CriticalPath(weight func(id string) time.Duration) []string {
 	}
 	var path []string
 	for i := end; i >= 0; i = best[i] {
-		path = append([]string{g.ids[i]}, path...)
+		path = append(path, g.ids[i])
 	}
+	slices.Reverse(path) // walked from the end; appending then reversing keeps it linear
 	return path
 }
 
