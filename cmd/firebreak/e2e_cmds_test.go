@@ -62,6 +62,14 @@ func TestValidate(t *testing.T) {
 			broken+`:5:13: unknown action "comand" (did you mean "command"?)`,
 			broken+`:9:13: unknown step "nope" in needs`)
 	})
+	t.Run("a dir as an argument", func(t *testing.T) {
+		examples, _ := filepath.Abs("../../examples")
+		r := s.run("validate", examples).want(t, 0)
+		contains(t, "stdout", r.stdout, "examples/fan-out-hash-files.yaml", "examples/isolate-tagged.yaml")
+		dir, _ := filepath.Abs("testdata/broken")
+		r = s.run("validate", dir).want(t, 2)
+		contains(t, "stderr", r.stderr, "broken.yaml:5:13:")
+	})
 	t.Run("a broken dir among good ones", func(t *testing.T) {
 		dir, _ := filepath.Abs("testdata/broken")
 		r := s.run("--playbooks", dir, "validate")

@@ -19,15 +19,20 @@ func validateCommand(st *cliState) *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
 		Usage:     "check playbooks; with no argument, every playbook found",
-		ArgsUsage: "[FILE|NAME ...]",
+		ArgsUsage: "[FILE|DIR|NAME ...]",
 		Action: func(c *cli.Context) error {
 			reg := st.registry(c.Context, false)
 			if c.NArg() == 0 {
 				return st.validateAll(reg)
 			}
 			cat := st.catalog(reg)
+			l := &loader.Loader{Registry: reg}
 			var failed []error
 			for _, arg := range c.Args().Slice() {
+				if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+					failed = st.validateDir(l, arg, failed)
+					continue
+				}
 				pb, err := cat.Find(arg)
 				failed = st.report(arg, pb, err, failed)
 			}
@@ -42,16 +47,7 @@ func (st *cliState) validateAll(reg *engine.Registry) error {
 	l := &loader.Loader{Registry: reg}
 	var failed []error
 	for _, dir := range st.playbookDirs {
-		files, err := playbookFiles(dir)
-		if err != nil {
-			printError(st.stderr, err)
-			failed = append(failed, err)
-			continue
-		}
-		for _, f := range files {
-			pb, err := l.LoadFile(f)
-			failed = st.report(f, pb, err, failed)
-		}
+		failed = st.validateDir(l, dir, failed)
 	}
 	builtins, _ := fs.Glob(playbooks.FS, "*.y*ml")
 	for _, name := range builtins {
@@ -66,6 +62,20 @@ func (st *cliState) validateAll(reg *engine.Registry) error {
 		failed = append(failed, err)
 	}
 	return validationResult(failed)
+}
+
+// validateDir checks every playbook file of dir, broken ones too.
+func (st *cliState) validateDir(l *loader.Loader, dir string, failed []error) []error {
+	files, err := playbookFiles(dir)
+	if err != nil {
+		printError(st.stderr, err)
+		return append(failed, err)
+	}
+	for _, f := range files {
+		pb, err := l.LoadFile(f)
+		failed = st.report(f, pb, err, failed)
+	}
+	return failed
 }
 
 // report prints one playbook's verdict: problems on stderr, in full, as
