@@ -111,7 +111,7 @@ func TestWebhookClassifiesAnswers(t *testing.T) {
 		{"rate limited", 429, true, "answered 429 Too Many Requests"},
 		{"bad request", 400, false, `refused the message: 400 Bad Request ("answer Bad Request"); check the URL and headers`},
 		{"forbidden", 403, false, "refused the message: 403 Forbidden"},
-		{"redirect not followed", 302, false, `answered 302 Found, a redirect to "/elsewhere": put the final URL in webhook`},
+		{"redirect not followed", 302, false, `answered 302 Found, a redirect to "http://127.0.0.1:`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
