@@ -51,6 +51,7 @@
 // Each line is written and fsync'd before what it records is acted on;
 // lines that arrive while a sync is in flight share the next one. Resume
 // keeps the steps, and for_each items, that succeeded; every other step runs
-// again, and so do the finally steps. A last line torn by a crash is
-// ignored and cut off.
+// again, and so do the finally steps. A last line torn by a crash (no
+// newline) is ignored and cut off; a whole line that does not parse, last
+// or not, is refused as damage.
 package runner

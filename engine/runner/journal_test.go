@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,5 +160,28 @@ func TestObserver(t *testing.T) {
 	want := "a running|a running|a succeeded|b skipped"
 	if strings.Join(got, "|") != want {
 		t.Errorf("events %v, want %s", got, want)
+	}
+}
+
+// TestLoadJournalGarbledLastLine: a whole last line that does not parse is
+// damage, not a torn write: refused, naming the line, not skipped.
+func TestLoadJournalGarbledLastLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), Config{Registry: registry(newCounter(nil).action("do")),
+		Playbook: playbook(step("a", "do")), StateDir: dir, RunID: "run-g"}); err != nil {
+		t.Fatal(err)
+	}
+	path := JournalPath(dir, "run-g")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("journal.jsonl:%d: broken journal line", strings.Count(string(data), "\n")+1)
+	if err := os.WriteFile(path, append(data, "{garbage\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadJournal(dir, "run-g"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("LoadJournal: got %v, want an error containing %q", err, want)
 	}
 }

@@ -49,7 +49,10 @@ func NewRunID(now time.Time) string {
 }
 
 // LoadJournal reads the journal of run runID. A last line torn by a crash
-// is ignored; a broken line anywhere else is an error.
+// (no newline) is ignored. A whole line that does not parse is an error
+// that names it, even the last: the runner writes whole lines and never
+// writes after a failed write, so such a line is damage or an edit, and
+// guessing past it could resume from a state the run never recorded.
 func LoadJournal(stateDir, runID string) (*RunState, error) {
 	path := JournalPath(stateDir, runID)
 	data, err := os.ReadFile(path)
@@ -69,11 +72,7 @@ func LoadJournal(stateDir, runID string) (*RunState, error) {
 		}
 		var e entry
 		if jerr := json.Unmarshal(line, &e); jerr != nil {
-			if _, perr := r.Peek(1); perr == io.EOF {
-				st.TornTail = true // the last line, whole but garbled by a crash
-				break
-			}
-			return nil, fmt.Errorf("%s:%d: broken journal line: %w", path, n, jerr)
+			return nil, fmt.Errorf("%s:%d: broken journal line: %w; a whole line that does not parse is damage, not a torn end: keep a copy, then cut the line off to resume", path, n, jerr)
 		}
 		if err := st.apply(n, &e); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
