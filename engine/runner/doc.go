@@ -53,5 +53,7 @@
 // keeps the steps, and for_each items, that succeeded; every other step runs
 // again, and so do the finally steps. A last line torn by a crash (no
 // newline) is ignored and cut off; a whole line that does not parse, last
-// or not, is refused as damage.
+// or not, is refused as damage. A write that fails (a full disk) cuts the
+// file back to its last good line and stops the run: nothing more is
+// written, so the journal stays loadable and the run resumable.
 package runner

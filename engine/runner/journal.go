@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -64,12 +65,29 @@ type entry struct {
 // background by startSync, whose answer comes on done. The coordinator
 // starts a unit only once the sync covering its "started" entry returned,
 // so every state change is on disk before it is acted on.
+//
+// A write or sync that fails cuts the file back to the end of the last
+// good write and breaks the journal: nothing more is written to it, so a
+// half line left by a full disk is never followed by more lines, and the
+// journal stays loadable and resumable once space comes back.
 type journal struct {
-	f       *os.File
+	f       journalFile
 	path    string
 	buf     []byte
 	syncing bool       // a startSync has not answered yet
 	done    chan error // startSync's answer
+	off     int64      // the end of the last good write
+	broken  error      // the first failed write or sync: write nothing more
+}
+
+// journalFile is what the journal needs of its file; *os.File has it.
+// Tests put a failing file in its place.
+type journalFile interface {
+	io.Writer
+	Sync() error
+	Truncate(size int64) error
+	Seek(offset int64, whence int) (int64, error)
+	Close() error
 }
 
 // errLocked: another process holds the journal: the run is live.
@@ -97,11 +115,11 @@ func createJournal(stateDir, runID string) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("locking the journal %q: %w", path, err)
 	}
-	return newJournal(f, path), nil
+	return newJournal(f, path, 0), nil
 }
 
-func newJournal(f *os.File, path string) *journal {
-	return &journal{f: f, path: path, done: make(chan error, 1)}
+func newJournal(f journalFile, path string, off int64) *journal {
+	return &journal{f: f, path: path, off: off, done: make(chan error, 1)}
 }
 
 // lockForResume opens and locks a journal for Resume before it is read, so
@@ -135,7 +153,7 @@ func reopenJournal(f *os.File, size int64) (*journal, error) {
 	if _, err := f.Seek(size, 0); err != nil {
 		return nil, fmt.Errorf("seeking the journal %q: %w", f.Name(), err)
 	}
-	return newJournal(f, f.Name()), nil
+	return newJournal(f, f.Name(), size), nil
 }
 
 // add buffers e. It fails only when e cannot be encoded (an action's
@@ -169,18 +187,42 @@ func (j *journal) startSync() {
 	go func() { j.done <- j.write(data) }()
 }
 
+// write appends data and syncs it. Once a write failed it writes nothing
+// and returns that first error.
 func (j *journal) write(data []byte) error {
+	if j.broken != nil {
+		return j.broken
+	}
 	if _, err := j.f.Write(data); err != nil {
-		return fmt.Errorf("writing the journal %q: %w; free disk space, then resume the run", j.path, err)
+		return j.breakOff(fmt.Errorf("writing the journal %q: %w; free disk space, then resume the run", j.path, err))
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("syncing the journal %q: %w; resume the run once the disk is healthy", j.path, err)
+		return j.breakOff(fmt.Errorf("syncing the journal %q: %w; resume the run once the disk is healthy", j.path, err))
 	}
+	j.off += int64(len(data))
 	return nil
 }
 
+// breakOff marks the journal broken by err and cuts off what the failed
+// write may have left (a torn line, or lines whose sync failed: none of
+// them was acted on).
+func (j *journal) breakOff(err error) error {
+	if terr := j.f.Truncate(j.off); terr != nil {
+		err = fmt.Errorf("%w (and cutting it back to its last good line: %w)", err, terr)
+	} else if _, serr := j.f.Seek(j.off, io.SeekStart); serr != nil {
+		err = fmt.Errorf("%w (and seeking its last good line: %w)", err, serr)
+	}
+	j.broken = err
+	return err
+}
+
+// close writes what is buffered, unless the journal is broken, and closes
+// the file. It reports the error that broke the journal.
 func (j *journal) close() error {
 	err := j.flush()
+	if j.broken != nil {
+		err = j.broken
+	}
 	if cerr := j.f.Close(); err == nil {
 		err = cerr
 	}
