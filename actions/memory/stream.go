@@ -44,6 +44,27 @@ type copyJob struct {
 	}
 	Out      io.Writer // the sinks, compressed or not
 	Progress ProgressTracker
+
+	sw *sinkWriter
+}
+
+// sinkWriter writes to the sinks on its own goroutine, so that writing a
+// chunk overlaps hashing it: SHA-256 is the largest CPU cost of a capture.
+// Each chunk is handed over and waited for before its buffer is reused.
+type sinkWriter struct {
+	in  chan []byte
+	out chan error
+}
+
+func startSinkWriter(w io.Writer) *sinkWriter {
+	s := &sinkWriter{in: make(chan []byte), out: make(chan error)}
+	go func() {
+		for p := range s.in {
+			_, err := w.Write(p)
+			s.out <- err
+		}
+	}()
+	return s
 }
 
 // copyResult is the uncompressed stream's hash and size, valid also when
@@ -65,7 +86,8 @@ func (j *copyJob) run(ctx context.Context) (copyResult, error) {
 	var size int64
 	done := make(chan struct{})
 	chunks := j.readAhead(done)
-	defer func() { close(done); j.Abort() }()
+	j.sw = startSinkWriter(j.Out)
+	defer func() { close(done); j.Abort(); close(j.sw.in) }()
 	timer := time.NewTimer(j.Stall)
 	defer timer.Stop()
 	res := func() copyResult { return copyResult{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size} }
@@ -142,9 +164,10 @@ func (j *copyJob) take(p []byte, h hash.Hash, size *int64) error {
 			return err
 		}
 	}
+	j.sw.in <- p
 	h.Write(p)
 	*size += int64(len(p))
-	if _, err := j.Out.Write(p); err != nil {
+	if err := <-j.sw.out; err != nil {
 		return fmt.Errorf("writing memory image: %w", err)
 	}
 	if j.Progress != nil {
