@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -67,6 +68,11 @@ type Case struct {
 	used      map[string]bool // artifact ids taken, reserved before upload
 	steps     map[string]engine.StepRecord
 	order     []string // step ids, first seen first
+	lost      int64    // custody events that could not be written, ever
+	pending   int64    // of those, not yet told by a custody.gap line
+	lostNames []string // names of the pending ones, the first maxLostNames
+	unlock    func() error
+	closed    bool
 }
 
 var _ engine.Recorder = (*Case)(nil)
@@ -77,6 +83,10 @@ func (c *Case) key(rel string) string { return c.hdr.CaseID + "/" + rel }
 // starting with "case.opened"; an existing one (a resumed run) is read
 // back from its custody log, the source of truth, which must be an
 // unbroken chain. signer may be nil: the manifest is then unsigned.
+//
+// When store is a Locker the case is locked first, so a second run on the
+// same case is refused (an error wrapping ErrCaseBusy) instead of forking
+// the chain; Close or Finish releases the lock.
 func OpenCase(ctx context.Context, store Store, h Header, signer Signer) (*Case, error) {
 	if err := CheckCaseID(h.CaseID); err != nil {
 		return nil, err
@@ -86,17 +96,49 @@ func OpenCase(ctx context.Context, store Store, h Header, signer Signer) (*Case,
 	if c.hdr.StartedAt.IsZero() {
 		c.hdr.StartedAt = c.now().UTC()
 	}
-	lines, found, err := loadCustody(ctx, store, c.key("custody.jsonl"))
+	if l, ok := store.(Locker); ok {
+		unlock, err := l.Lock(ctx, h.CaseID)
+		if err != nil {
+			return nil, err
+		}
+		c.unlock = unlock
+	}
+	if err := c.open(ctx); err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
+	return c, nil
+}
+
+// open starts the custody log, or continues the one there.
+func (c *Case) open(ctx context.Context) error {
+	lines, found, err := loadCustody(ctx, c.store, c.key("custody.jsonl"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !found || len(lines) == 0 {
-		return c, c.Event(ctx, EventCaseOpened, "", map[string]any{"header": c.hdr})
+		return c.Event(ctx, EventCaseOpened, "", map[string]any{"header": c.hdr})
 	}
 	if err := c.resume(ctx, lines); err != nil {
-		return nil, err
+		return err
 	}
-	return c, c.Event(ctx, EventCaseResumed, "", map[string]any{"run_id": h.RunID})
+	return c.Event(ctx, EventCaseResumed, "", map[string]any{"run_id": c.hdr.RunID})
+}
+
+// Close releases the case's lock; later custody events are refused. It
+// is idempotent, and Finish calls it.
+func (c *Case) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.unlock == nil {
+		return nil
+	}
+	unlock := c.unlock
+	c.unlock = nil
+	if err := unlock(); err != nil {
+		return fmt.Errorf("unlocking case %q: %w", c.hdr.CaseID, err)
+	}
+	return nil
 }
 
 // resume rebuilds seq, head and artifacts from an existing custody log,
@@ -110,6 +152,7 @@ func (c *Case) resume(ctx context.Context, lines []parsedLine) error {
 		if l.Entry.Event == EventCaseOpened {
 			c.restoreStart(l.Entry)
 		}
+		c.lost += gapCount(l.Entry)
 		if l.Artifact != nil && !c.used[l.Artifact.ID] {
 			c.used[l.Artifact.ID] = true
 			c.artifacts = append(c.artifacts, *l.Artifact)
@@ -145,9 +188,44 @@ func (c *Case) Event(ctx context.Context, event, step string, detail map[string]
 	return c.appendLocked(ctx, Entry{Event: event, Step: step, Detail: detail})
 }
 
-// appendLocked writes e as the next custody line. c.mu must be held; the
-// in-memory chain moves on only once the store has the line.
+// appendLocked writes e as the next custody line. c.mu must be held.
+// An event that cannot be written is counted as lost; the next line that
+// can be written is preceded by a custody.gap line naming what was lost,
+// because the chain alone cannot show a line that never existed.
 func (c *Case) appendLocked(ctx context.Context, e Entry) error {
+	if c.closed {
+		return fmt.Errorf("custody event %q: case %q is closed", e.Event, c.hdr.CaseID)
+	}
+	if c.pending > 0 {
+		gap := Entry{Event: EventCustodyGap, Detail: map[string]any{"lost": c.pending, "events": c.lostNames}}
+		if err := c.writeLocked(ctx, gap); err != nil {
+			c.lose(e.Event)
+			return err
+		}
+		c.pending, c.lostNames = 0, nil
+	}
+	if err := c.writeLocked(ctx, e); err != nil {
+		c.lose(e.Event)
+		return err
+	}
+	return nil
+}
+
+// maxLostNames bounds the names a gap line carries: a store that is down
+// for a long run must not grow memory without end.
+const maxLostNames = 100
+
+func (c *Case) lose(event string) {
+	c.lost++
+	c.pending++
+	if len(c.lostNames) < maxLostNames {
+		c.lostNames = append(c.lostNames, event)
+	}
+}
+
+// writeLocked writes e as the next custody line; the in-memory chain
+// moves on only once the store has the line.
+func (c *Case) writeLocked(ctx context.Context, e Entry) error {
 	e.Seq, e.Prev, e.Time, e.Actor = c.seq+1, c.head, c.now().UTC(), c.hdr.Operator.actor()
 	line, err := json.Marshal(e)
 	if err != nil {

@@ -25,7 +25,31 @@ const (
 	EventCaseFinished     = "case.finished"
 	EventArtifactStored   = "artifact.stored"
 	EventArtifactRecorded = "artifact.recorded"
+	// EventCustodyGap precedes the first line written after events that
+	// could not be: detail "lost" (count) and "events" (their names).
+	EventCustodyGap = "custody.gap"
 )
+
+// gapCount is the number of lost events a custody.gap line reports.
+func gapCount(e Entry) int64 {
+	if e.Event != EventCustodyGap {
+		return 0
+	}
+	n, _ := e.Detail["lost"].(float64) // JSON numbers decode as float64
+	return int64(n)
+}
+
+// gapNames lists the event names a custody.gap line reports.
+func gapNames(e Entry) []string {
+	list, _ := e.Detail["events"].([]any)
+	var out []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // Entry is one line of custody.jsonl. Prev is the hex SHA-256 of the
 // previous line's bytes (without its newline), so an edit, a deletion or a

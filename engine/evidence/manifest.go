@@ -35,14 +35,18 @@ type Manifest struct {
 
 // CustodySummary pins the custody log: its line count and the hash of its
 // last line, so a truncated or extended log shows.
+// Lost counts custody events that could not be written (each told by a
+// custody.gap line): the chain cannot show a line that was never there.
 type CustodySummary struct {
 	Entries int64  `json:"entries"`
 	Head    string `json:"head"`
+	Lost    int64  `json:"lost"`
 }
 
 // Finish appends "case.finished" to the custody log and writes
 // CASE_ID/manifest.json, signed when the case has a signer. It may be
-// called again (after a resume): the manifest is rewritten.
+// called again after a resume (a new OpenCase): the manifest is
+// rewritten. Once the manifest is stored the case is closed (Close).
 func (c *Case) Finish(ctx context.Context, status string, at time.Time) (*Manifest, error) {
 	switch engine.RunStatus(status) {
 	case engine.RunSucceeded, engine.RunFailed, engine.RunInterrupted:
@@ -71,7 +75,7 @@ func (c *Case) Finish(ctx context.Context, status string, at time.Time) (*Manife
 	if _, err := c.store.Put(ctx, c.key("manifest.json"), bytes.NewReader(append(data, '\n'))); err != nil {
 		return nil, fmt.Errorf("storing %s: %w", c.store.URI(c.key("manifest.json")), err)
 	}
-	return m, nil
+	return m, c.Close()
 }
 
 func (c *Case) sign(ctx context.Context, msg []byte) (Signature, error) {
@@ -90,7 +94,7 @@ func (c *Case) snapshot(status string, at time.Time) *Manifest {
 		Tool: c.hdr.Tool, Operator: c.hdr.Operator, Inputs: c.hdr.Inputs, StartedAt: c.hdr.StartedAt,
 		FinishedAt: at.UTC(), Status: status, Steps: []engine.StepRecord{},
 		Artifacts: append([]engine.Artifact{}, c.artifacts...),
-		Custody:   CustodySummary{Entries: c.seq, Head: c.head},
+		Custody:   CustodySummary{Entries: c.seq, Head: c.head, Lost: c.lost},
 	}
 	if m.Inputs == nil {
 		m.Inputs = map[string]any{}
