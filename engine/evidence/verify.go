@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -28,6 +30,29 @@ type Report struct {
 	// Signature says what was checked: "none", or the key id and whether
 	// the key was given or taken from the manifest itself.
 	Signature string
+	// Trusted is true only when the signature was checked, and matched,
+	// with a public key the operator gave (VerifyOptions.Pub). Without
+	// it, an OK report proves the case is consistent, not who made it:
+	// anyone can rebuild the chain, re-sign with their own key and embed
+	// it, or strip the signature.
+	Trusted bool
+}
+
+// VerifyOptions tunes Verify.
+type VerifyOptions struct {
+	// Pub is the signer's public key the operator trusts; nil checks the
+	// signature against the key embedded in the manifest only.
+	Pub ed25519.PublicKey
+	// OpenURI reads an artifact held outside the store (a memory image
+	// in another bucket). Nil uses the store's own OpenURI when it is a
+	// URIOpener; an artifact with a hash that cannot be read is a problem.
+	OpenURI func(ctx context.Context, uri string) (io.ReadCloser, error)
+}
+
+// URIOpener is an optional ability of a Store: reading an object named by
+// a full URI outside the store's root (s3://OTHER-BUCKET/KEY).
+type URIOpener interface {
+	OpenURI(ctx context.Context, uri string) (io.ReadCloser, error)
 }
 
 // OK reports whether nothing failed.
@@ -44,6 +69,16 @@ func (r *Report) problem(format string, args ...any) {
 // manifest, which proves integrity but not who signed). The error is for
 // a manifest that cannot be read at all; mismatches go in the Report.
 func Verify(ctx context.Context, store Store, caseID string, pub ed25519.PublicKey) (*Report, error) {
+	return VerifyWith(ctx, store, caseID, VerifyOptions{Pub: pub})
+}
+
+// VerifyWith is Verify with options.
+func VerifyWith(ctx context.Context, store Store, caseID string, opts VerifyOptions) (*Report, error) {
+	if opts.OpenURI == nil {
+		if o, ok := store.(URIOpener); ok {
+			opts.OpenURI = o.OpenURI
+		}
+	}
 	if err := CheckCaseID(caseID); err != nil {
 		return nil, err
 	}
@@ -58,13 +93,13 @@ func Verify(ctx context.Context, store Store, caseID string, pub ed25519.PublicK
 	if m.CaseID != caseID {
 		rep.problem("manifest case_id is %q, but it lies in case %q", m.CaseID, caseID)
 	}
-	verifySignature(rep, m, raw, pub)
+	verifySignature(rep, m, raw, opts.Pub)
 	stored, err := verifyCustody(ctx, rep, store, caseID, m)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range m.Artifacts {
-		if err := verifyArtifact(ctx, rep, store, caseID, a, stored[a.ID]); err != nil {
+		if err := verifyArtifact(ctx, rep, store, caseID, a, stored[a.ID], opts.OpenURI); err != nil {
 			return nil, err
 		}
 	}
@@ -103,7 +138,9 @@ func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey
 	msg, cerr := canonicalize(raw)
 	if err != nil || cerr != nil || !ed25519.Verify(key, msg, value) {
 		rep.problem("signature does not match the manifest: it was changed after signing, or signed with another key")
+		return
 	}
+	rep.Trusted = pub != nil && sig.KeyID == Fingerprint(pub)
 }
 
 // verifyCustody checks the chain against the manifest and returns the ids
@@ -125,6 +162,7 @@ func verifyCustody(ctx context.Context, rep *Report, store Store, caseID string,
 	if head := lastHash(lines); head != m.Custody.Head {
 		rep.problem("custody head %s does not match the manifest's %s: the last line was changed, or lines were added or removed", head, m.Custody.Head)
 	}
+	checkLost(rep, lines, m)
 	inCustody, stored := map[string]*engine.Artifact{}, map[string]bool{}
 	for _, l := range lines {
 		if l.Artifact != nil {
@@ -146,6 +184,24 @@ func verifyCustody(ctx context.Context, rep *Report, store Store, caseID string,
 		rep.problem("artifact %s: in the custody log but not in the manifest", id)
 	}
 	return stored, nil
+}
+
+// checkLost reports custody events that could not be written: a chain
+// with a hole in it is consistent, so only the gap lines and the
+// manifest's count tell.
+func checkLost(rep *Report, lines []parsedLine, m *Manifest) {
+	var inLog int64
+	var names []string
+	for _, l := range lines {
+		inLog += gapCount(l.Entry)
+		names = append(names, gapNames(l.Entry)...)
+	}
+	if lost := max(inLog, m.Custody.Lost); lost > 0 {
+		rep.problem("custody: %d event(s) could not be recorded: %s", lost, orNone(strings.Join(names, ", ")))
+	}
+	if inLog != m.Custody.Lost {
+		rep.problem("custody: the log's gap lines count %d lost event(s), the manifest %d", inLog, m.Custody.Lost)
+	}
 }
 
 func lastHash(lines []parsedLine) string {

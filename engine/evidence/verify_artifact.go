@@ -19,15 +19,17 @@ import (
 // store given, wherever its URI says it was: a case copied or moved (to
 // a lawyer, an archive) verifies where it is now. Only a read failure
 // other than "missing" is returned as an error.
-func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact, stored bool) error {
+func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact, stored bool, openURI func(context.Context, string) (io.ReadCloser, error)) error {
 	if a.SHA256 == "" {
 		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s (%s): no hash recorded (%s)", a.ID, orNone(a.Kind), describeSource(a)))
 		return nil
 	}
 	key, inStore := artifactKey(store, caseID, a, stored)
-	rc, err := openArtifact(ctx, store, key, inStore, a)
+	rc, err := openArtifact(ctx, store, key, inStore, a, openURI)
 	if rc == nil && err == nil {
-		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s: held outside the evidence store at %s", a.ID, a.URI))
+		// SPEC §6: every artifact with a hash is re-read. One that cannot
+		// be is not a pass.
+		rep.problem("artifact %s: held at %s, which this verifier cannot read: its sha256 was not checked", a.ID, a.URI)
 		return nil
 	}
 	if isNotExist(err) {
@@ -35,6 +37,10 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 		return nil
 	}
 	if err != nil {
+		if !inStore {
+			rep.problem("artifact %s: cannot read %s: %v", a.ID, a.URI, err)
+			return nil
+		}
 		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
 	}
 	defer rc.Close()
@@ -59,11 +65,14 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 	return nil
 }
 
-// openArtifact opens a's bytes; (nil, nil) means it cannot be reached
-// from here (another bucket).
-func openArtifact(ctx context.Context, store Store, key string, inStore bool, a engine.Artifact) (io.ReadCloser, error) {
+// openArtifact opens a's bytes; (nil, nil) means nothing here can read
+// its URI (an s3:// URI and no opener, or another scheme).
+func openArtifact(ctx context.Context, store Store, key string, inStore bool, a engine.Artifact, openURI func(context.Context, string) (io.ReadCloser, error)) (io.ReadCloser, error) {
 	if inStore {
 		return store.Open(ctx, key)
+	}
+	if strings.HasPrefix(a.URI, "s3://") && openURI != nil {
+		return openURI(ctx, a.URI)
 	}
 	if u, err := url.Parse(a.URI); err == nil && u.Scheme == "file" && u.Host == "" && u.Path != "" {
 		// Only a regular file: a manifest naming /dev/zero or a FIFO
