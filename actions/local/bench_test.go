@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 // The benchmarks come in pairs, the command action against the bare
@@ -16,7 +17,7 @@ import (
 
 func BenchmarkCommandTrue(b *testing.B) {
 	for b.Loop() {
-		if _, err := (&command{}).Run(context.Background(), &engine.StepInput{Attempt: 1, Params: engine.Params{"argv": argv("true")}, Evidence: newFakeEvidence()}); err != nil {
+		if _, err := (&command{}).Run(context.Background(), &engine.StepInput{Attempt: 1, Params: engine.Params{"argv": argv("true")}, Evidence: enginetest.NewEvidence()}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +66,7 @@ func BenchmarkExecStream64MiB(b *testing.B) {
 
 // discardEvidence hashes and drops what it is given, as a store would
 // minus the disk.
-type discardEvidence struct{ fakeEvidence }
+type discardEvidence struct{}
 
 func (d *discardEvidence) Put(_ context.Context, meta engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
 	h := sha256.New()
@@ -74,3 +75,4 @@ func (d *discardEvidence) Put(_ context.Context, meta engine.ArtifactMeta, r io.
 }
 
 func (d *discardEvidence) Event(context.Context, string, map[string]any) error { return nil }
+func (d *discardEvidence) Record(context.Context, engine.Artifact) error       { return nil }

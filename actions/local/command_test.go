@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 // run runs the command action once with params, as the runner would.
@@ -43,7 +44,7 @@ func TestCommandPassesArgvLiterally(t *testing.T) {
 
 func TestCommandStoresHashedOutput(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvidence()
+	ev := enginetest.NewEvidence()
 	script := `printf 'line one\nline two\n'; printf 'warn: something\n' >&2`
 	out, err := run(t, context.Background(), engine.Params{"argv": argv("sh", "-c", script)}, ev)
 	if err != nil {
@@ -56,18 +57,19 @@ func TestCommandStoresHashedOutput(t *testing.T) {
 		{"stderr.txt", "warn: something\n", "stderr"},
 	}
 	for _, c := range cases {
-		got, ok := ev.object(c.name)
+		got, ok := ev.Object(c.name)
 		if !ok {
-			t.Fatalf("artifact %s: not stored; have %v", c.name, ev.objects)
+			t.Fatalf("artifact %s: not stored; have %v", c.name, ev.Names())
 		}
 		if string(got) != c.want {
 			t.Errorf("artifact %s: got %q, want %q", c.name, got, c.want)
 		}
-		if ev.arts[c.name].SHA256 != sha([]byte(c.want)) || ev.metas[c.name].Kind != c.kind {
-			t.Errorf("artifact %s: got sha %s kind %q, want %s %q", c.name, ev.arts[c.name].SHA256, ev.metas[c.name].Kind, sha([]byte(c.want)), c.kind)
+		art, meta, _ := ev.Artifact(c.name)
+		if art.SHA256 != enginetest.SHA256([]byte(c.want)) || meta.Kind != c.kind {
+			t.Errorf("artifact %s: got sha %s kind %q, want %s %q", c.name, art.SHA256, meta.Kind, enginetest.SHA256([]byte(c.want)), c.kind)
 		}
 	}
-	if got, want := out["stdout_sha256"], sha([]byte(cases[0].want)); got != want {
+	if got, want := out["stdout_sha256"], enginetest.SHA256([]byte(cases[0].want)); got != want {
 		t.Errorf("stdout_sha256: got %v, want %v", got, want)
 	}
 	if got, want := out["stdout"], "line one\nline two"; got != want {
@@ -76,8 +78,8 @@ func TestCommandStoresHashedOutput(t *testing.T) {
 	if got, want := out["stderr_tail"], "warn: something"; got != want {
 		t.Errorf("stderr_tail: got %q, want %q", got, want)
 	}
-	if len(ev.events) != 1 || ev.events[0].name != "command-exited" || ev.events[0].detail["exit_code"] != 0 {
-		t.Errorf("custody events: got %+v, want one command-exited with exit_code 0", ev.events)
+	if len(ev.Events()) != 1 || ev.Events()[0].Name != "command-exited" || ev.Events()[0].Detail["exit_code"] != 0 {
+		t.Errorf("custody events: got %+v, want one command-exited with exit_code 0", ev.Events())
 	}
 }
 
@@ -126,7 +128,7 @@ func TestCommandExitCodes(t *testing.T) {
 
 func TestCommandTruncatesStdoutOutput(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvidence()
+	ev := enginetest.NewEvidence()
 	const size = 200000
 	out, err := run(t, context.Background(), engine.Params{"argv": argv("sh", "-c", "head -c 200000 /dev/zero | tr '\\000' a")}, ev)
 	if err != nil {
@@ -139,9 +141,10 @@ func TestCommandTruncatesStdoutOutput(t *testing.T) {
 	if out["stdout_truncated"] != true {
 		t.Errorf("stdout_truncated: got %v, want true", out["stdout_truncated"])
 	}
-	stored, _ := ev.object("stdout.txt")
-	if len(stored) != size || out["stdout_sha256"] != sha(full) || ev.arts["stdout.txt"].SHA256 != sha(full) {
-		t.Errorf("artifact: got %d bytes sha %s, want %d bytes sha %s", len(stored), ev.arts["stdout.txt"].SHA256, size, sha(full))
+	stored, _ := ev.Object("stdout.txt")
+	art, _, _ := ev.Artifact("stdout.txt")
+	if len(stored) != size || out["stdout_sha256"] != enginetest.SHA256(full) || art.SHA256 != enginetest.SHA256(full) {
+		t.Errorf("artifact: got %d bytes sha %s, want %d bytes sha %s", len(stored), art.SHA256, size, enginetest.SHA256(full))
 	}
 }
 

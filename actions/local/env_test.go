@@ -2,10 +2,12 @@ package local
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 // Not parallel: it sets firebreak's own environment.
@@ -72,14 +74,14 @@ func TestCommandArtifactNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev := newFakeEvidence()
+			ev := enginetest.NewEvidence()
 			in := &engine.StepInput{StepID: "s", Attempt: tt.attempt, ForEach: tt.forEach, ItemIndex: tt.index,
 				Params: engine.Params{"argv": argv("echo", "hi")}, Evidence: ev}
 			if _, err := (&command{}).Run(context.Background(), in); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if _, ok := ev.object(tt.want); !ok {
-				t.Errorf("artifacts: got %v, want %s", engine.SortedKeys(ev.objects), tt.want)
+			if _, ok := ev.Object(tt.want); !ok {
+				t.Errorf("artifacts: got %v, want %s", ev.Names(), tt.want)
 			}
 		})
 	}
@@ -87,8 +89,8 @@ func TestCommandArtifactNames(t *testing.T) {
 
 func TestCommandFailsWhenOutputCannotBeStored(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvidence()
-	ev.failPut = true
+	ev := enginetest.NewEvidence()
+	ev.PutErr = errors.New("disk full")
 	// Far more than a pipe holds: the program must not block once the
 	// store gave up reading.
 	_, err := run(t, context.Background(), engine.Params{"argv": argv("sh", "-c", "head -c 1000000 /dev/zero")}, ev)
@@ -100,7 +102,7 @@ func TestCommandFailsWhenOutputCannotBeStored(t *testing.T) {
 func TestCommandWithoutEvidence(t *testing.T) {
 	t.Parallel()
 	out, err := run(t, context.Background(), engine.Params{"argv": argv("echo", "hi")}, nil)
-	if err != nil || out["stdout"] != "hi" || out["stdout_sha256"] != sha([]byte("hi\n")) {
+	if err != nil || out["stdout"] != "hi" || out["stdout_sha256"] != enginetest.SHA256([]byte("hi\n")) {
 		t.Fatalf("Run: got %v %v, want stdout \"hi\" and its hash", out, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 // alive reports whether pid is a live process. A zombie is dead: it only
@@ -79,7 +80,7 @@ func TestCommandCancelKillsProcessGroup(t *testing.T) {
 			pidFile := fifo(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan result, 1)
-			ev := newFakeEvidence()
+			ev := enginetest.NewEvidence()
 			go func() {
 				out, err := run(t, ctx, engine.Params{"argv": argv("sh", "-c", tt.script, pidFile), "grace": mustDuration(tt.grace)}, ev)
 				done <- result{out, err}
@@ -97,7 +98,7 @@ func TestCommandCancelKillsProcessGroup(t *testing.T) {
 				t.Errorf("grandchild %d: alive after the step returned, want it killed with the group", grandchild)
 			}
 			// What a stopped command printed is evidence too.
-			if got, _ := ev.object("stdout.txt"); string(got) != "started\n" {
+			if got, _ := ev.Object("stdout.txt"); string(got) != "started\n" {
 				t.Errorf("stdout artifact: got %q, want %q", got, "started\n")
 			}
 			if r.out["exit_code"] != -1 {
@@ -133,7 +134,7 @@ func TestCommandKillsLeftoversAfterExit(t *testing.T) {
 	t.Parallel()
 	// The program exits at once but leaves a child holding stdout: the
 	// step must neither hang on the pipe nor leave the child running.
-	out, err := run(t, context.Background(), engine.Params{"argv": argv("sh", "-c", "sleep 1000 & echo $!")}, newFakeEvidence())
+	out, err := run(t, context.Background(), engine.Params{"argv": argv("sh", "-c", "sleep 1000 & echo $!")}, enginetest.NewEvidence())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -13,19 +13,6 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
-// artifactName keeps the names of fan-out items and of retries apart, so
-// that no attempt overwrites an artifact the manifest already holds.
-func artifactName(base string, in *engine.StepInput) string {
-	name := base
-	if in.ForEach {
-		name += fmt.Sprintf("-item-%d", in.ItemIndex)
-	}
-	if in.Attempt > 1 {
-		name += fmt.Sprintf(".attempt-%d", in.Attempt)
-	}
-	return name + ".txt"
-}
-
 // startWithStreams starts cmd with its stdout and stderr on pipes, each
 // streamed to the step's evidence while out and errs keep what the outputs
 // need. The streams are stored with a context that the step's end does not
@@ -53,8 +40,8 @@ func startWithStreams(ctx context.Context, cmd *exec.Cmd, in *engine.StepInput, 
 		return nil, err
 	}
 	streams := []*stream{
-		newStream(artifactName("stdout", in), "stdout", outR, out),
-		newStream(artifactName("stderr", in), "stderr", errR, errs),
+		newStream(engine.ArtifactName("stdout", ".txt", in), "stdout", outR, out),
+		newStream(engine.ArtifactName("stderr", ".txt", in), "stderr", errR, errs),
 	}
 	source := map[string]string{"command": strings.Join(argv, " ")}
 	storeCtx := context.WithoutCancel(ctx)

@@ -50,22 +50,9 @@ func storeBody(ctx context.Context, in *engine.StepInput, body []byte) (string, 
 	if in.Evidence == nil {
 		return hex.EncodeToString(sum[:]), nil
 	}
-	meta := engine.ArtifactMeta{Name: artifactName(in), Kind: "notification", ContentType: "application/json"}
+	meta := engine.ArtifactMeta{Name: engine.ArtifactName("notification", ".json", in), Kind: "notification", ContentType: "application/json"}
 	if _, err := in.Evidence.Put(ctx, meta, bytes.NewReader(body)); err != nil {
 		return "", fmt.Errorf("storing the notification body: %w", err)
 	}
 	return hex.EncodeToString(sum[:]), nil
-}
-
-// artifactName keeps fan-out items and retries apart, so no attempt
-// overwrites an artifact the manifest already holds.
-func artifactName(in *engine.StepInput) string {
-	name := "notification"
-	if in.ForEach {
-		name += fmt.Sprintf("-item-%d", in.ItemIndex)
-	}
-	if in.Attempt > 1 {
-		name += fmt.Sprintf(".attempt-%d", in.Attempt)
-	}
-	return name + ".json"
 }

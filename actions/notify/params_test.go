@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 func TestNotifyBadParams(t *testing.T) {
@@ -27,7 +28,7 @@ func TestNotifyBadParams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev := newFakeEvidence()
+			ev := enginetest.NewEvidence()
 			_, err := fixedNotify(nil).Run(context.Background(), stepInput(tt.params, ev))
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("Run: got %v, want %q", err, tt.want)
@@ -35,8 +36,8 @@ func TestNotifyBadParams(t *testing.T) {
 			if engine.IsRetryable(err) {
 				t.Errorf("Run: a parameter error was marked retryable")
 			}
-			if len(ev.objects) != 0 {
-				t.Errorf("artifacts: got %v, want none for a step that sent nothing", engine.SortedKeys(ev.objects))
+			if len(ev.Names()) != 0 {
+				t.Errorf("artifacts: got %v, want none for a step that sent nothing", ev.Names())
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -45,7 +46,7 @@ func snsToSQS(t *testing.T, m *testenv.Moto) (topicARN, queueURL string) {
 func TestSNSDeliversThroughMoto(t *testing.T) {
 	m := testenv.StartMoto(t)
 	topicARN, queueURL := snsToSQS(t, m)
-	ev := newFakeEvidence()
+	ev := enginetest.NewEvidence()
 	params := engine.Params{"topic_arn": topicARN, "message": "i-0abc isolated", "subject": "containment\ndone", "fields": map[string]any{"instance_id": "i-0abc"}}
 	out, err := fixedNotify(sns.NewFromConfig(m.Config())).Run(testenv.Context(t), stepInput(params, ev))
 	if err != nil {
@@ -59,15 +60,15 @@ func TestSNSDeliversThroughMoto(t *testing.T) {
 	if err := json.Unmarshal([]byte(aws.ToString(msg.Messages[0].Body)), &envelope); err != nil {
 		t.Fatalf("SQS body %q: %v", aws.ToString(msg.Messages[0].Body), err)
 	}
-	stored, _ := ev.object("notification.json")
+	stored, _ := ev.Object("notification.json")
 	if envelope.Message != string(stored) || !strings.Contains(envelope.Message, `"instance_id":"i-0abc"`) {
 		t.Errorf("delivered message: got %q, want the stored body %q", envelope.Message, stored)
 	}
 	if envelope.MessageId == "" || envelope.MessageId != out["message_id"] || envelope.Subject != "containment done" {
 		t.Errorf("delivered: got id %q subject %q, want id %v subject %q", envelope.MessageId, envelope.Subject, out["message_id"], "containment done")
 	}
-	if len(ev.events) != 1 || ev.events[0].detail["message_id"] != out["message_id"] || ev.events[0].detail["target"] != topicARN {
-		t.Errorf("custody: got %+v, want one event with the MessageId and topic", ev.events)
+	if len(ev.Events()) != 1 || ev.Events()[0].Detail["message_id"] != out["message_id"] || ev.Events()[0].Detail["target"] != topicARN {
+		t.Errorf("custody: got %+v, want one event with the MessageId and topic", ev.Events())
 	}
 }
 

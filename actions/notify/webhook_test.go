@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 type received struct {
@@ -54,7 +55,7 @@ func fixedNotify(publisher SNSPublisher) *notify {
 func TestWebhookDelivers(t *testing.T) {
 	t.Parallel()
 	srv, got := hookServer(t, http.StatusNoContent)
-	ev := newFakeEvidence()
+	ev := enginetest.NewEvidence()
 	params := engine.Params{
 		"webhook": srv.URL + "/hooks/T0/B0?token=abc", "message": "i-0abc isolated", "subject": "containment",
 		"fields":  map[string]any{"instance_id": "i-0abc", "severity": 8},
@@ -86,15 +87,15 @@ func TestWebhookDelivers(t *testing.T) {
 	if len(body) != len(want) {
 		t.Errorf("body: got %d keys %v, want %d", len(body), body, len(want))
 	}
-	stored, ok := ev.object("notification.json")
-	if !ok || string(stored) != string(r.body) || out["body_sha256"] != sha(r.body) {
+	stored, ok := ev.Object("notification.json")
+	if !ok || string(stored) != string(r.body) || out["body_sha256"] != enginetest.SHA256(r.body) {
 		t.Errorf("artifact: got %q (sha output %v), want the body sent %q", stored, out["body_sha256"], r.body)
 	}
 	if out["status"] != http.StatusNoContent {
 		t.Errorf("status: got %v, want 204", out["status"])
 	}
-	if len(ev.events) != 1 || ev.events[0].detail["status"] != http.StatusNoContent || strings.Contains(engine.Format(ev.events[0].detail), "token=abc") {
-		t.Errorf("custody: got %+v, want one event with status 204 and no token", ev.events)
+	if len(ev.Events()) != 1 || ev.Events()[0].Detail["status"] != http.StatusNoContent || strings.Contains(engine.Format(ev.Events()[0].Detail), "token=abc") {
+		t.Errorf("custody: got %+v, want one event with status 204 and no token", ev.Events())
 	}
 }
 
