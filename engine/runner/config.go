@@ -23,7 +23,8 @@ type Config struct {
 	// means no journal: the run cannot be resumed (tests, benchmarks).
 	StateDir string
 
-	// Case receives evidence, custody events and step records; nil: none.
+	// Case receives evidence, custody events and step records. nil: no
+	// evidence (tests): actions that store evidence fail, saying so.
 	Case engine.Recorder
 	// Parallelism bounds the steps (and for_each items) running at once:
 	// 0 means the playbook's concurrency, else the smaller of both. When

@@ -44,6 +44,14 @@
 // Finally steps run after every main step has ended, also after an
 // interruption (under context.WithoutCancel, bounded by their own timeouts).
 //
+// # Evidence
+//
+// Each step gets Config.Case.Evidence(step). Without a Case (tests,
+// benchmarks) steps get an Evidence that refuses Put and Record with an
+// error saying what to give the run, and drops custody events: an action
+// that makes evidence (command, notify, upload-log) then fails instead of
+// running with its evidence thrown away. StepInput.Evidence is never nil.
+//
 // # Journal and resume
 //
 // StateDir/runs/RUN_ID/journal.jsonl holds one JSON object a line: a header

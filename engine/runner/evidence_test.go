@@ -80,3 +80,21 @@ func TestWithEvidenceCase(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutCaseEvidenceIsRefused: a run without a case gives actions an
+// Evidence, never nil, that refuses to store and says what to do, so the
+// step fails instead of losing its evidence.
+func TestWithoutCaseEvidenceIsRefused(t *testing.T) {
+	t.Parallel()
+	reg := engine.NewRegistry()
+	reg.Register(putAction{})
+	pb := &engine.Playbook{Name: "p", Concurrency: 1, Steps: []*engine.Step{{ID: "a", Action: "put"}}}
+	res, err := runner.Run(context.Background(), runner.Config{Registry: reg, Playbook: pb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "this run has no evidence case, so nothing can be stored: give runner.Config a Case"
+	if res.Status != engine.RunFailed || len(res.Steps) != 1 || !strings.HasPrefix(res.Steps[0].Error, want) {
+		t.Errorf("got %s with steps %+v, want failed with step a's error starting %q", res.Status, res.Steps, want)
+	}
+}

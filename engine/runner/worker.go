@@ -128,10 +128,14 @@ func backoff(b engine.Backoff, n int) time.Duration {
 	return d
 }
 
-// nopEvidence is the Evidence of a run without a case (tests, benchmarks).
+// nopEvidence is the Evidence of a run without a case (Config.Case nil:
+// tests, benchmarks). It refuses to store or record, so an action that
+// makes evidence fails, saying why, rather than losing it silently; custody
+// events have nowhere to go and are dropped. Actions never see a nil
+// Evidence.
 type nopEvidence struct{}
 
-var errNoCase = errors.New("no evidence case for this run: give it an evidence store")
+var errNoCase = errors.New("this run has no evidence case, so nothing can be stored: give runner.Config a Case (the CLI always does, see --evidence), or run only steps that store no evidence")
 
 func (nopEvidence) Put(_ context.Context, _ engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
 	return engine.Artifact{}, errNoCase
