@@ -2,11 +2,8 @@ package local
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"unicode/utf8"
@@ -68,10 +65,8 @@ type stream struct {
 	kind    string // artifact kind
 	r       *os.File
 	capture io.Writer
-	sum     hash.Hash
 	cut     bool // the pipe was closed on us: output after that is lost
 	stored  bool // the evidence store took it all
-	hashed  bool // sum holds the hash of all of it (no store)
 
 	art  engine.Artifact
 	err  error
@@ -79,33 +74,23 @@ type stream struct {
 }
 
 func newStream(name, kind string, r *os.File, capture io.Writer) *stream {
-	return &stream{name: name, kind: kind, r: r, capture: capture, sum: sha256.New(), done: make(chan struct{})}
+	return &stream{name: name, kind: kind, r: r, capture: capture, done: make(chan struct{})}
 }
 
-// run stores the stream; it returns when the pipe ends. ev may be nil
-// (no case): the output is still read, captured and hashed.
+// run stores the stream; it returns when the pipe ends. The store hashes
+// what it writes. ev is never nil: a run without a case hands the step an
+// Evidence that refuses to store, and the step fails saying so.
 func (s *stream) run(ctx context.Context, ev engine.Evidence, source map[string]string) {
 	defer close(s.done)
 	defer s.r.Close()
-	// The store hashes what it writes; hashing here too would halve the
-	// throughput, so the stream hashes only when there is no store.
-	w := s.capture
-	if ev == nil {
-		w = io.MultiWriter(s.capture, s.sum)
+	src := io.TeeReader(eofOnClose{s}, s.capture)
+	meta := engine.ArtifactMeta{Name: s.name, Kind: s.kind, ContentType: "text/plain", Source: source}
+	s.art, s.err = ev.Put(ctx, meta, src)
+	if s.err != nil {
+		s.err = fmt.Errorf("storing %s: %w", s.name, s.err)
 	}
-	src := io.TeeReader(eofOnClose{s}, w)
-	if ev != nil {
-		meta := engine.ArtifactMeta{Name: s.name, Kind: s.kind, ContentType: "text/plain", Source: source}
-		s.art, s.err = ev.Put(ctx, meta, src)
-		if s.err != nil {
-			s.err = fmt.Errorf("storing %s: %w", s.name, s.err)
-		}
-		s.stored = s.err == nil
-	} else {
-		s.hashed = true
-	}
-	// Drain what Put left (or everything, without a case) so the child
-	// never blocks on a full pipe.
+	s.stored = s.err == nil
+	// Drain what Put left so the child never blocks on a full pipe.
 	_, _ = io.Copy(io.Discard, src)
 }
 
@@ -113,14 +98,11 @@ func (s *stream) run(ctx context.Context, ev engine.Evidence, source map[string]
 // left the process group), so the step does not hang on it.
 func (s *stream) close() { _ = s.r.Close() }
 
-// sha256 is the hash of the whole output: the store's when it took it, or
-// the stream's own; empty when the store failed.
+// sha256 is the hash of the whole output as the store took it; empty when
+// the store failed.
 func (s *stream) sha256() string {
 	if s.stored {
 		return s.art.SHA256
-	}
-	if s.hashed {
-		return hex.EncodeToString(s.sum.Sum(nil))
 	}
 	return ""
 }

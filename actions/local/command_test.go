@@ -13,10 +13,10 @@ import (
 // run runs the command action once with params, as the runner would.
 func run(t *testing.T, ctx context.Context, params engine.Params, ev engine.Evidence) (engine.Outputs, error) {
 	t.Helper()
-	in := &engine.StepInput{RunID: "run-1", CaseID: "cr-1", StepID: "s", Params: params, Attempt: 1}
-	if ev != nil {
-		in.Evidence = ev
+	if ev == nil {
+		ev = enginetest.NewEvidence()
 	}
+	in := &engine.StepInput{RunID: "run-1", CaseID: "cr-1", StepID: "s", Params: params, Attempt: 1, Evidence: ev}
 	return (&command{}).Run(ctx, in)
 }
 

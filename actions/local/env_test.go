@@ -98,11 +98,3 @@ func TestCommandFailsWhenOutputCannotBeStored(t *testing.T) {
 		t.Fatalf("Run: got %v, want the storage error", err)
 	}
 }
-
-func TestCommandWithoutEvidence(t *testing.T) {
-	t.Parallel()
-	out, err := run(t, context.Background(), engine.Params{"argv": argv("echo", "hi")}, nil)
-	if err != nil || out["stdout"] != "hi" || out["stdout_sha256"] != enginetest.SHA256([]byte("hi\n")) {
-		t.Fatalf("Run: got %v %v, want stdout \"hi\" and its hash", out, err)
-	}
-}

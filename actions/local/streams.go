@@ -116,9 +116,6 @@ func lastLine(errs *tail) string {
 // record appends the command's end to the custody log: what ran, how it
 // ended, and the hashes of what it printed.
 func (c *command) record(ctx context.Context, in *engine.StepInput, p *commandParams, code int, signal string, stopped bool, streams []*stream) error {
-	if in.Evidence == nil {
-		return nil
-	}
 	detail := map[string]any{
 		"argv": p.argv, "dir": p.dir, "exit_code": code, "stopped": stopped,
 		"stdout_sha256": streams[0].sha256(), "stderr_sha256": streams[1].sha256(),

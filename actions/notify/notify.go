@@ -107,9 +107,6 @@ func (n *notify) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs,
 
 // event appends the delivery to the custody log.
 func event(ctx context.Context, in *engine.StepInput, detail map[string]any) error {
-	if in.Evidence == nil {
-		return nil
-	}
 	if err := in.Evidence.Event(context.WithoutCancel(ctx), "notification-sent", detail); err != nil {
 		return fmt.Errorf("recording the notification in the custody log: %w", err)
 	}

@@ -39,11 +39,10 @@ func hookServer(t *testing.T, status int) (*httptest.Server, chan received) {
 }
 
 func stepInput(params engine.Params, ev engine.Evidence) *engine.StepInput {
-	in := &engine.StepInput{RunID: "run-20261129T102217Z-a1b2c3", CaseID: "cr-20261129T102217Z-7d5f", StepID: "tell", Attempt: 1, Params: params}
-	if ev != nil {
-		in.Evidence = ev
+	if ev == nil {
+		ev = enginetest.NewEvidence()
 	}
-	return in
+	return &engine.StepInput{RunID: "run-20261129T102217Z-a1b2c3", CaseID: "cr-20261129T102217Z-7d5f", StepID: "tell", Attempt: 1, Params: params, Evidence: ev}
 }
 
 func fixedNotify(publisher SNSPublisher) *notify {
