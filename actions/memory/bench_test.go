@@ -42,10 +42,7 @@ func sshCat(b *testing.B, tg *target, known, src string) (wall, cpu time.Duratio
 // ssh-cat baseline measured in the same run (1.0 = as fast as ssh | cat),
 // so a noisy shared machine slows both alike.
 func BenchmarkCaptureVsSSHCat(b *testing.B) {
-	// "file-sized" gives expected_size, which saves the stat session: on
-	// this machine every session pays for root's .bashrc (pyenv), so it
-	// separates that fixed cost from the streaming itself.
-	for _, kind := range []string{"file", "file-sized", "s3"} {
+	for _, kind := range []string{"file", "s3"} {
 		b.Run(kind, func(b *testing.B) {
 			var opts Options
 			if kind == "s3" {
@@ -67,9 +64,6 @@ func BenchmarkCaptureVsSSHCat(b *testing.B) {
 				extra := map[string]any{"method": "raw", "source": src}
 				if kind != "s3" {
 					sink = "file://" + benchDir(b)
-				}
-				if kind == "file-sized" {
-					extra["expected_size"] = size
 				}
 				extra["sinks"] = []any{sink}
 				w, c := sshCat(b, tg, known, src)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -155,3 +156,17 @@ func TestAvmlCapture(t *testing.T) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestRawDeviceUsesMemTotalAsALowerBound: a character device has no size,
+// so MemTotal bounds it from below; /dev/null gives nothing and fails.
+func TestRawDeviceUsesMemTotalAsALowerBound(t *testing.T) {
+	tg := startTarget(t)
+	out, ev, err := runCapture(t, New(Options{}), tg.params(map[string]any{
+		"method": "raw", "source": "/dev/null", "sinks": []any{"file://" + t.TempDir()}}))
+	if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "MemTotal") {
+		t.Fatalf("error = %v, want %v naming MemTotal", err, ErrTruncated)
+	}
+	if out["expected_size_from"] != "meminfo (approximate: a lower bound)" || len(ev.records) != 1 || ev.records[0].Complete {
+		t.Fatalf("expected_size_from = %v, records = %+v; want meminfo and one incomplete record", out["expected_size_from"], ev.records)
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 )
 
 // source is an open memory stream from the target.
@@ -64,23 +62,4 @@ func openMethod(ctx context.Context, r remote, p *params, cl *cleanups) (*source
 		return openRaw(ctx, r, p)
 	}
 	return nil, fmt.Errorf("method %q is unknown: use lime, avml or raw", p.Method)
-}
-
-// memTotal reads MemTotal from the target's /proc/meminfo, in bytes.
-func memTotal(ctx context.Context, r remote) (int64, error) {
-	out, err := r.output(ctx, "cat /proc/meminfo", nil)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "MemTotal:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil || kb <= 0 {
-				break
-			}
-			return kb * 1024, nil
-		}
-	}
-	return 0, fmt.Errorf("no MemTotal in the target's /proc/meminfo: give expected_size")
 }

@@ -1,10 +1,17 @@
 package memory
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
+
+// rawMarker ends the size preamble that the raw command prints before the
+// data, so that sizing and streaming take one SSH session, not two.
+const rawMarker = "--firebreak-raw-data--"
 
 // openRaw streams p.Source with dd over an exec session. The expected size
 // is, in order: expected_size; the source's size when it is a regular file
@@ -14,51 +21,75 @@ import (
 // bytes fail the capture, more are accepted. Only expected_size makes a raw
 // capture of a memory device exact.
 func openRaw(ctx context.Context, r remote, p *params) (*source, error) {
-	src := &source{Ext: ".raw", Facts: map[string]any{"source": p.Source}}
-	switch {
-	case p.ExpectedSize > 0:
-		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
-	default:
-		if n, kind := rawSize(ctx, r, p.Source); n > 0 {
-			src.Expected, src.ExpectedFrom = n, kind
-		} else if mt, err := memTotal(ctx, r); err == nil {
-			src.Expected, src.Approx, src.ExpectedFrom = mt, true, "meminfo (approximate: a lower bound)"
-		} else {
-			return nil, err
-		}
-	}
-	cmd := r.priv("dd if=" + shellQuote(p.Source) + " bs=1M status=none")
-	src.Facts["command"] = cmd
+	q := shellQuote(p.Source)
+	dd := r.priv("dd if=" + q + " bs=1M status=none")
+	cmd := fmt.Sprintf("stat -L -c 'stat:%%F:%%s' -- %[1]s 2>/dev/null; "+
+		"if [ -b %[1]s ]; then %[2]s 2>/dev/null | sed 's/^/blockdev:/'; fi; "+
+		"grep -m1 '^MemTotal:' /proc/meminfo 2>/dev/null; echo %[3]s; exec %[4]s",
+		q, r.priv("blockdev --getsize64 "+q), rawMarker, dd)
 	out, abort, wait, err := r.streamCmd(cmd)
 	if err != nil {
 		return nil, err
 	}
-	src.R, src.Abort, src.Wait = out, abort, wait
+	br := bufio.NewReaderSize(out, 64<<10)
+	pre, err := readPreamble(br)
+	if err != nil {
+		abort()
+		if werr := wait(); werr != nil {
+			err = fmt.Errorf("%w; %v", err, werr)
+		}
+		return nil, err
+	}
+	src := &source{R: br, Abort: abort, Wait: wait, Ext: ".raw", Facts: map[string]any{"source": p.Source, "command": dd}}
+	switch {
+	case p.ExpectedSize > 0:
+		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
+	case pre.size > 0:
+		src.Expected, src.ExpectedFrom = pre.size, pre.from
+	case pre.memTotal > 0:
+		src.Expected, src.Approx, src.ExpectedFrom = pre.memTotal, true, "meminfo (approximate: a lower bound)"
+	default:
+		abort()
+		_ = wait()
+		return nil, fmt.Errorf("cannot tell the size of %q on the target (no stat, no MemTotal): give expected_size", p.Source)
+	}
 	return src, nil
 }
 
-// rawSize is the exact size of a regular file or block device, or 0.
-func rawSize(ctx context.Context, r remote, path string) (int64, string) {
-	out, err := r.output(ctx, "stat -L -c '%F %s' -- "+shellQuote(path), nil)
-	if err != nil {
-		return 0, ""
-	}
-	f := strings.Fields(strings.TrimSpace(out))
-	if len(f) < 2 {
-		return 0, ""
-	}
-	kind := strings.Join(f[:len(f)-1], " ")
-	switch kind {
-	case "regular file":
-		n, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
-		return n, "stat (regular file)"
-	case "block special file":
-		out, err := r.output(ctx, r.priv("blockdev --getsize64 "+shellQuote(path)), nil)
+type rawPreamble struct {
+	size     int64 // exact: a regular file or block device
+	from     string
+	memTotal int64
+}
+
+// readPreamble reads the size lines up to rawMarker, leaving br at the
+// first byte of data.
+func readPreamble(br *bufio.Reader) (rawPreamble, error) {
+	var pre rawPreamble
+	for range 16 {
+		line, err := br.ReadString('\n')
 		if err != nil {
-			return 0, ""
+			if err == io.EOF {
+				err = fmt.Errorf("the target's shell ended before the data began (%q)", strings.TrimSpace(line))
+			}
+			return pre, fmt.Errorf("reading the raw size preamble: %w", err)
 		}
-		n, _ := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-		return n, "blockdev"
+		line = strings.TrimSpace(line)
+		switch {
+		case line == rawMarker:
+			return pre, nil
+		case strings.HasPrefix(line, "stat:regular file:"):
+			pre.size, _ = strconv.ParseInt(strings.TrimPrefix(line, "stat:regular file:"), 10, 64)
+			pre.from = "stat (regular file)"
+		case strings.HasPrefix(line, "blockdev:"):
+			pre.size, _ = strconv.ParseInt(strings.TrimPrefix(line, "blockdev:"), 10, 64)
+			pre.from = "blockdev"
+		case strings.HasPrefix(line, "MemTotal:"):
+			if f := strings.Fields(line); len(f) >= 2 {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				pre.memTotal = kb * 1024
+			}
+		}
 	}
-	return 0, ""
+	return pre, fmt.Errorf("reading the raw size preamble: no %q line: does the user's login shell print to stdout?", rawMarker)
 }
