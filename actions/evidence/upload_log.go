@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -73,8 +74,12 @@ func (*uploadLog) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 // copy stops at the last newline present when it began: a consistent
 // prefix, never half a record. It streams, so memory stays bounded
 // whatever the log's size.
+//
+// The file is opened O_NONBLOCK: opening a FIFO blocks until a writer
+// comes, whatever ctx says, and the regular-file check can only follow the
+// open (checking before would race a swap of the file).
 func storeLog(ctx context.Context, in *engine.StepInput, p, name string) (engine.Artifact, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return engine.Artifact{}, fmt.Errorf("upload-log: opening %q: %w", p, err)
 	}
