@@ -29,13 +29,27 @@ type SSHD struct {
 	// ("ssh-ed25519 AAAA..."); HostKeyFile is its private key's path.
 	HostKey     string
 	HostKeyFile string
+	// ExtraHostKeys are the public keys of the host keys added with
+	// WithHostKeyTypes, by type ("ecdsa", "rsa").
+	ExtraHostKeys map[string]string
 	// BinDir is first on the sessions' PATH.
 	BinDir string
 	// Dir holds the server's files; tests may put their own there.
 	Dir string
 
-	cmd *exec.Cmd
-	out *sshdLog
+	cmd        *exec.Cmd
+	out        *sshdLog
+	extraTypes []string
+	extraFiles []string
+}
+
+// SSHDOption changes how StartSSHD sets the server up.
+type SSHDOption func(*SSHD)
+
+// WithHostKeyTypes gives the server host keys of these types ("ecdsa",
+// "rsa") besides its ed25519 one, as a real host has.
+func WithHostKeyTypes(types ...string) SSHDOption {
+	return func(s *SSHD) { s.extraTypes = append(s.extraTypes, types...) }
 }
 
 // Addr returns "host:port".
@@ -44,7 +58,7 @@ func (s *SSHD) Addr() string { return net.JoinHostPort(s.Host, itoa(s.Port)) }
 // StartSSHD starts sshd (/usr/sbin/sshd) and stops it when the test ends.
 // A missing sshd or ssh-keygen skips the test, or fails it under
 // FIREBREAK_REQUIRE_INTEGRATION=1.
-func StartSSHD(t testing.TB) *SSHD {
+func StartSSHD(t testing.TB, opts ...SSHDOption) *SSHD {
 	t.Helper()
 	sshd := "/usr/sbin/sshd"
 	if _, err := os.Stat(sshd); err != nil {
@@ -66,6 +80,15 @@ func StartSSHD(t testing.TB) *SSHD {
 	}
 	s.HostKeyFile = filepath.Join(dir, "host_ed25519")
 	s.HostKey = GenerateKey(t, s.HostKeyFile, "ed25519", "")
+	for _, o := range opts {
+		o(s)
+	}
+	s.ExtraHostKeys = map[string]string{}
+	for _, typ := range s.extraTypes {
+		f := filepath.Join(dir, "host_"+typ)
+		s.ExtraHostKeys[typ] = GenerateKey(t, f, typ, "")
+		s.extraFiles = append(s.extraFiles, f)
+	}
 	s.ClientKey = filepath.Join(dir, "client_ed25519")
 	s.Authorize(t, GenerateKey(t, s.ClientKey, "ed25519", ""))
 
@@ -113,6 +136,9 @@ func (s *SSHD) config() string {
 		"Subsystem sftp internal-sftp",
 		"SetEnv PATH=" + s.BinDir + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
 		"LogLevel ERROR",
+	}
+	for _, f := range s.extraFiles {
+		lines = append(lines, "HostKey "+f)
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
