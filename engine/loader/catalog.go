@@ -3,6 +3,7 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -80,18 +81,49 @@ func (c *Catalog) loader() *Loader {
 }
 
 func (c *Catalog) load(p place, file string) (*engine.Playbook, error) {
-	data, err := fs.ReadFile(p.fsys, file)
+	data, err := readFS(p.fsys, file)
 	if err != nil {
 		return nil, fmt.Errorf("reading playbook %q: %w", p.prefix+file, err)
 	}
 	return c.loader().LoadBytes(p.prefix+file, data)
 }
 
+// readFS reads a playbook file of a catalogue place. Anything can sit in
+// a playbook dir under a .yaml name: it refuses what is not a regular file
+// before opening it (opening a FIFO blocks until a writer comes, and list
+// and find would hang), refuses a file over MaxSize by its size, and reads
+// at most MaxSize+1 bytes should the file grow meanwhile.
+func readFS(fsys fs.FS, file string) ([]byte, error) {
+	fi, err := fs.Stat(fsys, file)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > MaxSize {
+		return nil, fmt.Errorf("larger than %d bytes (%d): a playbook should be a few kilobytes", MaxSize, fi.Size())
+	}
+	f, err := fsys.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("larger than %d bytes: a playbook should be a few kilobytes", MaxSize)
+	}
+	return data, nil
+}
+
 // peekName reads only the name: of a playbook file, so that looking up a
 // name does not fail on an unrelated broken file.
 func peekName(fsys fs.FS, file string) string {
-	data, err := fs.ReadFile(fsys, file)
-	if err != nil || len(data) > MaxSize {
+	data, err := readFS(fsys, file)
+	if err != nil {
 		return ""
 	}
 	var head struct {

@@ -3,6 +3,7 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -55,14 +56,17 @@ func ParseInputFlags(kv []string) (map[string]any, error) {
 }
 
 // ReadInputsFile reads inputs from a YAML or JSON file holding one map of
-// input names to values.
+// input names to values. It reads at most MaxSize+1 bytes, so a huge file
+// or an endless device costs no memory. A pipe the caller names stays
+// allowed (--inputs-file <(...) is a natural use): the caller asked for it,
+// unlike a FIFO found while scanning a playbook dir.
 func ReadInputsFile(path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInputs(path)
+	if errors.Is(err, errTooLarge) {
+		return nil, inputErr("", "file %q is larger than %d bytes", path, MaxSize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inputs file: %w: %w", engine.ErrInvalidInput, err)
-	}
-	if len(data) > MaxSize {
-		return nil, inputErr("", "file %q is larger than %d bytes", path, MaxSize)
 	}
 	var out map[string]any
 	if err := yaml.Unmarshal(data, &out); err != nil {
@@ -73,4 +77,32 @@ func ReadInputsFile(path string) (map[string]any, error) {
 		out = map[string]any{}
 	}
 	return out, nil
+}
+
+var errTooLarge = errors.New("file too large")
+
+// readInputs reads path, refusing a directory and a regular file over
+// MaxSize (errTooLarge) by what Stat says, and anything else after
+// MaxSize+1 bytes.
+func readInputs(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%q is a directory", path)
+	}
+	if fi.Mode().IsRegular() && fi.Size() > MaxSize {
+		return nil, errTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err == nil && len(data) > MaxSize {
+		err = errTooLarge
+	}
+	return data, err
 }
