@@ -90,7 +90,7 @@ func TestCommandCancelKillsProcessGroup(t *testing.T) {
 				t.Fatalf("grandchild %d: dead before the cancel", grandchild)
 			}
 			cancel()
-			r := <-done
+			r := awaitStep(t, done, grandchild)
 			if r.err == nil || !errors.Is(r.err, context.Canceled) || engine.IsRetryable(r.err) {
 				t.Fatalf("Run: got %v, want a non-retryable error wrapping context.Canceled", r.err)
 			}
@@ -105,6 +105,26 @@ func TestCommandCancelKillsProcessGroup(t *testing.T) {
 				t.Errorf("exit_code: got %v, want -1 (killed by %s)", r.out["exit_code"], tt.wantSignal)
 			}
 		})
+	}
+}
+
+// awaitStep waits for the step to return. A generous bound guards against
+// a hang (a broken SIGKILL leaves the step waiting forever): the test then
+// fails with a clear message instead of the 10-minute go test timeout, and
+// kills the group itself.
+func awaitStep(t *testing.T, done <-chan result, member int) result {
+	t.Helper()
+	guard, stop := context.WithTimeout(t.Context(), 60*time.Second)
+	defer stop()
+	select {
+	case r := <-done:
+		return r
+	case <-guard.Done():
+		if pgid, err := syscall.Getpgid(member); err == nil && pgid > 1 {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+		t.Fatalf("the step did not return 60s after its cancel: its process group was not stopped")
+		return result{}
 	}
 }
 
