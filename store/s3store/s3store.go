@@ -51,6 +51,9 @@ type Store struct {
 	// Attempts bounds how often a call that failed with a transient error
 	// (awsapi.Classify) is made, on top of the SDK's own retries.
 	Attempts int
+	// SegmentSize bounds a custody log segment (see Append); 0 means
+	// DefaultSegmentSize.
+	SegmentSize int64
 
 	// mu guards logs, the custody mirrors (see Append).
 	mu   sync.Mutex
@@ -111,11 +114,17 @@ func (s *Store) URI(key string) string {
 	return "s3://" + s.bucket + "/" + s.prefix + "/" + key
 }
 
-// Open implements evidence.Store; the body streams.
+// Open implements evidence.Store; the body streams, but for a log kept
+// in segments by Append (a .jsonl key), which is joined in memory.
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	ok, err := s.objectKey(key)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasSuffix(key, ".jsonl") {
+		if rc, err := s.openLog(ctx, key); rc != nil || err != nil {
+			return rc, err
+		}
 	}
 	var out *s3.GetObjectOutput
 	err = s.retry(ctx, func() (err error) {
@@ -153,13 +162,17 @@ func (s *Store) Stat(ctx context.Context, key string) (evidence.ObjectInfo, erro
 // wrap names the object and maps S3's "no such key" onto fs.ErrNotExist,
 // as the Store contract asks.
 func (s *Store) wrap(verb, key string, err error) error {
+	return s.wrapURI(verb+" "+s.URI(key), err)
+}
+
+func (s *Store) wrapURI(what string, err error) error {
 	if awsapi.IsNotFound(err) && !strings.Contains(awsapi.Code(err), "Bucket") {
-		return fmt.Errorf("%s %s: %w (%w)", verb, s.URI(key), fs.ErrNotExist, err)
+		return fmt.Errorf("%s: %w (%w)", what, fs.ErrNotExist, err)
 	}
 	if awsapi.Code(err) == "NoSuchBucket" {
-		return fmt.Errorf("%s %s: bucket %q does not exist: create it (the evidence-bucket action makes a hardened one) or fix --evidence: %w", verb, s.URI(key), s.bucket, err)
+		return fmt.Errorf("%s: bucket %q does not exist: create it (the evidence-bucket action makes a hardened one) or fix --evidence: %w", what, s.bucket, err)
 	}
-	return fmt.Errorf("%s %s: %w", verb, s.URI(key), awsapi.Classify(err))
+	return fmt.Errorf("%s: %w", what, awsapi.Classify(err))
 }
 
 var errNoAttempts = errors.New("no attempt made")
