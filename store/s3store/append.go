@@ -212,4 +212,3 @@ func (s *Store) openLog(ctx context.Context, key string) (io.ReadCloser, error) 
 		buf.Write(data)
 	}
 }
-
