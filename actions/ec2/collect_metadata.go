@@ -97,7 +97,7 @@ func (*collectMetadata) Spec() engine.ActionSpec {
 func (a *collectMetadata) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
 	id := in.Params.String("instance_id")
 	region := a.region(in.Params.String("region"))
-	c := &collection{apis: a.apis(region), in: in, id: id, steps: newSubsteps(in.Evidence)}
+	c := &collection{apis: a.apis(region), in: in, id: id, steps: newGapSubsteps(in.Evidence)}
 	inst, err := describeForCollect(ctx, c.apis.ec2, id)
 	if err != nil {
 		return nil, fmt.Errorf("collect-metadata: %w", err)

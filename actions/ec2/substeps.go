@@ -15,13 +15,24 @@ import (
 // fails at the end naming every part that failed.
 type substeps struct {
 	ev     engine.Evidence
+	gaps   bool // a call the endpoint does not implement is a gap, not a failure
 	status map[string]string
 	failed []string
 	errs   []error
 }
 
+// newSubsteps is for containment (isolate, release): every error fails its
+// part, UnsupportedOperation and InvalidAction included, since they are
+// real refusals (a Spot instance refuses termination protection) and a
+// part that did not happen must never read as done.
 func newSubsteps(ev engine.Evidence) *substeps {
 	return &substeps{ev: ev, status: map[string]string{}}
+}
+
+// newGapSubsteps is for read-only collection: a call the endpoint does not
+// implement is a recorded gap, not a failure.
+func newGapSubsteps(ev engine.Evidence) *substeps {
+	return &substeps{ev: ev, gaps: true, status: map[string]string{}}
 }
 
 // errOptionalUnanswered marks an optional call the endpoint did not answer
@@ -36,15 +47,15 @@ func optional(err error) error {
 	return err
 }
 
-// run runs fn as the part called name. An error the endpoint gives for a
-// call it does not implement is a gap, recorded in the custody log, not a
-// failure.
+// run runs fn as the part called name. For read-only collection
+// (newGapSubsteps) an error the endpoint gives for a call it does not
+// implement is a gap, recorded in the custody log, not a failure.
 func (s *substeps) run(ctx context.Context, name, call string, fn func() error) {
 	err := fn()
 	switch {
 	case err == nil:
 		s.status[name] = "done"
-	case awsapi.IsNotImplemented(err) || errors.Is(err, errOptionalUnanswered):
+	case s.gaps && (awsapi.IsNotImplemented(err) || errors.Is(err, errOptionalUnanswered)):
 		s.status[name] = "skipped: not implemented by the endpoint (recorded as a gap)"
 		if gerr := awsapi.Gap(ctx, s.ev, call, err, map[string]any{"substep": name}); gerr != nil {
 			s.fail(name, gerr)
