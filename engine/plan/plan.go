@@ -29,12 +29,15 @@ const (
 // Plan is the dry-run view of one playbook with one set of inputs. Its JSON
 // form is the machine output of `firebreak plan --format json`.
 type Plan struct {
-	Playbook     PlaybookRef    `json:"playbook"`
-	Inputs       map[string]any `json:"inputs"`
-	Check        bool           `json:"check"`
-	Waves        [][]string     `json:"waves"`
-	CriticalPath []string       `json:"critical_path"`
-	Steps        []Step         `json:"steps"`
+	Playbook PlaybookRef    `json:"playbook"`
+	Inputs   map[string]any `json:"inputs"`
+	Check    bool           `json:"check"`
+	// PermissionCheck says how the IAM permissions were checked, or why
+	// they could not be (check plans with a PermissionChecker only).
+	PermissionCheck string     `json:"permission_check,omitempty"`
+	Waves           [][]string `json:"waves"`
+	CriticalPath    []string   `json:"critical_path"`
+	Steps           []Step     `json:"steps"`
 }
 
 // PlaybookRef names the playbook a plan was made from.
@@ -109,6 +112,7 @@ type builder struct {
 	inputs            map[string]any
 	finding, incident map[string]any
 	check             bool
+	perms             PermissionChecker
 	log               *slog.Logger
 }
 
@@ -149,6 +153,7 @@ func (b *builder) build(ctx context.Context) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, b.step(ctx, s, waveOf[s.ID]))
 	}
+	b.checkPermissions(ctx, p)
 	return p, nil
 }
 

@@ -17,6 +17,9 @@ func (p *Plan) Text(w io.Writer) error {
 	if p.Check {
 		ew.printf("mode: check (live account read, nothing changed)\n")
 	}
+	if p.PermissionCheck != "" {
+		ew.printf("iam: %s\n", p.PermissionCheck)
+	}
 	ew.printf("inputs:\n")
 	if len(p.Inputs) == 0 {
 		ew.printf("  (none)\n")
