@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicK
 	if err != nil {
 		return err
 	}
-	rep, err := evidence.Verify(ctx, store, caseID, pub)
+	rep, err := evidence.VerifyWith(ctx, store, caseID, evidence.VerifyOptions{Pub: pub, OpenURI: st.openURI})
 	if err != nil {
 		return withCode(exitFailed, fmt.Errorf("verifying %s: %w", path, err))
 	}
@@ -56,12 +57,18 @@ func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicK
 	for _, n := range rep.NotRehashable {
 		fmt.Fprintf(st.stdout, "  not re-hashable: %s\n", n)
 	}
-	if rep.OK() && rep.Signature == "none" {
-		fmt.Fprintln(st.stdout, "OK: every artifact and the custody chain match; the manifest is not signed (run --sign-key)")
+	// Without --pub an intact case is OK (exit 0), but the output says
+	// plainly that nobody's identity was checked: a forger can strip the
+	// signature, or re-sign with an embedded key of their own.
+	switch {
+	case rep.OK() && rep.Signature == "none":
+		fmt.Fprintln(st.stdout, "OK: every artifact and the custody chain match; the manifest is not signed (run --sign-key), so this proves nothing about who wrote it")
 		return nil
-	}
-	if rep.OK() {
-		fmt.Fprintln(st.stdout, "OK: every artifact, the custody chain and the signature match")
+	case rep.OK() && !rep.Trusted:
+		fmt.Fprintln(st.stdout, "OK: every artifact, the custody chain and the signature match; signature checked only against the key embedded in the manifest: this proves integrity since signing, not who signed; pass --pub to check the signer")
+		return nil
+	case rep.OK():
+		fmt.Fprintln(st.stdout, "OK: every artifact, the custody chain and the signature match; signed by the --pub key")
 		return nil
 	}
 	for _, p := range rep.Problems {
@@ -69,6 +76,20 @@ func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicK
 	}
 	fmt.Fprintf(st.stdout, "FAILED: %d problem(s); this evidence has been changed since it was recorded\n", len(rep.Problems))
 	return silent{code: exitFailed}
+}
+
+// openURI reads an artifact held in S3 outside the case's store (a memory
+// image sink), so that verify re-hashes it too.
+func (st *cliState) openURI(ctx context.Context, uri string) (io.ReadCloser, error) {
+	i := strings.LastIndex(uri, "/")
+	if !strings.HasPrefix(uri, "s3://") || i <= len("s3://") {
+		return nil, fmt.Errorf("%q is not an s3://BUCKET/KEY URI", uri)
+	}
+	store, err := st.openStore(ctx, uri[:i])
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, uri[i+1:])
 }
 
 // caseStore splits PATH into the store holding the case and the case id:
