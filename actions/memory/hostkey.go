@@ -69,24 +69,31 @@ func fingerprintCallback(res *hostKeyResult, by string, want map[string]bool, wh
 	return func(host string, _ net.Addr, key ssh.PublicKey) error {
 		fp := ssh.FingerprintSHA256(key)
 		if !want[fp] {
-			return fmt.Errorf("host key of %q (%s %s) does not match %s: the host may be impersonated; check the key out of band, or set insecure_host_key: true to accept it (recorded)",
-				host, key.Type(), fp, what)
+			return hostKeyMismatch{fmt.Errorf("host key of %q (%s %s) does not match %s: the host may be impersonated; check the key out of band, or set insecure_host_key: true to accept it (recorded)",
+				host, key.Type(), fp, what)}
 		}
 		res.set(key, by)
 		return nil
 	}
 }
 
-func (p hostKeyPolicy) knownHostsCallback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
+func (p hostKeyPolicy) knownHostsPath() (string, error) {
 	path := p.KnownHosts
 	if path == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return nil, fmt.Errorf("no known_hosts given and no home directory: %w", err)
+			return "", fmt.Errorf("no known_hosts given and no home directory: %w", err)
 		}
 		path = filepath.Join(home, ".ssh", "known_hosts")
 	}
-	path = expandHome(path)
+	return expandHome(path), nil
+}
+
+func (p hostKeyPolicy) knownHostsCallback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
+	path, err := p.knownHostsPath()
+	if err != nil {
+		return nil, err
+	}
 	cb, err := knownhosts.New(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading known_hosts %q: %w (give host_key or console_output instead)", path, err)

@@ -67,20 +67,36 @@ func (c *conn) Close() error {
 // the handshake (never ssh.Dial, which cannot be cancelled).
 func dial(ctx context.Context, cfg dialConfig) (*conn, error) {
 	c := &conn{HostKey: &hostKeyResult{}, stopKeep: make(chan struct{})}
-	var raw net.Conn
 	var err error
+	var d net.Dialer
+	dialTarget := func(ctx context.Context) (net.Conn, error) {
+		raw, err := d.DialContext(ctx, "tcp", cfg.Target.addr())
+		if err != nil {
+			return nil, engine.Retryable(fmt.Errorf("connecting to %q: %w", cfg.Target.addr(), err))
+		}
+		return raw, nil
+	}
 	if cfg.Jump != nil {
 		c.JumpKey = &hostKeyResult{}
-		if c.jump, err = handshake(ctx, cfg, *cfg.Jump, c.JumpKey, nil); err != nil {
+		dialJump := func(ctx context.Context) (net.Conn, error) {
+			raw, err := d.DialContext(ctx, "tcp", cfg.Jump.addr())
+			if err != nil {
+				return nil, engine.Retryable(fmt.Errorf("connecting to jump host %q: %w", cfg.Jump.addr(), err))
+			}
+			return raw, nil
+		}
+		if c.jump, err = handshake(ctx, cfg, *cfg.Jump, c.JumpKey, dialJump); err != nil {
 			return nil, fmt.Errorf("jump host: %w", err)
 		}
-		raw, err = c.jump.DialContext(ctx, "tcp", cfg.Target.addr())
-		if err != nil {
-			c.jump.Close()
-			return nil, engine.Retryable(fmt.Errorf("connecting to %q through jump host %q: %w", cfg.Target.addr(), cfg.Jump.addr(), err))
+		dialTarget = func(ctx context.Context) (net.Conn, error) {
+			raw, err := c.jump.DialContext(ctx, "tcp", cfg.Target.addr())
+			if err != nil {
+				return nil, engine.Retryable(fmt.Errorf("connecting to %q through jump host %q: %w", cfg.Target.addr(), cfg.Jump.addr(), err))
+			}
+			return raw, nil
 		}
 	}
-	c.Client, err = handshake(ctx, cfg, cfg.Target, c.HostKey, raw)
+	c.Client, err = handshake(ctx, cfg, cfg.Target, c.HostKey, dialTarget)
 	if err != nil {
 		if c.jump != nil {
 			c.jump.Close()
@@ -93,9 +109,10 @@ func dial(ctx context.Context, cfg dialConfig) (*conn, error) {
 	return c, nil
 }
 
-// handshake runs the SSH handshake for one hop over raw, or over a new TCP
-// connection when raw is nil.
-func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResult, raw net.Conn) (*ssh.Client, error) {
+// handshake connects to one hop and runs the SSH handshake, once per set of
+// host key algorithms the policy wants tried (a pinned fingerprint of an
+// unknown key type), until one is accepted.
+func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResult, dialFn func(context.Context) (net.Conn, error)) (*ssh.Client, error) {
 	hk, err := e.HostKey.callback(res)
 	if err != nil {
 		return nil, err
@@ -105,25 +122,40 @@ func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResu
 		return nil, err
 	}
 	defer closeAuth()
+	var first error
+	for _, algos := range e.HostKey.algorithmSets(e) {
+		client, err := handshakeOnce(ctx, cfg, e, &ssh.ClientConfig{User: e.User, Auth: auth, HostKeyCallback: hk, HostKeyAlgorithms: algos}, dialFn)
+		if err == nil {
+			return client, nil
+		}
+		var mismatch hostKeyMismatch
+		if first == nil || (errors.As(err, &mismatch) && !errors.As(first, &mismatch)) {
+			first = err // a key mismatch says more than "no common algorithm"
+		}
+		if !retryOtherAlgorithm(err) {
+			return nil, err
+		}
+	}
+	return nil, first
+}
+
+func handshakeOnce(ctx context.Context, cfg dialConfig, e endpoint, cc *ssh.ClientConfig, dialFn func(context.Context) (net.Conn, error)) (*ssh.Client, error) {
 	timeout := cfg.HandshakeTimeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
+	cc.Timeout = timeout
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if raw == nil {
-		var d net.Dialer
-		if raw, err = d.DialContext(hctx, "tcp", e.addr()); err != nil {
-			return nil, engine.Retryable(fmt.Errorf("connecting to %q: %w", e.addr(), err))
-		}
+	raw, err := dialFn(hctx)
+	if err != nil {
+		return nil, err
 	}
 	raw = newBufConn(raw)
 	// ssh.NewClientConn has no context: closing the connection is what
 	// interrupts a handshake that ctx no longer wants.
 	stop := context.AfterFunc(hctx, func() { raw.Close() })
-	sc, chans, reqs, err := ssh.NewClientConn(raw, e.addr(), &ssh.ClientConfig{
-		User: e.User, Auth: auth, HostKeyCallback: hk, Timeout: timeout,
-	})
+	sc, chans, reqs, err := ssh.NewClientConn(raw, e.addr(), cc)
 	if !stop() {
 		if err == nil {
 			sc.Close()
