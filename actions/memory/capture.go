@@ -124,7 +124,8 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 	}
 	out["complete"] = err == nil
 	detail := map[string]any{"host": p.Dial.Target.Host, "method": p.Method, "sha256": res.SHA256, "size": res.Size,
-		"complete": err == nil, "expected_size": src.Expected, "expected_size_from": src.ExpectedFrom, "facts": src.Facts}
+		"complete": err == nil, "expected_size": src.Expected, "expected_size_from": src.ExpectedFrom, "facts": src.Facts,
+		"params": paramSummary(p), "uris": out["uris"], "lime_ranges": out["lime_ranges"]}
 	if err != nil {
 		detail["error"] = err.Error()
 	}
@@ -180,3 +181,25 @@ func (c *capture) progressFor(log *slog.Logger) Progress {
 
 // errNoEvidence guards against a caller that gives no evidence at all.
 var errNoEvidence = errors.New("the step has no evidence to record the capture in: run it through the runner with a case")
+
+// paramSummary is what the custody log keeps of how a capture was made;
+// it holds no secret (a passphrase is named by its variable, never shown).
+func paramSummary(p *params) map[string]any {
+	t := p.Dial.Target
+	sinks := make([]string, 0, len(p.Sinks))
+	for _, s := range p.Sinks {
+		if s.Scheme == "s3" {
+			sinks = append(sinks, "s3://"+s.Bucket+"/"+s.Prefix)
+		} else {
+			sinks = append(sinks, fileURI(s.Dir))
+		}
+	}
+	m := map[string]any{"host": t.Host, "port": t.Port, "user": t.User, "key_file": t.KeyFile, "method": p.Method,
+		"source": p.Source, "module_dir": p.ModuleDir, "avml_path": p.AvmlPath, "sudo": p.Sudo, "sinks": sinks,
+		"compress": p.Compress, "stall_timeout": p.Stall.String(), "expected_size": p.ExpectedSize,
+		"insecure_host_key": t.HostKey.Insecure, "host_key": t.HostKey.Pinned, "known_hosts": t.HostKey.KnownHosts}
+	if p.Dial.Jump != nil {
+		m["jump"] = p.Dial.Jump.addr()
+	}
+	return m
+}

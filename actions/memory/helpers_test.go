@@ -1,12 +1,12 @@
 package memory
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +175,11 @@ func uris(t *testing.T, out engine.Outputs) []string {
 	return s
 }
 
-var _ = bytes.NewReader
+// pathFromFileURI is the inverse of fileURI.
+func pathFromFileURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "file" {
+		return strings.TrimPrefix(uri, "file://")
+	}
+	return filepath.FromSlash(u.Path)
+}

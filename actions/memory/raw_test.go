@@ -40,7 +40,11 @@ func TestRawCaptureToFileMatchesSource(t *testing.T) {
 	if len(ev.records) != 1 || !ev.records[0].Complete || ev.records[0].SHA256 != want || ev.records[0].Size != size {
 		t.Fatalf("recorded artifacts = %+v, want one complete with sha256 %s size %d", ev.records, want, size)
 	}
-	if _, ok := ev.event("memory-capture"); !ok {
+	d, ok := ev.event("memory-capture")
+	if !ok {
 		t.Fatalf("no memory-capture custody event in %+v", ev.events)
+	}
+	if pm, _ := d["params"].(map[string]any); pm["method"] != "raw" || pm["source"] != src || d["sha256"] != want || d["complete"] != true {
+		t.Fatalf("custody event = %v, want the method, source, hash and completeness", d)
 	}
 }

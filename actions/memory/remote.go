@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"golang.org/x/crypto/ssh"
 )
 
 // remote runs commands on the target over one SSH connection.
@@ -110,12 +108,6 @@ func (r remote) streamCmd(cmd string) (io.Reader, func(), func() error, error) {
 		return nil
 	}
 	return out, closeFn, wait, nil
-}
-
-// exitErr reports whether err is the remote command's non-zero exit.
-func exitErr(err error) bool {
-	_, ok := err.(*ssh.ExitError)
-	return ok
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

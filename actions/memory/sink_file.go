@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // fileSink writes NAME.partial in a directory and renames it to NAME only
@@ -70,13 +69,4 @@ func (s *fileSink) Finish(_ context.Context, complete bool, want storedSum) (sto
 
 func fileURI(p string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
-}
-
-// pathFromFileURI is the inverse of fileURI, for tests and tools.
-func pathFromFileURI(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "file" {
-		return strings.TrimPrefix(uri, "file://")
-	}
-	return filepath.FromSlash(u.Path)
 }
