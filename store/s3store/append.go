@@ -52,6 +52,9 @@ func (s *Store) Append(ctx context.Context, key string, line []byte) error {
 	if len(cur) > 0 && int64(len(cur)+len(line)+1) > s.segmentSize() {
 		seg, cur, etag = seg+1, nil, ""
 	}
+	if err := s.renew(ctx, key); err != nil {
+		return err
+	}
 	next := make([]byte, 0, len(cur)+len(line)+1)
 	next = append(append(append(next, cur...), line...), '\n')
 	tag, err := s.putSegment(ctx, segmentKey(key, seg), next, etag)

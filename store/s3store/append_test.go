@@ -2,6 +2,7 @@ package s3store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,22 +79,39 @@ func TestAppendRollsSegmentsAndOpenJoinsThem(t *testing.T) {
 	}
 }
 
-// TestSecondWriterOnS3NeverLosesLines: two runs on one case, each with
-// its own store (two processes). Whichever writes second from a stale
-// view is refused with ErrCaseBusy instead of overwriting; every line S3
-// confirmed stays and the case verifies.
-func TestSecondWriterOnS3NeverLosesLines(t *testing.T) {
+// TestS3CaseHasOneWriter: a second run on a case is refused at open while
+// the first holds its lease, allowed once it closed. A run that went
+// quiet past the lease's time loses the case to the next one, and its
+// next line is then refused (the conditional segment write), never
+// written over the new writer's: every line S3 confirmed stays.
+func TestS3CaseHasOneWriter(t *testing.T) {
 	clients, _ := startS3(t, "evid")
 	ctx := testenv.Context(t)
-	st1, _ := FromClients(clients, "s3://evid/ir")
-	st2, _ := FromClients(clients, "s3://evid/ir")
-	first, err := evidence.OpenCase(ctx, st1, s3Header("cr-two"), nil)
+	store := func(at *time.Time) *Store {
+		st, _ := FromClients(clients, "s3://evid/ir")
+		st.Clock = func() time.Time { return *at }
+		return st
+	}
+	t1, t2 := time.Now(), time.Now()
+	first, err := evidence.OpenCase(ctx, store(&t1), s3Header("cr-two"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := evidence.OpenCase(ctx, st2, s3Header("cr-two"), nil)
+	_, err = evidence.OpenCase(ctx, store(&t2), s3Header("cr-two"), nil)
+	if !errors.Is(err, evidence.ErrCaseBusy) || !strings.Contains(err.Error(), `case "cr-two" is being written by another run (pid `) {
+		t.Fatalf("second OpenCase while the first holds the lease: got %v, want ErrCaseBusy", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	first, err = evidence.OpenCase(ctx, store(&t1), s3Header("cr-two"), nil)
 	if err != nil {
-		t.Fatal(err) // S3 has no lock to refuse it here: its writes are what is guarded
+		t.Fatalf("OpenCase after the first closed: %v", err)
+	}
+	t2 = t2.Add(DefaultLeaseTTL + time.Second) // the first run has gone quiet
+	second, err := evidence.OpenCase(ctx, store(&t2), s3Header("cr-two"), nil)
+	if err != nil {
+		t.Fatalf("OpenCase over a lapsed lease: %v", err)
 	}
 	if err := second.Event(ctx, "step.started", "b", nil); err != nil {
 		t.Fatal(err)
@@ -105,9 +123,53 @@ func TestSecondWriterOnS3NeverLosesLines(t *testing.T) {
 	if _, err := second.Finish(ctx, "succeeded", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := evidence.Verify(ctx, st1, "cr-two", nil)
-	if err != nil || !rep.OK() || rep.CustodyEntries != 4 {
-		t.Fatalf("Verify: %v, problems %q, %d lines (want case.opened, case.resumed, step.started, case.finished)", err, rep.Problems, rep.CustodyEntries)
+	rep, err := evidence.Verify(ctx, store(&t2), "cr-two", nil)
+	if err != nil || !rep.OK() || rep.CustodyEntries != 5 {
+		t.Fatalf("Verify: %v, problems %q, %d lines, want 5 (opened, resumed twice, step b, finished)", err, rep.Problems, rep.CustodyEntries)
+	}
+}
+
+// TestS3LeaseRenewedByWritesAndLostToATakeOver: custody writes keep the
+// lease alive; a run whose lease another took is refused at its next line.
+func TestS3LeaseRenewedByWritesAndLostToATakeOver(t *testing.T) {
+	clients, c := startS3(t, "evid")
+	ctx := testenv.Context(t)
+	now := time.Now()
+	st, _ := FromClients(clients, "s3://evid")
+	st.Clock = func() time.Time { return now }
+	cs, err := evidence.OpenCase(ctx, st, s3Header("cr-l"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := func() time.Time {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("evid"), Key: aws.String("cr-l/.lock")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Body.Close()
+		var l lease
+		if err := json.NewDecoder(out.Body).Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		return l.Expires
+	}
+	before := expires()
+	now = now.Add(DefaultLeaseTTL * 3 / 4)
+	if err := cs.Event(ctx, "step.started", "a", nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := expires(); !after.After(before) {
+		t.Fatalf("lease expires %v after a write, was %v: not renewed", after, before)
+	}
+	// Someone else takes the lease (as over a lapsed one).
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("evid"), Key: aws.String("cr-l/.lock"),
+		Body: strings.NewReader(`{"owner":"other"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(DefaultLeaseTTL * 3 / 4)
+	err = cs.Event(ctx, "step.succeeded", "a", nil)
+	if !errors.Is(err, evidence.ErrCaseBusy) || !strings.Contains(err.Error(), "lapsed and another run took it") {
+		t.Fatalf("write after losing the lease: got %v, want ErrCaseBusy", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -30,6 +31,7 @@ type API interface {
 	UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error)
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) // the case lease only
 }
 
 // Defaults of a Store's tuning fields.
@@ -54,10 +56,17 @@ type Store struct {
 	// SegmentSize bounds a custody log segment (see Append); 0 means
 	// DefaultSegmentSize.
 	SegmentSize int64
+	// LeaseTTL is how long a case lease (see Lock) lasts unrenewed; 0
+	// means DefaultLeaseTTL. Clock is for tests; nil is time.Now.
+	LeaseTTL time.Duration
+	Clock    func() time.Time
 
-	// mu guards logs, the custody mirrors (see Append).
-	mu   sync.Mutex
-	logs map[string]*mirror
+	token string // tells this store's leases from another's
+
+	// mu guards logs, the custody mirrors (see Append), and leases.
+	mu     sync.Mutex
+	logs   map[string]*mirror
+	leases map[string]*held
 }
 
 var _ evidence.Store = (*Store)(nil)
@@ -70,7 +79,8 @@ func New(api API, uri string) (*Store, error) {
 		return nil, err
 	}
 	return &Store{api: api, bucket: bucket, prefix: prefix, PartSize: DefaultPartSize,
-		Concurrency: DefaultConcurrency, Attempts: DefaultAttempts, logs: map[string]*mirror{}}, nil
+		Concurrency: DefaultConcurrency, Attempts: DefaultAttempts, logs: map[string]*mirror{},
+		leases: map[string]*held{}, token: newToken()}, nil
 }
 
 // FromClients returns a store on uri using the shared S3 client of the
