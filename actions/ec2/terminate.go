@@ -20,12 +20,20 @@ type terminateAPI interface {
 	ModifyInstanceAttribute(ctx context.Context, in *ec2.ModifyInstanceAttributeInput, opts ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error)
 	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, opts ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
 	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, opts ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
 }
 
 // terminate stops (the default) or terminates an instance that this case
 // has isolated. It refuses an instance not tagged firebreak:case=<case>
 // unless force is set, so a typo in a playbook cannot stop a healthy host.
-// It is idempotent: an instance already in the wanted state is left alone.
+// mode terminate also refuses, so that no evidence is destroyed, unless the
+// instance is tagged firebreak:status=isolated (force overrides, recorded)
+// and the case has a completed snapshot of every attached EBS volume; it
+// sets DeleteOnTermination=false on every volume before terminating.
+// Instance-store data is lost either way: the state artifact and the
+// custody log say so. It is idempotent: an instance already in the wanted
+// state is left alone.
 type terminate struct {
 	api  func(region string) terminateAPI
 	poll time.Duration // first wait between state polls; zero means 5s
@@ -36,6 +44,9 @@ var _ engine.Action = (*terminate)(nil)
 func registerTerminate(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&terminate{api: func(region string) terminateAPI { return c.EC2(region) }})
 }
+
+var terminateCalls = []string{"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeInstanceTypes",
+	"ec2:DescribeSnapshots", "ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}
 
 func (*terminate) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
@@ -54,11 +65,9 @@ func (*terminate) Spec() engine.ActionSpec {
 			{Name: "state", Type: engine.TypeString, Doc: "stopped or terminated"},
 			{Name: "protection_lifted", Type: engine.TypeBool, Doc: "true when termination protection was turned off"},
 		},
-		Calls: []string{"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute",
-			"ec2:StopInstances", "ec2:TerminateInstances"},
-		Permissions: []string{"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute",
-			"ec2:StopInstances", "ec2:TerminateInstances"},
-		Mutating: true,
+		Calls:       terminateCalls,
+		Permissions: terminateCalls,
+		Mutating:    true,
 	}
 }
 
@@ -88,12 +97,21 @@ func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outpu
 	if prev == want {
 		return engine.Outputs{"previous_state": string(prev), "state": string(want), "protection_lifted": false}, nil
 	}
+	gone := prev == types.InstanceStateNameShuttingDown
+	if mode == "terminate" && !gone {
+		if err := checkTerminable(ctx, api, in, inst); err != nil {
+			return nil, err
+		}
+	}
 	before, err := recordBefore(ctx, api, in, inst, mode)
 	if err != nil {
 		return nil, err
 	}
 	lifted := false
-	if mode == "terminate" {
+	if mode == "terminate" && !gone {
+		if err := keepVolumes(ctx, api, in, inst); err != nil {
+			return nil, err
+		}
 		if lifted, err = liftProtection(ctx, api, in, id, before); err != nil {
 			return nil, err
 		}

@@ -22,7 +22,9 @@ func (a *terminate) Plan(ctx context.Context, in *engine.PlanInput) (*engine.Pla
 	}
 	d := &engine.PlanDetail{Calls: []string{"ec2:DescribeInstances " + id + " (refuse unless tagged firebreak:case=<case> or force)"}}
 	if mode == "terminate" {
-		d.Calls = append(d.Calls, "ec2:ModifyInstanceAttribute "+id+" DisableApiTermination=false (when set)", "ec2:TerminateInstances "+id)
+		d.Calls = append(d.Calls, "ec2:DescribeSnapshots (refuse unless tagged firebreak:status=isolated, or force, and the case has a completed snapshot of every EBS volume)",
+			"ec2:ModifyInstanceAttribute "+id+" DeleteOnTermination=false on every EBS volume (when true)",
+			"ec2:ModifyInstanceAttribute "+id+" DisableApiTermination=false (when set)", "ec2:TerminateInstances "+id)
 	} else {
 		d.Calls = append(d.Calls, "ec2:StopInstances "+id)
 	}

@@ -21,6 +21,7 @@ type instanceBefore struct {
 	Instance              types.Instance `json:"instance"`
 	DisableApiTermination bool           `json:"disable_api_termination"`
 	ShutdownBehavior      string         `json:"instance_initiated_shutdown_behavior"`
+	InstanceStore         instanceStore  `json:"instance_store"`
 }
 
 // recordBefore stores the instance and the attributes terminate may change.
@@ -28,7 +29,7 @@ type instanceBefore struct {
 // instance "stopping" adds a record instead of replacing the "running" one.
 func recordBefore(ctx context.Context, api terminateAPI, in *engine.StepInput, inst types.Instance, mode string) (instanceBefore, error) {
 	id := aws.ToString(inst.InstanceId)
-	b := instanceBefore{Mode: mode, Instance: inst}
+	b := instanceBefore{Mode: mode, Instance: inst, InstanceStore: readInstanceStore(ctx, api, inst)}
 	prot, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
 	if err != nil {
 		return b, fmt.Errorf("terminate: reading termination protection of %q: %w", id, awsapi.Classify(err))
@@ -53,6 +54,12 @@ func recordBefore(ctx context.Context, api terminateAPI, in *engine.StepInput, i
 	}
 	if _, err := in.Evidence.Put(ctx, meta, bytes.NewReader(data)); err != nil {
 		return b, fmt.Errorf("terminate: storing the state of %q before acting: %w", id, err)
+	}
+	if b.InstanceStore.Present || !b.InstanceStore.Known {
+		detail := map[string]any{"instance_id": id, "mode": mode, "instance_store": b.InstanceStore.Note}
+		if err := in.Evidence.Event(ctx, "instance-store", detail); err != nil {
+			return b, fmt.Errorf("terminate: recording the instance store: %w", err)
+		}
 	}
 	return b, nil
 }

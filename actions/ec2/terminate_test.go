@@ -113,12 +113,9 @@ func TestTerminateStopsATaggedInstanceAndRecordsItsStateBefore(t *testing.T) {
 func TestTerminateModeTerminateLiftsProtection(t *testing.T) {
 	w := newSnapWorld(t)
 	a := newTerminateAction(w)
-	w.tagCase(t, "cr-term")
-	_, err := w.ec2.ModifyInstanceAttribute(testenv.Context(t), &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(w.instance),
-		DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
-	if err != nil {
-		t.Fatalf("ModifyInstanceAttribute: %v", err)
-	}
+	// isolate turns termination protection on; terminate needs its status
+	// tag and the case's snapshots.
+	w.isolateAndSnapshot(t, "cr-term")
 	in, _ := stepInput("cr-term", engine.Params{"instance_id": w.instance, "mode": "terminate"})
 	out := mustRun(t, a, in)
 	if got := w.state(t); got != types.InstanceStateNameTerminated {
