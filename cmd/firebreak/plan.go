@@ -52,6 +52,10 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool, targets
 			return err
 		}
 	}
+	var checker plan.PermissionChecker
+	if check {
+		checker = st.permissionChecker(c.Context)
+	}
 	var problems []string
 	for i, set := range sets {
 		if targets != "" {
@@ -61,22 +65,18 @@ func (st *cliState) plan(c *cli.Context, arg, format string, check bool, targets
 		if err != nil {
 			return err
 		}
-		found, err := st.planOne(c.Context, reg, pb, inputs, in, format, check)
+		found, err := st.planOne(c.Context, reg, pb, inputs, format, check, st.planOptions(in, check, checker))
 		if err != nil {
 			return err
 		}
 		problems = append(problems, found...)
 	}
-	if check && len(problems) > 0 {
-		st.logf("the check found %d problem(s); the run would fail:\n%s", len(problems), joinLines(problems))
-		return silent{code: exitFailed}
-	}
-	return nil
+	return st.checkOutcome(check, problems)
 }
 
 // planOne builds and prints one plan, returning its problems.
-func (st *cliState) planOne(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, inputs map[string]any, in *runInputs, format string, check bool) ([]string, error) {
-	p, err := plan.Build(ctx, reg, pb, inputs, check, plan.WithLogger(st.logger()), plan.WithFinding(in.objects()))
+func (st *cliState) planOne(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, inputs map[string]any, format string, check bool, opts []plan.Option) ([]string, error) {
+	p, err := plan.Build(ctx, reg, pb, inputs, check, opts...)
 	if err != nil {
 		return nil, err
 	}
