@@ -117,7 +117,11 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 		err = ss.close()
 	}
 	job.Progress.Done(err)
-	arts, ferr := ss.finish(ctx, err == nil, res)
+	meta := map[string]any{"method": p.Method, "compress": p.Compress}
+	if lime != nil {
+		meta["lime_ranges"] = lime.Ranges // the manifest keeps the layout of the image
+	}
+	arts, ferr := ss.finish(ctx, err == nil, res, meta)
 	out := c.outputs(p, src, res, arts, lime, err == nil && ferr == nil)
 	if err == nil {
 		err = ferr

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
 )
 
 // limeServer is the stand-in for LiME: a python3 server bound to 127.0.0.1
@@ -207,4 +210,26 @@ func TestFailedCapturesAreIncomplete(t *testing.T) {
 			lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
 		})
 	}
+}
+
+// TestCancelledCaptureIsIncomplete: the step's timeout ends a silent
+// stream; the partial image is still recorded, incomplete, and the module
+// is still unloaded.
+func TestCancelledCaptureIsIncomplete(t *testing.T) {
+	lt := startLimeTarget(t, limeImage(5, testRanges...), 1<<20)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	ev := &recEvidence{dir: t.TempDir()}
+	out, err := New(Options{}).Run(ctx, &engine.StepInput{StepID: "memory", Attempt: 1, Evidence: ev,
+		Params: lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}}))})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error = %v, want the deadline", err)
+	}
+	if len(ev.records) != 1 || ev.records[0].Complete || ev.records[0].Size != 1<<20 {
+		t.Fatalf("records = %+v, want one incomplete of 1 MiB", ev.records)
+	}
+	if r, _ := ev.records[0].Meta["lime_ranges"].([]LimeRange); len(r) == 0 {
+		t.Fatalf("record meta = %v, want the LiME ranges seen so far", ev.records[0].Meta)
+	}
+	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
 }

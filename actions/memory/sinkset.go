@@ -86,7 +86,7 @@ func (ss *sinkSet) abandon(ctx context.Context) {
 // finish ends every sink and records each copy as an artifact: Complete
 // only when the stream was whole and that sink confirmed its copy. It
 // returns the artifacts and the first sink error.
-func (ss *sinkSet) finish(ctx context.Context, complete bool, res copyResult) ([]engine.Artifact, error) {
+func (ss *sinkSet) finish(ctx context.Context, complete bool, res copyResult, meta map[string]any) ([]engine.Artifact, error) {
 	ctx = context.WithoutCancel(ctx) // a cancelled step still records what it holds
 	want := storedSum{SHA256: res.SHA256, Size: res.Size}
 	if ss.stored != nil {
@@ -103,6 +103,9 @@ func (ss *sinkSet) finish(ctx context.Context, complete bool, res copyResult) ([
 		a := engine.Artifact{Step: ss.in.StepID, Kind: "memory-image", URI: st.URI, SHA256: want.SHA256, Size: want.Size,
 			Source: map[string]string{"host": ss.host}, VersionID: st.VersionID, Complete: complete && err == nil,
 			Meta: map[string]any{"uncompressed_sha256": res.SHA256, "uncompressed_size": res.Size}}
+		for k, v := range meta {
+			a.Meta[k] = v
+		}
 		for k, v := range st.Meta {
 			a.Meta[k] = v
 		}
