@@ -125,6 +125,9 @@ func (d *DirStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	defer root.Close() // an open file outlives its Root
+	if segs := d.segments(root, key); len(segs) > 0 {
+		return d.joinSegments(root, key, segs)
+	}
 	return root.Open(name)
 }
 
@@ -137,6 +140,9 @@ func (d *DirStore) Append(_ context.Context, key string, line []byte) error {
 	defer root.Close()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if segs := d.segments(root, key); len(segs) > 0 {
+		name = filepath.FromSlash(segs[len(segs)-1]) // a log copied from S3 goes on in its last segment
+	}
 	if err := root.MkdirAll(filepath.Dir(name), 0o750); err != nil {
 		return d.full(fmt.Errorf("creating %q: %w", filepath.Dir(name), err))
 	}

@@ -73,9 +73,7 @@ func (s *Store) segmentSize() int64 {
 }
 
 // segmentKey names segment n (from 1) of the log at key.
-func segmentKey(key string, n int) string {
-	return fmt.Sprintf("%s.d/%06d.jsonl", strings.TrimSuffix(key, ".jsonl"), n)
-}
+func segmentKey(key string, n int) string { return evidence.SegmentKey(key, n) }
 
 // putSegment writes data at key on the condition that S3 still holds the
 // version etag names ("" = nothing yet), and returns the new ETag.
