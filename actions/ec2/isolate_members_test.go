@@ -93,7 +93,7 @@ func TestSwapGroupsLeavesAnIsolatedENIAlone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &recordingEC2{}
-			if err := swapGroups(context.Background(), r, &hostEvidence{}, "eni-1", tt.current, "sg-conv", "sg-iso"); err != nil {
+			if err := swapGroups(context.Background(), r, &hostEvidence{}, "eni-1", tt.current, nil, "sg-conv", "sg-iso"); err != nil {
 				t.Fatal(err)
 			}
 			if len(r.moves) != tt.want || (tt.want == 2 && (r.moves[0][0] != "sg-conv" || r.moves[1][0] != "sg-iso")) {

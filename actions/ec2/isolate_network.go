@@ -184,24 +184,3 @@ func samePermission(a, b types.IpPermission) bool {
 	return aws.ToString(a.IpProtocol) == aws.ToString(b.IpProtocol) && samePorts && slices.Equal(cidrs(a), cidrs(b)) &&
 		len(a.UserIdGroupPairs) == 0 && len(a.PrefixListIds) == 0 && len(a.Ipv6Ranges) == 0
 }
-
-// swapGroups moves one ENI into the conversion group, then into target.
-// An ENI already in target alone (a rerun) is left as it is: passing it
-// through the allow-all conversion group again would open the host for a
-// moment, and its tracked flows were cut by the first isolation.
-func swapGroups(ctx context.Context, api isolateEC2, ev engine.Evidence, eni string, current []types.GroupIdentifier, conversion, target string) error {
-	if len(current) == 1 && aws.ToString(current[0].GroupId) == target {
-		return nil
-	}
-	for _, g := range []string{conversion, target} {
-		if _, err := api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
-			NetworkInterfaceId: aws.String(eni), Groups: []string{g},
-		}); err != nil {
-			return fmt.Errorf("moving %q into %q: %w", eni, g, awsapi.Classify(err))
-		}
-		if err := awsapi.Change(ctx, ev, "ec2:ModifyNetworkInterfaceAttribute", map[string]any{"network_interface_id": eni, "groups": []string{g}}); err != nil {
-			return err
-		}
-	}
-	return nil
-}

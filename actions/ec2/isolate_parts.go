@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,16 +106,17 @@ func (x *isolation) cutNetwork(ctx context.Context) {
 			}
 			x.out["ssh_group_id"] = primaryTarget
 		}
+		// One ENI that could not be isolated must not leave the others
+		// in their original groups.
+		var errs []error
 		for _, n := range x.inst.NetworkInterfaces {
-			target := iso
+			target, eni := iso, aws.ToString(n.NetworkInterfaceId)
 			if n.Attachment != nil && aws.ToInt32(n.Attachment.DeviceIndex) == 0 {
 				target = primaryTarget
 			}
-			if err := swapGroups(ctx, api, ev, aws.ToString(n.NetworkInterfaceId), n.Groups, conv, target); err != nil {
-				return err
-			}
+			errs = append(errs, swapGroups(ctx, api, ev, eni, n.Groups, x.state.Groups[eni], conv, target))
 		}
-		return nil
+		return errors.Join(errs...)
 	})
 }
 
