@@ -14,6 +14,18 @@ import (
 // holds the case: two writers continuing one custody chain would fork it.
 var ErrCaseBusy = errors.New("case is being written by another run")
 
+// CaseBusy returns an error that reads as the message given and wraps
+// ErrCaseBusy, for Lockers and stores to say who holds a case without
+// repeating the sentinel's text.
+func CaseBusy(format string, args ...any) error {
+	return &busyError{msg: fmt.Sprintf(format, args...)}
+}
+
+type busyError struct{ msg string }
+
+func (e *busyError) Error() string { return e.msg }
+func (e *busyError) Unwrap() error { return ErrCaseBusy }
+
 // Locker is an optional ability of a Store: keeping a case to one writer.
 // OpenCase takes the lock before it reads the custody log and holds it
 // until Case.Close or Case.Finish. Lock must not block: a case held
@@ -47,7 +59,7 @@ func (d *DirStore) Lock(_ context.Context, caseID string) (func() error, error) 
 		holder := readHolder(f)
 		f.Close()
 		if errors.Is(err, errLocked) {
-			return nil, fmt.Errorf("case %q is being written by another run (%s); wait for it or use another --case: %w", caseID, holder, ErrCaseBusy)
+			return nil, CaseBusy("case %q is being written by another run (%s); wait for it or use another --case", caseID, holder)
 		}
 		return nil, fmt.Errorf("locking case %q: %w", caseID, err)
 	}

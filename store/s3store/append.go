@@ -104,8 +104,7 @@ func (s *Store) putSegment(ctx context.Context, key string, data []byte, etag st
 	if !conflict(err) {
 		return "", s.wrap("appending to", key, err)
 	}
-	return "", fmt.Errorf("appending to %s: another run added to this log since this one read it (%w): stop one of them; the log keeps every line S3 confirmed: %w",
-		s.URI(key), evidence.ErrCaseBusy, err)
+	return "", fmt.Errorf("%w: %w", evidence.CaseBusy("appending to %s: another run added to this log since this one read it: stop one of them; the log keeps every line S3 confirmed", s.URI(key)), err)
 }
 
 // conflict reports a failed write condition: 412, or S3's 409 for two

@@ -76,13 +76,13 @@ func (s *Store) takeOver(ctx context.Context, caseID, key string) (string, error
 	}
 	var l lease
 	if json.Unmarshal(data, &l) == nil && s.now().Before(l.Expires) {
-		return "", fmt.Errorf("case %q is being written by another run (%s, lease %s until %s); wait for it or use another --case (if that run is dead, the lease lapses then, or delete it): %w",
-			caseID, l.Owner, s.URI(key), l.Expires.Format(time.RFC3339), evidence.ErrCaseBusy)
+		return "", evidence.CaseBusy("case %q is being written by another run (%s, lease %s until %s); wait for it or use another --case (if that run is dead, the lease lapses then, or delete it)",
+			caseID, l.Owner, s.URI(key), l.Expires.Format(time.RFC3339))
 	}
 	tag, err := s.putLease(ctx, key, etag)
 	if conflict(err) {
-		return "", fmt.Errorf("case %q is being written by another run (it took the lapsed lease %s first); wait for it or use another --case: %w",
-			caseID, s.URI(key), evidence.ErrCaseBusy)
+		return "", evidence.CaseBusy("case %q is being written by another run (it took the lapsed lease %s first); wait for it or use another --case",
+			caseID, s.URI(key))
 	}
 	return tag, err
 }
@@ -128,7 +128,7 @@ func (s *Store) renew(ctx context.Context, key string) error {
 	}
 	tag, err := s.putLease(ctx, caseID+"/.lock", h.etag)
 	if conflict(err) {
-		return fmt.Errorf("case %q: its lease %s lapsed and another run took it: %w", caseID, s.URI(caseID+"/.lock"), evidence.ErrCaseBusy)
+		return evidence.CaseBusy("case %q: its lease %s lapsed and another run took it: this run can no longer write the case", caseID, s.URI(caseID+"/.lock"))
 	}
 	if err != nil {
 		return err
