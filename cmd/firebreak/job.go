@@ -84,6 +84,9 @@ func (st *cliState) execJob(ctx context.Context, j *job, d display, resume bool)
 		out.err = fmt.Errorf("opening case %q in %s: %w", j.caseID, j.evidence, err)
 		return out
 	}
+	// Finish releases the case lock too; Close covers the paths that return
+	// before it (an S3 lease would otherwise hold the case until it lapses).
+	defer cs.Close()
 	if err := putFinding(ctx, cs, j.finding); err != nil {
 		out.err = err
 		return out

@@ -87,6 +87,11 @@ func TestHostCompromiseResumeTakesNoSecondSnapshotSet(t *testing.T) {
 		t.Fatalf("instance after the failed run: got %s, want running", got)
 	}
 
+	// The first run's process would have died with its case lock; here the
+	// same process resumes, so it lets go of the case first.
+	if err := cfg.Case.(*evidence.Case).Close(); err != nil {
+		t.Fatalf("closing the first run's case: %v", err)
+	}
 	cfg.Registry, cfg.Case = reg, open()
 	res, err := runner.Resume(ctx, cfg)
 	if res == nil {
