@@ -16,6 +16,13 @@ import (
 // evidence, alive. Every part is idempotent: a rerun finds its groups by
 // name, its ACL entries by address, and the pre-isolation state in the
 // prev tags it wrote before the first change.
+//
+// The swap through the allow-all conversion group (IPv4 and IPv6) cuts the
+// host's tracked connections, with one limit AWS sets: flows that reach the
+// ENI through a Network Load Balancer, a NAT gateway, a Transit Gateway, a
+// VPC endpoint or a Gateway Load Balancer are tracked by those services and
+// survive the swap; the nacl option, being stateless, cuts those of them
+// that cross a subnet boundary.
 type isolate struct {
 	apis   func(region string) hostAPIs
 	region func(region string) string
@@ -34,7 +41,7 @@ var isolateCalls = []string{
 	"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
 	"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
 	"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
-	"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+	"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
 	"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
 	"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:GetInstanceProfile", "iam:PutRolePolicy",
 	"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
@@ -43,7 +50,7 @@ var isolateCalls = []string{
 func (*isolate) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "isolate",
-		Summary: "Contain an instance: record its state, protect it and its volumes, take it out of its Auto Scaling group and load balancers, cut every ENI off (tracked connections included), pull its role",
+		Summary: "Contain an instance: record its state, protect it and its volumes, take it out of its Auto Scaling group and load balancers, cut every ENI off (tracked connections included: IPv4 and IPv6; flows through an NLB, NAT gateway, Transit Gateway, VPC endpoint or GWLB stay tracked by AWS, see nacl), pull its role",
 		Params: []engine.Param{
 			{Name: "instance_id", Type: engine.TypeString, Required: true},
 			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},

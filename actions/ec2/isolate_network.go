@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -24,20 +23,27 @@ const (
 
 // groupSpec is a group isolate needs: its name and the only ingress rule it
 // may hold (nil: none). None of them keeps an egress rule except the
-// conversion group, which allows everything both ways on purpose: moving an
-// ENI into it makes every open flow untracked, so that the next move into
-// a group without rules cuts them instead of letting tracked connections
-// live on (AWS security group connection tracking).
+// conversion group, which allows everything both ways, IPv4 and IPv6, on
+// purpose: moving an ENI into it makes every open flow untracked, so that
+// the next move into a group without rules cuts them instead of letting
+// tracked connections live on (AWS security group connection tracking).
+// A rule for 0.0.0.0/0 alone would leave IPv6 flows tracked.
 type groupSpec struct {
 	name, role string
 	ingress    *types.IpPermission
-	keepEgress bool
+	egress     *types.IpPermission // nil: no egress rule at all
 }
 
-var allTraffic = types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}
+// allTraffic is every protocol from and to anywhere, IPv4 and IPv6.
+var allTraffic = types.IpPermission{IpProtocol: aws.String("-1"),
+	IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}, Ipv6Ranges: []types.Ipv6Range{{CidrIpv6: aws.String("::/0")}}}
+
+// defaultEgress is the rule EC2 gives a new group in a VPC (IPv4 only
+// when the VPC has no IPv6 block).
+var defaultEgress = types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}
 
 func conversionSpec() groupSpec {
-	return groupSpec{name: conversionGroupName, role: "conversion", ingress: &allTraffic, keepEgress: true}
+	return groupSpec{name: conversionGroupName, role: "conversion", ingress: &allTraffic, egress: &allTraffic}
 }
 
 func isolationSpec() groupSpec { return groupSpec{name: isolationGroupName, role: "isolation"} }
@@ -84,6 +90,7 @@ func ensureGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, c
 	if err != nil {
 		return "", err
 	}
+	fresh := !found
 	if !found {
 		g, err = createGroup(ctx, api, ev, vpc, caseID, spec)
 		if awsapi.Code(err) == "InvalidGroup.Duplicate" {
@@ -96,7 +103,7 @@ func ensureGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, c
 			return "", err
 		}
 	}
-	return aws.ToString(g.GroupId), settleRules(ctx, api, ev, g, spec)
+	return aws.ToString(g.GroupId), settleRules(ctx, api, ev, g, spec, fresh)
 }
 
 func findGroup(ctx context.Context, api isolateEC2, vpc, name string) (types.SecurityGroup, bool, error) {
@@ -126,61 +133,12 @@ func createGroup(ctx context.Context, api isolateEC2, ev engine.Evidence, vpc, c
 	if err := awsapi.Change(ctx, ev, "ec2:CreateSecurityGroup", map[string]any{"group_id": aws.ToString(out.GroupId), "name": spec.name, "vpc_id": vpc}); err != nil {
 		return types.SecurityGroup{}, err
 	}
-	// A new group has the default allow-all egress rule and no ingress.
-	return types.SecurityGroup{GroupId: out.GroupId, IpPermissionsEgress: []types.IpPermission{allTraffic}}, nil
-}
-
-func settleRules(ctx context.Context, api isolateEC2, ev engine.Evidence, g types.SecurityGroup, spec groupSpec) error {
-	id := aws.ToString(g.GroupId)
-	hasWanted := false
-	var extra []types.IpPermission
-	for _, p := range g.IpPermissions {
-		if spec.ingress != nil && samePermission(p, *spec.ingress) {
-			hasWanted = true
-			continue
-		}
-		extra = append(extra, p)
+	// A new group has no ingress and, usually, the default egress rule:
+	// revoked when the spec wants none; never trusted to be there when
+	// the spec wants egress (ensureEgress adds each range, a duplicate is
+	// no error).
+	if spec.egress != nil {
+		return types.SecurityGroup{GroupId: out.GroupId}, nil
 	}
-	if len(extra) > 0 {
-		if _, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: extra}); err != nil && !ruleGone(err) {
-			return fmt.Errorf("revoking stray ingress rules of %q: %w", id, awsapi.Classify(err))
-		}
-		if err := awsapi.Change(ctx, ev, "ec2:RevokeSecurityGroupIngress", map[string]any{"group_id": id, "rules": len(extra)}); err != nil {
-			return err
-		}
-	}
-	if spec.ingress != nil && !hasWanted {
-		if _, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: []types.IpPermission{*spec.ingress}}); err != nil && awsapi.Code(err) != "InvalidPermission.Duplicate" {
-			return fmt.Errorf("adding the ingress rule of %q: %w", id, awsapi.Classify(err))
-		}
-		if err := awsapi.Change(ctx, ev, "ec2:AuthorizeSecurityGroupIngress", map[string]any{"group_id": id, "name": spec.name}); err != nil {
-			return err
-		}
-	}
-	if spec.keepEgress || len(g.IpPermissionsEgress) == 0 {
-		return nil
-	}
-	if _, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: g.IpPermissionsEgress}); err != nil && !ruleGone(err) {
-		return fmt.Errorf("revoking the egress rules of %q: %w", id, awsapi.Classify(err))
-	}
-	return awsapi.Change(ctx, ev, "ec2:RevokeSecurityGroupEgress", map[string]any{"group_id": id, "rules": len(g.IpPermissionsEgress)})
-}
-
-// ruleGone: a concurrent isolate of another host revoked the rule first.
-func ruleGone(err error) bool { return awsapi.Code(err) == "InvalidPermission.NotFound" }
-
-func samePermission(a, b types.IpPermission) bool {
-	cidrs := func(p types.IpPermission) []string {
-		var out []string
-		for _, r := range p.IpRanges {
-			out = append(out, aws.ToString(r.CidrIp))
-		}
-		slices.Sort(out)
-		return out
-	}
-	// For all protocols the ports mean nothing; endpoints return nil or -1.
-	samePorts := aws.ToString(a.IpProtocol) == "-1" ||
-		aws.ToInt32(a.FromPort) == aws.ToInt32(b.FromPort) && aws.ToInt32(a.ToPort) == aws.ToInt32(b.ToPort)
-	return aws.ToString(a.IpProtocol) == aws.ToString(b.IpProtocol) && samePorts && slices.Equal(cidrs(a), cidrs(b)) &&
-		len(a.UserIdGroupPairs) == 0 && len(a.PrefixListIds) == 0 && len(a.Ipv6Ranges) == 0
+	return types.SecurityGroup{GroupId: out.GroupId, IpPermissionsEgress: []types.IpPermission{defaultEgress}}, nil
 }

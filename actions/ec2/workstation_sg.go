@@ -62,7 +62,7 @@ func (x *wsRun) findOrCreateGroup(ctx context.Context, vpc string) (types.Securi
 		return types.SecurityGroup{}, err
 	}
 	// A new group allows all egress; settle revokes it.
-	return types.SecurityGroup{GroupId: made.GroupId, IpPermissionsEgress: []types.IpPermission{allTraffic}}, nil
+	return types.SecurityGroup{GroupId: made.GroupId, IpPermissionsEgress: []types.IpPermission{defaultEgress}}, nil
 }
 
 func (x *wsRun) vpcCIDR(ctx context.Context, vpc string) (string, error) {
