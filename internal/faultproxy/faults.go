@@ -3,6 +3,7 @@ package faultproxy
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -31,7 +32,9 @@ type Rule struct {
 	Service   string // SigV4 service name: "ec2", "iam", "s3", "sts", "autoscaling", "elasticloadbalancing", ...
 	Operation string // "CreateSnapshots", "PutObject", ...
 	Bucket    string // S3 only
-	Mutating  *bool  // nil: both
+	// KeyContains matches S3 object keys holding it, e.g. "/artifacts/isolate/".
+	KeyContains string
+	Mutating    *bool // nil: both
 
 	Latency     time.Duration // added before the call is answered or forwarded
 	Throttle    float64       // the service's own throttling error
@@ -47,6 +50,7 @@ func (r Rule) matches(c *Call) bool {
 	return (r.Service == "" || r.Service == c.Service) &&
 		(r.Operation == "" || r.Operation == c.Operation) &&
 		(r.Bucket == "" || r.Bucket == c.Bucket) &&
+		(r.KeyContains == "" || strings.Contains(c.Key, r.KeyContains)) &&
 		(r.Mutating == nil || *r.Mutating == c.Mutating)
 }
 

@@ -47,30 +47,29 @@ func (p *Proxy) Mutations() int {
 	return n
 }
 
-// Reset forgets the calls seen so far (not the rules or the seed's state).
+// Reset forgets the calls seen so far and numbers the next one 1 again
+// (the rules and the draws go on).
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls = nil
+	p.calls, p.seq = nil, 0
 }
 
-// WaitFor blocks until a call for which match is true has arrived (match
-// sees each call once it is recorded, before it is answered), or ctx ends.
-// Tests use it to kill a process at a chosen point of a run.
-func (p *Proxy) WaitFor(ctx context.Context, match func(Call) bool) (Call, error) {
+// WaitFor blocks until match, given every call seen so far in arrival
+// order, returns true (calls are recorded as they arrive, before they are
+// answered), or ctx ends. It returns the calls match saw. Tests use it to
+// kill a process at a chosen point of a run.
+func (p *Proxy) WaitFor(ctx context.Context, match func(seen []Call) bool) ([]Call, error) {
 	for {
 		p.mu.Lock()
-		for _, c := range p.calls {
-			if match(*c) {
-				p.mu.Unlock()
-				return *c, nil
-			}
-		}
 		changed := p.changed
 		p.mu.Unlock()
+		if seen := p.Calls(); match(seen) {
+			return seen, nil
+		}
 		select {
 		case <-ctx.Done():
-			return Call{}, context.Cause(ctx)
+			return nil, context.Cause(ctx)
 		case <-changed:
 		}
 	}

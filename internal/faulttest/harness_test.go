@@ -152,3 +152,29 @@ func verify(t *testing.T, store evidence.Store, caseID string) *evidence.Report 
 	}
 	return rep
 }
+
+// baseline runs host-compromise fault-free on a new world of e and returns
+// its end state, the one every faulty or interrupted run must reach.
+func (e *env) baseline(t *testing.T) endState {
+	t.Helper()
+	e.proxy.SetRules()
+	w := e.world(t)
+	r := runHost(t, e.proxied, w)
+	if r.res.Status != engine.RunSucceeded {
+		t.Fatalf("fault-free run: got %s, want succeeded", r.res.Status)
+	}
+	s := readState(t, testenv.Context(t), e.check, w, r.caseID)
+	wantContained(t, s)
+	return s
+}
+
+// wantEndState fails the test unless world w, worked on in case caseID,
+// is in state want.
+func (e *env) wantEndState(t *testing.T, w *awsfixture.World, caseID string, want endState) {
+	t.Helper()
+	got := readState(t, testenv.Context(t), e.check, w, caseID)
+	wantContained(t, got)
+	if !got.equal(want) {
+		t.Errorf("end state differs from an uninterrupted run's\ngot:\n%v\nwant:\n%v", got, want)
+	}
+}
