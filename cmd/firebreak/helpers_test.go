@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -48,18 +47,6 @@ func TestCaseSegment(t *testing.T) {
 		if got := caseSegment(in); got != want {
 			t.Errorf("caseSegment(%q): got %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestIAMPolicyDocument(t *testing.T) {
-	doc := iamPolicy("host-compromise", []string{"ec2:A", "iam:B"})
-	want := policyDocument{Version: "2012-10-17", Statement: []policyStatement{
-		{Sid: "FirebreakHostCompromise", Effect: "Allow", Action: []string{"ec2:A", "iam:B"}, Resource: "*"}}}
-	if !reflect.DeepEqual(doc, want) {
-		t.Errorf("got %+v, want %+v", doc, want)
-	}
-	if got := iamPolicy("x", nil); len(got.Statement) != 0 {
-		t.Errorf("no permissions: got %+v, want no statement", got)
 	}
 }
 

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/store/s3store"
 )
 
 func iamPolicyCommand(st *cliState) *cli.Command {
@@ -14,9 +16,20 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 		Name:      "iam-policy",
 		Usage:     "print the least-privilege IAM policy (JSON) a playbook needs",
 		ArgsUsage: "NAME|FILE",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "evidence", Usage: "also grant the S3 evidence store at s3://`BUCKET/PREFIX` (that bucket and prefix only)"},
+		},
 		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 1, 1, "NAME|FILE"); err != nil {
+			if err := needArgs(c, 1, 1, "NAME|FILE [--evidence s3://BUCKET/PREFIX]"); err != nil {
 				return err
+			}
+			var store *evidenceStore
+			if uri := c.String("evidence"); uri != "" {
+				bucket, prefix, err := s3store.ParseURI(uri)
+				if err != nil {
+					return usageErrorf("--evidence: %v (a local directory needs no IAM permission)", err)
+				}
+				store = &evidenceStore{bucket: bucket, prefix: prefix}
 			}
 			reg := st.registry(c.Context, false)
 			pb, err := st.find(reg, c.Args().First())
@@ -24,12 +37,15 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 				return err
 			}
 			perms := playbookPermissions(reg, pb)
-			if len(perms) == 0 {
+			if len(perms) == 0 && store == nil {
 				st.logf("playbook %q calls no AWS API: the policy allows nothing", pb.Name)
+			}
+			if slices.Contains(perms, "iam:PassRole") {
+				st.logf("iam:PassRole is granted on roles named firebreak-* only: restoring an instance's own profile (release) or a replacement_profile with another role needs iam:PassRole on that role too")
 			}
 			enc := json.NewEncoder(st.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(iamPolicy(pb.Name, perms))
+			return enc.Encode(iamPolicy(pb.Name, perms, store))
 		},
 	}
 }
@@ -53,44 +69,4 @@ func playbookPermissions(reg *engine.Registry, pb *engine.Playbook) []string {
 	}
 	sort.Strings(perms)
 	return perms
-}
-
-type policyStatement struct {
-	Sid      string   `json:"Sid"`
-	Effect   string   `json:"Effect"`
-	Action   []string `json:"Action"`
-	Resource string   `json:"Resource"`
-}
-
-type policyDocument struct {
-	Version   string            `json:"Version"`
-	Statement []policyStatement `json:"Statement"`
-}
-
-func iamPolicy(name string, perms []string) policyDocument {
-	doc := policyDocument{Version: "2012-10-17", Statement: []policyStatement{}}
-	if len(perms) > 0 {
-		doc.Statement = append(doc.Statement, policyStatement{Sid: sid(name), Effect: "Allow", Action: perms, Resource: "*"})
-	}
-	return doc
-}
-
-// sid makes an IAM statement id (alphanumeric only) from a playbook name.
-func sid(name string) string {
-	out := []byte("Firebreak")
-	up := true
-	for _, c := range []byte(name) {
-		switch {
-		case c >= 'a' && c <= 'z':
-			if up {
-				c -= 'a' - 'A'
-			}
-			out, up = append(out, c), false
-		case c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
-			out, up = append(out, c), false
-		default:
-			up = true
-		}
-	}
-	return string(out)
 }
