@@ -44,7 +44,7 @@ var isolateCalls = []string{
 	"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
 	"ec2:ModifyNetworkInterfaceAttribute", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DisassociateIamInstanceProfile",
 	"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "iam:GetInstanceProfile", "iam:PutRolePolicy",
-	"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
+	"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry", "sts:GetCallerIdentity",
 }
 
 func (*isolate) Spec() engine.ActionSpec {
@@ -57,6 +57,7 @@ func (*isolate) Spec() engine.ActionSpec {
 			{Name: "allow_ssh_from", Type: engine.TypeString, Default: "", Doc: "IPv4 CIDR allowed to reach tcp/22 on the primary interface (for memory capture); empty: nothing"},
 			{Name: "replacement_profile", Type: engine.TypeString, Default: "", Doc: "instance profile (name or ARN) to put in place of the current one; empty: remove it"},
 			{Name: "revoke_sessions", Type: engine.TypeBool, Default: true, Doc: "deny the role's sessions issued before now (other instances of the role recover at their next credential refresh)"},
+			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "revoke the role's sessions even when the run itself acts as that role (its own session stops working)"},
 			{Name: "nacl", Type: engine.TypeBool, Default: false, Doc: "also deny the host's addresses, in and out, in the network ACLs of the other subnets of its VPC (cuts lateral movement across subnets)"},
 		},
 		Outputs: []engine.Output{
@@ -112,7 +113,7 @@ func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	x.protect(ctx)
 	x.leaveTraffic(ctx)
 	x.cutNetwork(ctx)
-	x.pullCredentials(ctx, in.Params.String("replacement_profile"), in.Params.Bool("revoke_sessions"), a.now())
+	x.pullCredentials(ctx, in.Params.String("replacement_profile"), in.Params.Bool("revoke_sessions"), in.Params.Bool("force"), a.now())
 	x.denyNACL(ctx, in.Params.Bool("nacl"))
 	x.tag(ctx)
 	x.out["substeps"] = x.steps.asMap()

@@ -8,6 +8,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 )
@@ -66,6 +67,11 @@ type isolateIAM interface {
 	PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, opts ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
 }
 
+// isolateSTS is what isolate needs from STS: who the run acts as.
+type isolateSTS interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, opts ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
 // hostAPIs are the clients of one region that isolate and release use.
 type hostAPIs struct {
 	ec2   isolateEC2
@@ -73,10 +79,11 @@ type hostAPIs struct {
 	elbv2 isolateELBv2
 	elb   isolateELB
 	iam   isolateIAM
+	sts   isolateSTS
 }
 
 func clientAPIs(c *awsapi.Clients) func(region string) hostAPIs {
 	return func(region string) hostAPIs {
-		return hostAPIs{ec2: c.EC2(region), asg: c.AutoScaling(region), elbv2: c.ELBv2(region), elb: c.ELB(region), iam: c.IAM()}
+		return hostAPIs{ec2: c.EC2(region), asg: c.AutoScaling(region), elbv2: c.ELBv2(region), elb: c.ELB(region), iam: c.IAM(), sts: c.STS()}
 	}
 }

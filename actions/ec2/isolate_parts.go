@@ -3,11 +3,13 @@ package ec2
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
@@ -122,7 +124,7 @@ func (x *isolation) cutNetwork(ctx context.Context) {
 
 // pullCredentials removes (or replaces) the instance profile and revokes
 // the sessions the host may already have handed out.
-func (x *isolation) pullCredentials(ctx context.Context, replacement string, revoke bool, now time.Time) {
+func (x *isolation) pullCredentials(ctx context.Context, replacement string, revoke, force bool, now time.Time) {
 	id, profile := x.state.InstanceID, x.state.InstanceProfileARN
 	if profile == "" && replacement == "" {
 		x.steps.skip(ctx, "instance-profile", "no instance profile")
@@ -138,7 +140,15 @@ func (x *isolation) pullCredentials(ctx context.Context, replacement string, rev
 		x.steps.skip(ctx, "revoke-sessions", "no instance profile, so no role")
 	default:
 		x.steps.run(ctx, "revoke-sessions", "iam:PutRolePolicy", func() error {
-			roles, err := revokeOlderSessions(ctx, x.apis.iam, x.in.Evidence, profile, now)
+			caller := ""
+			if !force {
+				out, err := x.apis.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+				if err != nil {
+					return fmt.Errorf("finding who the run acts as (sts:GetCallerIdentity): %w (nothing was revoked; force: true skips this check)", awsapi.Classify(err))
+				}
+				caller = aws.ToString(out.Arn)
+			}
+			roles, err := revokeOlderSessions(ctx, x.apis.iam, x.in.Evidence, profile, now, caller)
 			x.out["revoked_roles"] = stringsAny(roles)
 			return err
 		})

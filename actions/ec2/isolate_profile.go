@@ -93,8 +93,10 @@ func swapProfile(ctx context.Context, api isolateEC2, ev engine.Evidence, id, re
 // profile for sessions issued before now: credentials already taken from
 // the host stop working, while new sessions (other instances of the same
 // role, after their next credential refresh) are not affected. It returns
-// the roles changed.
-func revokeOlderSessions(ctx context.Context, api isolateIAM, ev engine.Evidence, profileARN string, now time.Time) ([]string, error) {
+// the roles changed. A role the run itself acts as (callerARN, "" when
+// not checked) is refused as revoke-sessions refuses it: the deny would
+// cut the run off.
+func revokeOlderSessions(ctx context.Context, api isolateIAM, ev engine.Evidence, profileARN string, now time.Time, callerARN string) ([]string, error) {
 	name := profileARN[strings.LastIndex(profileARN, "/")+1:]
 	out, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 	if err != nil {
@@ -103,6 +105,9 @@ func revokeOlderSessions(ctx context.Context, api isolateIAM, ev engine.Evidence
 	var roles []string
 	for _, r := range out.InstanceProfile.Roles {
 		role := aws.ToString(r.RoleName)
+		if callerARN != "" && fbiam.ActsAsRole(callerARN, role) {
+			return roles, fbiam.OwnSessionError(callerARN)
+		}
 		if err := fbiam.RevokeRole(ctx, api, ev, role, now); err != nil {
 			return roles, err
 		}
