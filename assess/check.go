@@ -3,6 +3,10 @@
 // versioning on passes, one with it off fails, and a check that could not
 // look (access denied, an API the endpoint lacks) is an error, never a pass.
 //
+// `firebreak assess` exits 1 when a high-severity check fails or errors (it
+// could not run, e.g. access denied), so a principal that may read nothing
+// never passes; the summary says how many high checks could not run.
+//
 // Checks live in a Registry the caller builds (Register adds the built-in
 // ones, one file per family); Assess runs a selection across regions,
 // bounded; Report renders as a table, JSON or SARIF 2.1.0.
@@ -25,8 +29,8 @@ const (
 	Error Status = "error"
 )
 
-// Severity ranks how much a failed check matters. A failed high check makes
-// `firebreak assess` exit 1.
+// Severity ranks how much a failed check matters. A high check that fails or
+// errors makes `firebreak assess` exit 1.
 type Severity string
 
 // The severities, lowest first.

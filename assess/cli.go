@@ -21,7 +21,7 @@ import (
 // Exit codes of `firebreak assess` (SPEC §1, §7).
 const (
 	ExitOK         = 0
-	ExitHighFailed = 1 // a high-severity check failed, or the account could not be read at all
+	ExitHighFailed = 1 // a high-severity check failed or could not run, or the account could not be read at all
 	ExitUsage      = 2 // bad format, a --checks/--skip pattern that matches nothing
 )
 
@@ -81,7 +81,7 @@ func Execute(ctx context.Context, o Options, stdout io.Writer) (int, error) {
 		return ExitHighFailed, fmt.Errorf("writing the report: %w", err)
 	}
 	if code := rep.ExitCode(); code != ExitOK {
-		return code, fmt.Errorf("%d high-severity check result(s) failed", rep.Summary.HighFailed)
+		return code, fmt.Errorf("%d high-severity check result(s) failed, %d could not run", rep.Summary.HighFailed, rep.Summary.HighErrored)
 	}
 	return ExitOK, nil
 }

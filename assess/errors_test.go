@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -28,7 +29,8 @@ func allChecks(t *testing.T, env *Env, regions ...string) *Report {
 }
 
 // onlyErrors asserts every check gave at least one result and every result
-// is an error: a check that cannot look never passes, nor fails.
+// is an error: a check that cannot look never passes, nor fails. High
+// checks that could not run make the exit code 1, and the summary counts them.
 func onlyErrors(t *testing.T, rep *Report) {
 	t.Helper()
 	seen := map[string]bool{}
@@ -43,8 +45,17 @@ func onlyErrors(t *testing.T, rep *Report) {
 			t.Errorf("%s: no result at all, want an error result", c.ID)
 		}
 	}
-	if rep.ExitCode() != 0 {
-		t.Errorf("exit code: got %d, want 0 (errors are not failures)", rep.ExitCode())
+	high := 0
+	for _, r := range rep.Results {
+		if r.Severity == High {
+			high++
+		}
+	}
+	if high == 0 || rep.Summary.HighErrored != high || rep.Summary.HighFailed != 0 {
+		t.Errorf("summary: got %+v, want high_errored %d (> 0) and no high failure", rep.Summary, high)
+	}
+	if rep.ExitCode() != 1 {
+		t.Errorf("exit code: got %d, want 1 (high checks that could not run are not a pass)", rep.ExitCode())
 	}
 }
 
@@ -62,18 +73,37 @@ func TestClosedEndpointGivesErrors(t *testing.T) {
 // the clients and their error handling are the real ones.
 func TestAccessDeniedGivesErrors(t *testing.T) {
 	t.Parallel()
-	deny := middleware.InitializeMiddlewareFunc("deny", func(context.Context, middleware.InitializeInput, middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized"}
-	})
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
-		BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
-		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error { return s.Initialize.Add(deny, middleware.Before) }}}
-	rep := allChecks(t, NewEnv(awsapi.NewClients(cfg)), "us-east-1")
+	rep := allChecks(t, NewEnv(awsapi.NewClients(denyAllConfig())), "us-east-1")
 	onlyErrors(t, rep)
 	for _, r := range rep.Results {
 		if !strings.Contains(r.Reason, "AccessDenied") || !strings.HasPrefix(r.Remediation, "allow ") {
 			t.Errorf("%s: got reason %q remediation %q, want AccessDenied and the permission to grant", r.CheckID, r.Reason, r.Remediation)
 		}
+	}
+}
+
+// denyAllConfig makes every SDK call end in AccessDenied before it leaves
+// the process.
+func denyAllConfig() aws.Config {
+	deny := middleware.InitializeMiddlewareFunc("deny", func(context.Context, middleware.InitializeInput, middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized"}
+	})
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
+		BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
+		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error { return s.Initialize.Add(deny, middleware.Before) }}}
+}
+
+// TestAccessDeniedExitsOne: `firebreak assess` as a principal that may read
+// nothing exits 1, and says how many high checks could not run.
+func TestAccessDeniedExitsOne(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	code, err := Execute(context.Background(), Options{Format: "table", NoColor: true, Regions: []string{"us-east-1"}, Clients: awsapi.NewClients(denyAllConfig())}, &out)
+	if code != ExitHighFailed || err == nil || !strings.Contains(err.Error(), "0 high-severity check result(s) failed, ") || !strings.HasSuffix(err.Error(), " could not run") {
+		t.Errorf("got exit %d, error %v; want 1 and how many high checks could not run", code, err)
+	}
+	if !strings.Contains(out.String(), " high could not run) in us-east-1") || strings.Contains(out.String(), "(0 high could not run)") {
+		t.Errorf("summary line: want the number of high checks that could not run:\n%s", out.String())
 	}
 }
 

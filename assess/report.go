@@ -8,7 +8,7 @@ const ReportSchema = "firebreak/assess/v1"
 //	{
 //	  "schema":  "firebreak/assess/v1",
 //	  "regions": ["eu-west-1", "us-east-1"],         // regions assessed
-//	  "summary": {"pass": 12, "fail": 3, "error": 1, "high_failed": 1},
+//	  "summary": {"pass": 12, "fail": 3, "error": 1, "high_failed": 1, "high_errored": 1},
 //	  "checks":  [{"id": "s3.bucket.versioning", "title": "...", "family": "s3",
 //	               "severity": "medium", "scope": "regional", "description": "..."}],
 //	  "results": [{"check_id": "s3.bucket.versioning", "title": "...", "family": "s3",
@@ -31,12 +31,14 @@ type Report struct {
 }
 
 // Summary counts results by status; HighFailed counts failed results of
-// high-severity checks (each one makes the exit status 1).
+// high-severity checks and HighErrored those that could not run (access
+// denied, an API the endpoint lacks): each one makes the exit status 1.
 type Summary struct {
-	Pass       int `json:"pass"`
-	Fail       int `json:"fail"`
-	Error      int `json:"error"`
-	HighFailed int `json:"high_failed"`
+	Pass        int `json:"pass"`
+	Fail        int `json:"fail"`
+	Error       int `json:"error"`
+	HighFailed  int `json:"high_failed"`
+	HighErrored int `json:"high_errored"`
 }
 
 // CheckInfo describes a check that ran.
@@ -73,15 +75,18 @@ func newReport(checks []*Check, regions []string, results []Result) *Report {
 			}
 		default:
 			rep.Summary.Error++
+			if r.Severity == High {
+				rep.Summary.HighErrored++
+			}
 		}
 	}
 	return rep
 }
 
-// ExitCode is 1 when a high-severity check failed, else 0. Errors do not
-// count: they are reported, and the run says what could not be checked.
+// ExitCode is 1 when a high-severity check failed or could not run, else
+// 0: a principal that may read nothing must not look like a ready account.
 func (r *Report) ExitCode() int {
-	if r.Summary.HighFailed > 0 {
+	if r.Summary.HighFailed > 0 || r.Summary.HighErrored > 0 {
 		return 1
 	}
 	return 0

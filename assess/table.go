@@ -35,7 +35,7 @@ func writeTable(w io.Writer, rep *Report, color bool) error {
 		writeFamily(bw, f, byFamily[f], color)
 	}
 	s := rep.Summary
-	fmt.Fprintf(bw, "\n%d pass, %d fail (%d high), %d error in %s\n", s.Pass, s.Fail, s.HighFailed, s.Error, strings.Join(rep.Regions, ", "))
+	fmt.Fprintf(bw, "\n%d pass, %d fail (%d high), %d error (%d high could not run) in %s\n", s.Pass, s.Fail, s.HighFailed, s.Error, s.HighErrored, strings.Join(rep.Regions, ", "))
 	return bw.Flush()
 }
 
