@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -60,7 +61,7 @@ func (*evidenceBucket) Spec() engine.ActionSpec {
 			{Name: "kms_key_id", Type: engine.TypeString, Default: "", Doc: "default encryption with this KMS key; empty: AES256"},
 			{Name: "retention_days", Type: engine.TypeInt, Default: 365, Doc: "Object Lock default retention, governance mode"},
 			{Name: "fix", Type: engine.TypeBool, Default: false, Doc: "on an existing bucket, apply every missing setting"},
-			{Name: "strict", Type: engine.TypeBool, Default: false, Doc: "fail the step when a setting is still missing"},
+			{Name: "strict", Type: engine.TypeBool, Default: true, Doc: "fail the step, naming what is missing, when a setting is still missing; false: report it in the outputs only"},
 		},
 		Outputs: []engine.Output{
 			{Name: "bucket", Type: engine.TypeString},
@@ -122,10 +123,25 @@ func (a *evidenceBucket) Run(ctx context.Context, in *engine.StepInput) (engine.
 	if err != nil {
 		return nil, err
 	}
-	if len(missing) > 0 && in.Params.Bool("strict") {
-		return nil, fmt.Errorf("evidence-bucket: bucket %q is not hardened (%v): rerun with fix: true", b.name, missing)
+	if len(missing) > 0 && strict(in.Params) {
+		return nil, fmt.Errorf("evidence-bucket: bucket %q is not hardened, missing: %s; rerun with fix: true to apply them, or set strict: false to accept the bucket as it is", b.name, joinMissing(missing))
 	}
 	return engine.Outputs{"bucket": b.name, "created": created, "checks": checks, "missing": missing, "hardened": len(missing) == 0}, nil
+}
+
+// strict is the strict parameter, true unless set false: evidence kept in a
+// bucket that is not hardened must not pass as kept safely.
+func strict(p engine.Params) bool {
+	return !p.Has("strict") || p.Bool("strict")
+}
+
+// joinMissing lists the missing settings for an error message.
+func joinMissing(missing []any) string {
+	parts := make([]string, len(missing))
+	for i, m := range missing {
+		parts[i] = fmt.Sprint(m)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // ensureBucket creates the bucket, with Object Lock (which is simplest to

@@ -39,11 +39,16 @@ func (a *evidenceBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 		d.Problems = append(d.Problems, fmt.Sprintf("bucket %q is not reachable: %v", name, err))
 		return d, nil
 	}
+	// Without fix a missing setting stays missing, and strict (the
+	// default) then fails the step.
+	failsRun := strict(in.Params) && !in.Params.Bool("fix")
 	for _, h := range hardenings {
 		why, err := h.check(ctx, api, b)
 		switch {
 		case err != nil:
 			d.Problems = append(d.Problems, fmt.Sprintf("checking %s: %v", h.name, err))
+		case why != "" && failsRun:
+			d.Problems = append(d.Problems, fmt.Sprintf("%s missing: %s (strict: the run would fail; fix: true repairs it)", h.name, why))
 		case why != "":
 			d.Notes = append(d.Notes, h.name+" missing: "+why)
 		}

@@ -157,9 +157,23 @@ func TestEvidenceBucketReportsAndFixesAPlainBucket(t *testing.T) {
 	if _, err := e.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(other)}); err != nil {
 		t.Fatalf("PutBucketPolicy: %v", err)
 	}
-	out, ev, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7})
+	// strict is the default: a bucket that is not hardened fails the step,
+	// naming every missing setting, and nothing is changed.
+	_, ev, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7})
+	if err == nil || !strings.Contains(err.Error(), `bucket "fb-plain" is not hardened, missing: `) {
+		t.Errorf("default (strict): got %v, want a not hardened error", err)
+	}
+	for _, name := range []string{"versioning", "public_access_block", "tls_only", "object_lock"} {
+		if err == nil || !strings.Contains(err.Error(), name+": ") {
+			t.Errorf("default (strict): got %v, want it to name %s", err, name)
+		}
+	}
+	if len(ev.list) != 0 {
+		t.Errorf("default (strict): events %v, want nothing changed", ev.list)
+	}
+	out, ev, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7, "strict": false})
 	if err != nil {
-		t.Fatalf("check: %v", err)
+		t.Fatalf("check with strict: false: %v", err)
 	}
 	checks := out["checks"].(map[string]any)
 	for _, name := range []string{"versioning", "public_access_block", "tls_only", "object_lock"} {
@@ -177,6 +191,9 @@ func TestEvidenceBucketReportsAndFixesAPlainBucket(t *testing.T) {
 	}
 	if _, _, err := e.run(t, engine.Params{"bucket": bucket, "strict": true}); err == nil || !strings.Contains(err.Error(), "is not hardened") {
 		t.Errorf("strict: got %v, want a not hardened error", err)
+	}
+	if spec, _ := e.act.Spec().Param("strict"); spec.Default != true {
+		t.Errorf("strict default: got %v, want true", spec.Default)
 	}
 
 	fixed, _, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7, "fix": true})
@@ -224,9 +241,16 @@ func TestEvidenceBucketPlanReadsOnly(t *testing.T) {
 	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("fb-plain-plan")}); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
 	}
+	// strict (the default) without fix: the run would fail, a problem.
 	d, err = pl.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{"bucket": "fb-plain-plan"}})
-	if err != nil || len(d.Problems) != 0 || len(d.Notes) < 4 {
-		t.Errorf("plan of a plain bucket: got %+v (err %v), want each missing setting noted", d, err)
+	if err != nil || len(d.Problems) < 4 || len(d.Notes) != 0 || !strings.Contains(d.Problems[0], "the run would fail") {
+		t.Errorf("plan of a plain bucket: got %+v (err %v), want each missing setting a problem", d, err)
+	}
+	for _, p := range []engine.Params{{"bucket": "fb-plain-plan", "strict": false}, {"bucket": "fb-plain-plan", "fix": true}} {
+		d, err = pl.Plan(ctx, &engine.PlanInput{Check: true, Params: p})
+		if err != nil || len(d.Problems) != 0 || len(d.Notes) < 4 {
+			t.Errorf("plan of a plain bucket with %v: got %+v (err %v), want each missing setting noted", p, d, err)
+		}
 	}
 	v, _ := e.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("fb-plain-plan")})
 	if v.Status == types.BucketVersioningStatusEnabled {
