@@ -44,6 +44,37 @@ type Rule struct {
 	SlowRead    float64       // the answer dripped over SlowReadTime
 	// SlowReadTime is how long a slow answer takes to arrive (default 2s).
 	SlowReadTime time.Duration
+	// RatePerSecond, when > 0, throttles the calls this rule matches beyond
+	// a token bucket of that rate (Burst tokens, default 1 s worth), as AWS
+	// throttles an account's request rate: a client that backs off sees
+	// fewer throttles, one that does not sees more.
+	RatePerSecond float64
+	Burst         int
+}
+
+// bucket is a rule's token bucket.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// take reports whether a call may pass the rule's rate limit now.
+func (b *bucket) take(r Rule, now time.Time) bool {
+	burst := float64(r.Burst)
+	if burst <= 0 {
+		burst = max(1, r.RatePerSecond)
+	}
+	if b.last.IsZero() {
+		b.tokens = burst
+	} else {
+		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*r.RatePerSecond)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 func (r Rule) matches(c *Call) bool {

@@ -34,6 +34,7 @@ type Proxy struct {
 
 	mu      sync.Mutex
 	rules   []Rule
+	buckets []bucket
 	rng     *rand.Rand
 	seq     int
 	calls   []*Call
@@ -52,6 +53,7 @@ func Start(target string, seed uint64, rules ...Rule) (*Proxy, error) {
 		target:    strings.TrimSuffix(target, "/"),
 		transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true},
 		rules:     rules,
+		buckets:   make([]bucket, len(rules)),
 		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		changed:   make(chan struct{}),
 	}
@@ -64,7 +66,7 @@ func Start(target string, seed uint64, rules ...Rule) (*Proxy, error) {
 func (p *Proxy) SetRules(rules ...Rule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules = rules
+	p.rules, p.buckets = rules, make([]bucket, len(rules))
 }
 
 // Close stops listening and drops open connections.
@@ -79,11 +81,15 @@ func (p *Proxy) decide(c *Call) (Fault, time.Duration, time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fault, latency, slow := None, time.Duration(0), 2*time.Second
-	for _, r := range p.rules {
+	now := time.Now()
+	for i, r := range p.rules {
 		if !r.matches(c) {
 			continue
 		}
 		latency += r.Latency
+		if r.RatePerSecond > 0 && !p.buckets[i].take(r, now) && fault == None {
+			fault = Throttle
+		}
 		if x := p.rng.Float64(); fault == None {
 			if fault = r.pick(x); fault == SlowRead && r.SlowReadTime > 0 {
 				slow = r.SlowReadTime

@@ -199,3 +199,38 @@ func TestDropsAndSlowReads(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitThrottlesBeyondTheBucket: a burst over the rate is
+// throttled past the bucket; calls spaced out under the rate never are.
+func TestRateLimitThrottlesBeyondTheBucket(t *testing.T) {
+	srv, _ := backend(t)
+	// A token every 100 s: none comes back during the burst.
+	p := start(t, srv.URL, 1, Rule{Service: "ec2", RatePerSecond: 0.01, Burst: 3})
+	for range 10 {
+		if _, err := send(t, p, "ec2", "DescribeInstances"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	throttled := 0
+	for _, c := range p.Calls() {
+		if c.Fault == Throttle {
+			throttled++
+		}
+	}
+	if throttled != 7 {
+		t.Errorf("10 calls against a bucket of 3: %d throttled, want 7", throttled)
+	}
+	p.SetRules(Rule{Service: "ec2", RatePerSecond: 5, Burst: 1})
+	p.Reset()
+	for range 3 {
+		time.Sleep(250 * time.Millisecond) // > 1/5 s: a token each time
+		if _, err := send(t, p, "ec2", "DescribeInstances"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range p.Calls() {
+		if c.Fault != None {
+			t.Errorf("call spaced under the rate: got %q, want none", c.Fault)
+		}
+	}
+}
