@@ -37,7 +37,7 @@ func registerIsolate(r *engine.Registry, c *awsapi.Clients) {
 
 var isolateCalls = []string{
 	"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
-	"autoscaling:DescribeAutoScalingInstances", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+	"autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeAutoScalingGroups", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 	"elasticloadbalancing:DescribeLoadBalancers", "ec2:CreateTags", "ec2:ModifyInstanceAttribute",
 	"autoscaling:SetInstanceProtection", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
 	"elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",

@@ -10,6 +10,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
@@ -33,37 +34,87 @@ func findMembership(ctx context.Context, apis hostAPIs, id, vpc string) (members
 	for _, a := range asg.AutoScalingInstances {
 		m.asg = aws.ToString(a.AutoScalingGroupName)
 	}
-	if m.targetGroups, err = findTargets(ctx, apis.elbv2, id, vpc); err != nil {
+	arns, err := candidateTargetGroups(ctx, apis, m.asg, vpc)
+	if err != nil {
+		return m, err
+	}
+	if m.targetGroups, err = findTargets(ctx, apis.elbv2, id, arns); err != nil {
 		return m, err
 	}
 	m.classicELBs, err = findClassicELBs(ctx, apis.elb, id, vpc)
 	return m, err
 }
 
-func findTargets(ctx context.Context, api isolateELBv2, id, vpc string) ([]targetRef, error) {
-	var refs []targetRef
-	p := elbv2.NewDescribeTargetGroupsPaginator(api, &elbv2.DescribeTargetGroupsInput{})
+// candidateTargetGroups are the target groups that may hold the instance:
+// its Auto Scaling group's when it has any (no region-wide listing on the
+// containment path), else every instance-type target group of the VPC.
+func candidateTargetGroups(ctx context.Context, apis hostAPIs, asg, vpc string) ([]string, error) {
+	if asg != "" {
+		out, err := apis.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{asg}})
+		if err != nil {
+			return nil, fmt.Errorf("reading Auto Scaling group %q: %w", asg, awsapi.Classify(err))
+		}
+		for _, g := range out.AutoScalingGroups {
+			if len(g.TargetGroupARNs) > 0 {
+				return g.TargetGroupARNs, nil
+			}
+		}
+	}
+	var arns []string
+	p := elbv2.NewDescribeTargetGroupsPaginator(apis.elbv2, &elbv2.DescribeTargetGroupsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("listing target groups: %w", awsapi.Classify(err))
 		}
 		for _, tg := range page.TargetGroups {
-			if aws.ToString(tg.VpcId) != vpc || tg.TargetType != elbv2types.TargetTypeEnumInstance {
-				continue
-			}
-			th, err := api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
-			if err != nil {
-				return nil, fmt.Errorf("reading targets of %q: %w", aws.ToString(tg.TargetGroupArn), awsapi.Classify(err))
-			}
-			for _, d := range th.TargetHealthDescriptions {
-				if d.Target != nil && aws.ToString(d.Target.Id) == id {
-					refs = append(refs, targetRef{ARN: aws.ToString(tg.TargetGroupArn), Port: aws.ToInt32(d.Target.Port)})
-				}
+			if aws.ToString(tg.VpcId) == vpc && tg.TargetType == elbv2types.TargetTypeEnumInstance {
+				arns = append(arns, aws.ToString(tg.TargetGroupArn))
 			}
 		}
 	}
+	return arns, nil
+}
+
+// findTargets asks each target group about the instance alone, at most
+// eight at a time, and returns its registrations in the order of arns.
+func findTargets(ctx context.Context, api isolateELBv2, id string, arns []string) ([]targetRef, error) {
+	found := make([][]targetRef, len(arns))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, arn := range arns {
+		g.Go(func() error {
+			th, err := api.DescribeTargetHealth(gctx, &elbv2.DescribeTargetHealthInput{
+				TargetGroupArn: aws.String(arn), Targets: []elbv2types.TargetDescription{{Id: aws.String(id)}},
+			})
+			if err != nil {
+				return fmt.Errorf("reading targets of %q: %w", arn, awsapi.Classify(err))
+			}
+			for _, d := range th.TargetHealthDescriptions {
+				if registered(d, id) {
+					found[i] = append(found[i], targetRef{ARN: arn, Port: aws.ToInt32(d.Target.Port)})
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var refs []targetRef
+	for _, f := range found {
+		refs = append(refs, f...)
+	}
 	return refs, nil
+}
+
+// registered: asked about one target, ELB answers for it even when it is
+// not in the group, with reason Target.NotRegistered.
+func registered(d elbv2types.TargetHealthDescription, id string) bool {
+	if d.Target == nil || aws.ToString(d.Target.Id) != id {
+		return false
+	}
+	return d.TargetHealth == nil || d.TargetHealth.Reason != elbv2types.TargetHealthReasonEnumNotRegistered
 }
 
 func findClassicELBs(ctx context.Context, api isolateELB, id, vpc string) ([]string, error) {
