@@ -36,7 +36,7 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			perms := playbookPermissions(reg, pb)
+			perms, writers := playbookPermissions(reg, pb)
 			if len(perms) == 0 && store == nil {
 				st.logf("playbook %q calls no AWS API: the policy allows nothing", pb.Name)
 			}
@@ -45,22 +45,25 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 			}
 			enc := json.NewEncoder(st.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(iamPolicy(pb.Name, perms, store))
+			return enc.Encode(iamPolicy(pb.Name, perms, writers, store))
 		},
 	}
 }
 
 // playbookPermissions is every IAM action the playbook's actions declare,
-// deduplicated and sorted, so the policy diffs cleanly between versions.
-func playbookPermissions(reg *engine.Registry, pb *engine.Playbook) []string {
+// deduplicated and sorted, so the policy diffs cleanly between versions;
+// writers are the actions that need an inline-policy write, in step order.
+func playbookPermissions(reg *engine.Registry, pb *engine.Playbook) (perms, writers []string) {
 	seen := map[string]bool{}
-	var perms []string
 	for _, s := range pb.AllSteps() {
 		a, ok := reg.Lookup(s.Action)
 		if !ok {
 			continue // the loader rejects unknown actions before this
 		}
 		for _, p := range a.Spec().Permissions {
+			if slices.Contains(inlinePolicyWrites, p) && !slices.Contains(writers, s.Action) {
+				writers = append(writers, s.Action)
+			}
 			if !seen[p] {
 				seen[p] = true
 				perms = append(perms, p)
@@ -68,5 +71,5 @@ func playbookPermissions(reg *engine.Registry, pb *engine.Playbook) []string {
 		}
 	}
 	sort.Strings(perms)
-	return perms
+	return perms, writers
 }

@@ -1,6 +1,9 @@
 package main
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // policyStatement is one IAM policy statement. Resource is a string or a
 // list of strings, as IAM takes either.
@@ -22,8 +25,34 @@ type evidenceStore struct{ bucket, prefix string }
 
 // inlinePolicyWrites can grant anything to the principal they write to (an
 // escalation path), so they get a statement of their own whose Sid says
-// why firebreak needs them: the inline deny that revokes older sessions.
+// why the playbook needs them (writeReasons).
 var inlinePolicyWrites = []string{"iam:DeleteRolePolicy", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy"}
+
+// writeReasons says, per action, why it writes inline policies: the deny
+// that revokes older sessions, or the workstation role's evidence read.
+var writeReasons = map[string]string{
+	"isolate": "RevokeSessions", "revoke-sessions": "RevokeSessions", "disable-key": "RevokeSessions",
+	"create-workstation": "LetWorkstationReadEvidence",
+}
+
+// writesSid is the Sid of the inline-policy statement: the reasons of the
+// actions that need it, in order, each once.
+func writesSid(writers []string) string {
+	var reasons []string
+	for _, w := range writers {
+		r, ok := writeReasons[w]
+		if !ok {
+			r = sid(w)[len("Firebreak"):]
+		}
+		if !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
+	if len(reasons) == 0 {
+		return "FirebreakInlinePolicyWrites"
+	}
+	return "FirebreakInlinePolicyWritesTo" + strings.Join(reasons, "And")
+}
 
 // passRoleResource is the roles firebreak makes (create-workstation's
 // firebreak-workstation-CASE): only those may be passed, and only to EC2.
@@ -33,7 +62,7 @@ const passRoleResource = "arn:aws:iam::*:role/firebreak-*"
 // evidence store's. Ordinary calls go on "*" (describe calls take no
 // resource, and the instances are not known in advance); iam:PassRole and
 // the inline-policy writes are split out and narrowed.
-func iamPolicy(name string, perms []string, store *evidenceStore) policyDocument {
+func iamPolicy(name string, perms, writers []string, store *evidenceStore) policyDocument {
 	doc := policyDocument{Version: "2012-10-17", Statement: []policyStatement{}}
 	var plain, writes []string
 	pass := false
@@ -52,7 +81,7 @@ func iamPolicy(name string, perms []string, store *evidenceStore) policyDocument
 		add(policyStatement{Sid: sid(name), Effect: "Allow", Action: plain, Resource: "*"})
 	}
 	if len(writes) > 0 {
-		add(policyStatement{Sid: "FirebreakRevokeSessionsWithInlineDenyPolicies", Effect: "Allow", Action: writes,
+		add(policyStatement{Sid: writesSid(writers), Effect: "Allow", Action: writes,
 			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/*"}})
 	}
 	if pass {

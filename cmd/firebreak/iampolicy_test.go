@@ -24,6 +24,7 @@ func TestIAMPolicyGolden(t *testing.T) {
 	}{
 		{"host-compromise", []string{"iam-policy", "host-compromise"}, "host-compromise.json"},
 		{"with evidence", []string{"iam-policy", "host-compromise", "--evidence", "s3://ir-evidence/cases"}, "host-compromise-evidence.json"},
+		{"create-workstation", []string{"iam-policy", "create-workstation"}, "create-workstation.json"},
 		{"evidence bucket root", []string{"iam-policy", "--evidence", "s3://ir-evidence", "local-triage"}, "local-triage-evidence.json"},
 	}
 	for _, tt := range tests {
@@ -92,10 +93,10 @@ func checkPolicy(t *testing.T, data []byte) {
 }
 
 func TestIAMPolicyDocument(t *testing.T) {
-	doc := iamPolicy("host-compromise", []string{"ec2:A", "iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy"}, nil)
+	doc := iamPolicy("host-compromise", []string{"ec2:A", "iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy"}, []string{"isolate", "revoke-sessions"}, nil)
 	want := policyDocument{Version: "2012-10-17", Statement: []policyStatement{
 		{Sid: "FirebreakHostCompromise", Effect: "Allow", Action: []string{"ec2:A"}, Resource: "*"},
-		{Sid: "FirebreakRevokeSessionsWithInlineDenyPolicies", Effect: "Allow", Action: []string{"iam:PutRolePolicy", "iam:PutUserPolicy"},
+		{Sid: "FirebreakInlinePolicyWritesToRevokeSessions", Effect: "Allow", Action: []string{"iam:PutRolePolicy", "iam:PutUserPolicy"},
 			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/*"}},
 		{Sid: "FirebreakPassOwnRolesToEC2", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: "arn:aws:iam::*:role/firebreak-*",
 			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
@@ -103,8 +104,20 @@ func TestIAMPolicyDocument(t *testing.T) {
 	if !reflect.DeepEqual(doc, want) {
 		t.Errorf("got %+v, want %+v", doc, want)
 	}
-	if got := iamPolicy("x", nil, nil); len(got.Statement) != 0 {
+	if got := iamPolicy("x", nil, nil, nil); len(got.Statement) != 0 {
 		t.Errorf("no permissions: got %+v, want no statement", got)
+	}
+	for _, tt := range []struct {
+		writers []string
+		want    string
+	}{
+		{[]string{"isolate", "disable-key"}, "FirebreakInlinePolicyWritesToRevokeSessions"},
+		{[]string{"create-workstation"}, "FirebreakInlinePolicyWritesToLetWorkstationReadEvidence"},
+		{[]string{"isolate", "create-workstation", "my-action"}, "FirebreakInlinePolicyWritesToRevokeSessionsAndLetWorkstationReadEvidenceAndMyAction"},
+	} {
+		if got := writesSid(tt.writers); got != tt.want {
+			t.Errorf("writesSid(%q): got %q, want %q", tt.writers, got, tt.want)
+		}
 	}
 }
 
