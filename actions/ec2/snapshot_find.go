@@ -28,21 +28,19 @@ func (a *snapshot) ensureSnapshots(ctx context.Context, api snapshotAPI, in *eng
 	if err != nil {
 		return nil, false, err
 	}
-	var missing []string
-	for _, v := range volumes {
-		if _, ok := set[v]; !ok {
-			missing = append(missing, v)
+	reused := len(set) > 0 && len(missingFrom(volumes, set)) == 0
+	if len(set) == 0 {
+		if err := createSet(ctx, api, in, id, set); err != nil {
+			return nil, false, err
 		}
 	}
-	reused := len(set) > 0 && len(missing) == 0
-	switch {
-	case len(set) == 0:
-		err = createSet(ctx, api, in, id, set)
-	case len(missing) > 0:
-		err = createMissing(ctx, api, in, id, missing, set)
-	}
-	if err != nil {
-		return nil, false, err
+	// Recomputed after createSet: when its answer was lost, the set it
+	// adopted came from a tag look-up, which is eventually consistent and
+	// may hold only part of the snapshots taken.
+	if missing := missingFrom(volumes, set); len(missing) > 0 {
+		if err := createMissing(ctx, api, in, id, missing, set); err != nil {
+			return nil, false, err
+		}
 	}
 	// A crash between CreateSnapshots and here leaves snapshots without
 	// their volume tag; the snapshot's own VolumeId is authoritative, the
@@ -58,6 +56,17 @@ func (a *snapshot) ensureSnapshots(ctx context.Context, api snapshotAPI, in *eng
 		}
 	}
 	return set, reused, nil
+}
+
+// missingFrom lists the volumes that have no snapshot in set.
+func missingFrom(volumes []string, set snapSet) []string {
+	var missing []string
+	for _, v := range volumes {
+		if _, ok := set[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	return missing
 }
 
 // snapSpec is how every snapshot of the case is described and tagged; the
