@@ -88,10 +88,11 @@ func TestIAMPolicyOfAWSPlaybook(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("iam-policy is not JSON: %v\n%s", err, r)
 	}
-	// The calls on "*" first; iam:PassRole and the inline-policy writes
-	// follow in statements of their own (TestIAMPolicyGolden).
-	if len(doc.Statement) != 3 || doc.Statement[0].Effect != "Allow" || doc.Statement[0].Resource != "*" {
-		t.Fatalf("got %+v, want three Allow statements, the first on \"*\"", doc)
+	// The calls on "*" first; iam:PassRole, the inline-policy writes and
+	// the permission check follow in statements of their own
+	// (TestIAMPolicyGolden).
+	if len(doc.Statement) != 4 || doc.Statement[0].Effect != "Allow" || doc.Statement[0].Resource != "*" {
+		t.Fatalf("got %+v, want four Allow statements, the first on \"*\"", doc)
 	}
 	acts := doc.Statement[0].Action
 	if !slices.IsSorted(acts) || len(slices.Compact(slices.Clone(acts))) != len(acts) {

@@ -88,6 +88,12 @@ func iamPolicy(name string, perms, writers []string, store *evidenceStore) polic
 		add(policyStatement{Sid: "FirebreakPassOwnRolesToEC2", Effect: "Allow", Action: []string{"iam:PassRole"},
 			Resource: passRoleResource, Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}})
 	}
+	if len(perms) > 0 {
+		// plan --check and run --dry-run simulate the caller's own
+		// policies; without this they say the permissions were not checked.
+		add(policyStatement{Sid: "FirebreakPlanCheckSimulatesOwnPolicies", Effect: "Allow", Action: []string{"iam:SimulatePrincipalPolicy"},
+			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/${aws:username}"}})
+	}
 	if store != nil {
 		doc.Statement = append(doc.Statement, store.statements()...)
 	}

@@ -100,6 +100,8 @@ func TestIAMPolicyDocument(t *testing.T) {
 			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/*"}},
 		{Sid: "FirebreakPassOwnRolesToEC2", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: "arn:aws:iam::*:role/firebreak-*",
 			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+		{Sid: "FirebreakPlanCheckSimulatesOwnPolicies", Effect: "Allow", Action: []string{"iam:SimulatePrincipalPolicy"},
+			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/${aws:username}"}},
 	}}
 	if !reflect.DeepEqual(doc, want) {
 		t.Errorf("got %+v, want %+v", doc, want)
