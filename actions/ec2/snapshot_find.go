@@ -225,13 +225,20 @@ func (a *snapshot) waitCompleted(ctx context.Context, api snapshotAPI, ids []str
 	if delay <= 0 {
 		delay = 5 * time.Second
 	}
+	// Right after CreateSnapshots, EC2 may not know the new ids yet
+	// (eventual consistency): NotFound is pending for a while, not gone.
+	settling := time.Now().Add(settleBackoff.budget)
 	for {
 		out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: ids})
+		young := time.Now().Before(settling)
+		if awsapi.IsNotFound(err) && young {
+			err, out = nil, nil
+		}
 		if err != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("snapshot: checking progress of %s: %w", strings.Join(ids, ", "), awsapi.Classify(err))
 		}
 		var pending []string
-		if err == nil {
+		if err == nil && out != nil {
 			byID := map[string]types.Snapshot{}
 			for _, s := range out.Snapshots {
 				byID[aws.ToString(s.SnapshotId)] = s
@@ -240,6 +247,9 @@ func (a *snapshot) waitCompleted(ctx context.Context, api snapshotAPI, ids []str
 			for _, id := range ids {
 				s, ok := byID[id]
 				switch {
+				case !ok && young:
+					pending = append(pending, id+" not visible yet")
+					continue
 				case !ok:
 					return nil, fmt.Errorf("snapshot: %q has disappeared while waiting for it: rerun the step to take a new one", id)
 				case s.State == types.SnapshotStateError:
