@@ -35,7 +35,7 @@ type S3API interface {
 const (
 	minPartSize = 8 << 20
 	maxParts    = 10000
-	inFlight    = 2
+	inFlight    = 4
 )
 
 // s3Sink uploads a multipart object, parts in parallel but never more than
@@ -102,7 +102,7 @@ func (s *s3Sink) Write(p []byte) (int, error) {
 		if s.buf == nil {
 			b := <-s.free
 			if b == nil {
-				b = make([]byte, 0, s.partSize)
+				b = getPartBuffer(s.partSize)
 			}
 			s.buf = b[:0]
 		}
@@ -162,11 +162,16 @@ func (s *s3Sink) Finish(ctx context.Context, complete bool, want storedSum) (sto
 	uri := "s3://" + s.bucket + "/" + s.key
 	if len(s.buf) > 0 || s.next == 0 {
 		if s.buf == nil {
-			s.buf = []byte{}
+			// Take a token as Write does, so the upload's return of its
+			// buffer finds room in s.free.
+			if s.buf = <-s.free; s.buf == nil {
+				s.buf = []byte{}
+			}
 		}
 		s.send()
 	}
 	s.wg.Wait()
+	s.release()
 	if err := s.failed(); err != nil {
 		s.abort(ctx)
 		return stored{}, err
@@ -193,6 +198,13 @@ func (s *s3Sink) Finish(ctx context.Context, complete bool, want storedSum) (sto
 	how, err := s.verify(ctx, want)
 	st.Meta["s3_verified_by"] = how
 	return st, err
+}
+
+// release returns the part buffers to the pool once no upload runs.
+func (s *s3Sink) release() {
+	for range inFlight + 1 {
+		putPartBuffer(<-s.free)
+	}
 }
 
 func (s *s3Sink) abort(ctx context.Context) {

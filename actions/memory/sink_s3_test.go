@@ -3,6 +3,7 @@ package memory
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,22 @@ func TestRawCaptureToS3AndFile(t *testing.T) {
 		t.Fatalf("s3_verified_by = %v, want checksum or reread", how)
 	}
 	t.Logf("S3 copy verified by %v", how)
+}
+
+// TestEmptyFailedCaptureToS3: a capture that fails before its first byte
+// still ends its S3 upload (an empty object tagged incomplete), never hangs.
+func TestEmptyFailedCaptureToS3(t *testing.T) {
+	client := motoS3(t)
+	tg := startTarget(t)
+	out, ev, err := runCapture(t, New(Options{S3: client}), tg.params(map[string]any{
+		"method": "raw", "source": "/dev/null", "expected_size": 4096, "sinks": []any{"s3://evidence/empty"}}))
+	if !errors.Is(err, ErrTruncated) || out["complete"] != false {
+		t.Fatalf("error = %v, complete = %v; want %v and false", err, out["complete"], ErrTruncated)
+	}
+	if len(ev.records) != 1 || ev.records[0].Complete || ev.records[0].Size != 0 {
+		t.Fatalf("records = %+v, want one incomplete empty object", ev.records)
+	}
+	if _, n := s3ObjectSHA256(t, client, ev.records[0].URI); n != 0 {
+		t.Fatalf("object holds %d bytes, want 0", n)
+	}
 }
