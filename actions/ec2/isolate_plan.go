@@ -100,11 +100,15 @@ func concreteIsolateCalls(inst *types.Instance, st *preState, m membership, nacl
 }
 
 // dryRunProblems asks EC2 whether the caller may change the instance and
-// its interfaces. DryRunOperation means yes; UnauthorizedOperation no.
+// its interfaces. DryRunOperation means yes; UnauthorizedOperation no; no
+// error means the endpoint ignored DryRun and executed the call.
 func dryRunProblems(ctx context.Context, api isolateEC2, inst *types.Instance) []string {
 	var problems []string
 	check := func(call string, err error) {
-		if awsapi.Code(err) == "UnauthorizedOperation" {
+		switch {
+		case err == nil:
+			problems = append(problems, errDryRunIgnored(call))
+		case awsapi.Code(err) == "UnauthorizedOperation":
 			problems = append(problems, call+": not permitted for the caller")
 		}
 	}

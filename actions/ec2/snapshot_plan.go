@@ -62,14 +62,22 @@ func planValue(v any) string {
 }
 
 // dryRunProblem reads the answer to a DryRun call: DryRunOperation means it
-// would have been allowed; anything else is a problem to show.
+// would have been allowed, UnauthorizedOperation that it would be denied.
+// No error at all means the endpoint ignored DryRun and EXECUTED the call:
+// never "allowed", always a problem to show.
 func dryRunProblem(call string, err error) string {
 	switch code := awsapi.Code(err); {
-	case err == nil, code == "DryRunOperation":
+	case err == nil:
+		return errDryRunIgnored(call)
+	case code == "DryRunOperation":
 		return ""
 	case code == "UnauthorizedOperation" || code == "AccessDenied" || code == "AccessDeniedException":
 		return call + " is not allowed for this identity: grant it (see firebreak iam-policy)"
 	default:
 		return fmt.Sprintf("%s dry run: %v", call, err)
 	}
+}
+
+func errDryRunIgnored(call string) string {
+	return call + ": the endpoint ignored DryRun: the call was executed"
 }
