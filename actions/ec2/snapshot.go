@@ -22,6 +22,13 @@ const (
 	snapTagCopyOf   = "firebreak:copy-of"
 )
 
+// kmsEBSPermissions are what EC2 needs of the caller on a customer managed
+// KMS key to copy a snapshot into it or create a volume from a snapshot
+// encrypted with it (kms:ReEncrypt* spelt out: the policy simulator takes
+// no wildcard).
+var kmsEBSPermissions = []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
+	"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+
 // snapshotAPI is what the snapshot action needs from EC2; *ec2.Client has it.
 type snapshotAPI interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
@@ -71,8 +78,10 @@ func (*snapshot) Spec() engine.ActionSpec {
 		},
 		Calls: []string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
 			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"},
-		Permissions: []string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
-			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"},
+		// copy_to_kms_key: EC2 uses the key on the caller's behalf, so the
+		// caller needs these on it too.
+		Permissions: append([]string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
+			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"}, kmsEBSPermissions...),
 		Mutating: true,
 	}
 }

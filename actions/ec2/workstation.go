@@ -62,7 +62,9 @@ func (*workstation) Spec() engine.ActionSpec {
 			{Name: "instance_profile", Type: engine.TypeString, Doc: "empty without evidence_bucket"},
 		},
 		Calls:       workstationCalls,
-		Permissions: append(append([]string{}, workstationCalls...), "iam:PassRole"),
+		// CreateVolume from snapshots encrypted with a customer managed key
+		// needs the key permissions as well.
+		Permissions: append(append(append([]string{}, workstationCalls...), "iam:PassRole"), kmsEBSPermissions...),
 		Mutating:    true,
 	}
 }
