@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
+	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/internal/awsfixture"
+	"github.com/firebreak-ir/firebreak/internal/faultproxy"
+	"github.com/firebreak-ir/firebreak/internal/motoserver"
+	"github.com/firebreak-ir/firebreak/playbooks"
+)
+
+// aws is moto behind a fault proxy, and one compromised-instance world.
+type awsEnv struct {
+	moto  *motoserver.Server
+	proxy *faultproxy.Proxy
+	world *awsfixture.World
+	check *awsfixture.Clients // straight to moto
+	dir   string              // evidence and state
+}
+
+func startAWS(ctx context.Context, seed uint64) (*awsEnv, error) {
+	m, err := motoserver.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := &awsEnv{moto: m}
+	if e.proxy, err = faultproxy.Start(m.URL, seed); err != nil {
+		e.close()
+		return nil, err
+	}
+	direct := sdkConfig(m.URL, "standard")
+	e.check = awsfixture.NewClients(direct)
+	if e.world, err = awsfixture.Build(ctx, direct); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.dir, err = os.MkdirTemp("", "firebreak-bench-"); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *awsEnv) close() {
+	if e.proxy != nil {
+		e.proxy.Close()
+	}
+	e.moto.Stop()
+	if e.dir != "" {
+		os.RemoveAll(e.dir)
+	}
+}
+
+// sdkConfig is the configuration firebreak loads (awsapi.LoadConfig:
+// adaptive retries, 5 attempts) with static credentials and endpoint, or
+// the SDK's standard retry mode for comparison.
+func sdkConfig(endpoint, mode string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
+		BaseEndpoint: aws.String(endpoint),
+		Retryer: func() aws.Retryer {
+			std := func(so *retry.StandardOptions) { so.MaxAttempts = 5 }
+			if mode == "adaptive" {
+				return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+					o.StandardOptions = append(o.StandardOptions, std)
+				})
+			}
+			return retry.NewStandard(std)
+		},
+	}
+}
+
+// launch starts n more instances (root and a data volume each) in the
+// world's subnet.
+func (e *awsEnv) launch(ctx context.Context, n int) ([]string, error) {
+	out, err := e.check.EC2.RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(e.world.AMIID), MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n)),
+		InstanceType: types.InstanceTypeT3Micro, SubnetId: aws.String(e.world.SubnetIDs[0]), SecurityGroupIds: []string{e.world.WebGroupID},
+		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/sdf"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(1)}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("launching %d instances: %w", n, err)
+	}
+	var ids []string
+	for _, in := range out.Instances {
+		ids = append(ids, aws.ToString(in.InstanceId))
+	}
+	return ids, nil
+}
+
+// hostRunner runs host-compromise on instances, sharing one set of SDK
+// clients as one firebreak process does.
+type hostRunner struct {
+	reg   *engine.Registry
+	pb    *engine.Playbook
+	store *evidence.DirStore
+	state string
+}
+
+func (e *awsEnv) hostRunner(cfg aws.Config) (*hostRunner, error) {
+	reg := engine.NewRegistry()
+	c := awsapi.NewClients(cfg)
+	ec2actions.Register(reg, c)
+	evactions.Register(reg)
+	data, err := playbooks.FS.ReadFile("host-compromise.yaml")
+	if err != nil {
+		return nil, err
+	}
+	pb, err := (&loader.Loader{Registry: reg}).LoadBytes("builtin:host-compromise.yaml", data)
+	if err != nil {
+		return nil, err
+	}
+	store, err := evidence.NewDirStore(e.dir + "/evidence")
+	if err != nil {
+		return nil, err
+	}
+	return &hostRunner{reg: reg, pb: pb, store: store, state: e.dir + "/state"}, nil
+}
+
+// run contains one instance and returns the runner's result; a run that
+// does not succeed is an error.
+func (h *hostRunner) run(ctx context.Context, instanceID string) (*runner.Result, error) {
+	inputs, err := loader.ResolveInputs(h.pb, map[string]any{"instance_id": instanceID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	caseID, runID := evidence.NewCaseID(now), runner.NewRunID(now)
+	c, err := evidence.OpenCase(ctx, h.store, evidence.Header{CaseID: caseID, RunID: runID, Inputs: inputs,
+		Playbook: evidence.PlaybookRef{Name: h.pb.Name, Version: h.pb.Version, SHA256: h.pb.SHA256, Source: h.pb.Source}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := runner.Run(ctx, runner.Config{Registry: h.reg, Playbook: h.pb, Inputs: inputs, RunID: runID,
+		CaseID: caseID, StateDir: h.state, Case: c})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Finish(ctx, string(res.Status), time.Now()); err != nil {
+		return nil, err
+	}
+	if res.Status != engine.RunSucceeded {
+		for _, s := range res.Steps {
+			if s.Error != "" {
+				return nil, fmt.Errorf("host-compromise of %q: step %s: %s", instanceID, s.ID, s.Error)
+			}
+		}
+		return nil, fmt.Errorf("host-compromise of %q: %s", instanceID, res.Status)
+	}
+	return res, nil
+}
