@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
 // limeServer is the stand-in for LiME: a python3 server bound to 127.0.0.1
@@ -53,10 +54,7 @@ type limeTarget struct {
 
 func startLimeTarget(t *testing.T, image []byte, stallAfter int) *limeTarget {
 	t.Helper()
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3 for the LiME stand-in")
-	}
+	py := testenv.LookPath(t, "python3")
 	lt := &limeTarget{target: startTarget(t), ModuleDir: t.TempDir(), Marks: t.TempDir()}
 	lt.Image = filepath.Join(lt.Dir, "image.lime")
 	if err := os.WriteFile(lt.Image, image, 0o600); err != nil {
