@@ -15,6 +15,9 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
+	"github.com/firebreak-ir/firebreak/actions/memory"
+	"github.com/firebreak-ir/firebreak/actions/notify"
+	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
@@ -118,7 +121,10 @@ func (e *awsEnv) hostRunner(cfg aws.Config) (*hostRunner, error) {
 	reg := engine.NewRegistry()
 	c := awsapi.NewClients(cfg)
 	ec2actions.Register(reg, c)
+	s3actions.Register(reg, c)
 	evactions.Register(reg)
+	notify.Register(reg, c.SNS(""))
+	memory.Register(reg, c.S3(""))
 	data, err := playbooks.FS.ReadFile("host-compromise.yaml")
 	if err != nil {
 		return nil, err
