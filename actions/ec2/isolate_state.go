@@ -25,7 +25,7 @@ const (
 	prevTagProfile        = "firebreak:prev:profile"               // on the instance: ARN, or "none"
 	prevTagASG            = "firebreak:prev:asg"                   // on the instance: group name, or "none"
 	prevTagDOT            = "firebreak:prev:delete-on-termination" // on each volume: "true"/"false"
-	prevTagGroups         = "firebreak:prev:groups"                // on each ENI: "sg-a,sg-b"
+	prevTagGroups         = "firebreak:prev:groups"                // on each ENI: "sg-a,sg-b" (then :1, :2, ... when long)
 )
 
 // preState is the state isolate changes, as it was before; release puts it
@@ -195,8 +195,8 @@ func (s *preState) readENIs(ctx context.Context, api isolateEC2, inst *types.Ins
 	}
 	for _, n := range out.NetworkInterfaces {
 		id := aws.ToString(n.NetworkInterfaceId)
-		if prev, ok := awsapi.EC2TagMap(n.TagSet)[prevTagGroups]; ok {
-			s.Groups[id] = strings.Split(prev, ",")
+		if prev, ok := groupsFromTags(awsapi.EC2TagMap(n.TagSet)); ok {
+			s.Groups[id] = prev
 			if s.taggedENIs == nil {
 				s.taggedENIs = map[string]bool{}
 			}
@@ -232,11 +232,7 @@ func (s *preState) writePrevTags(ctx context.Context, api isolateEC2) error {
 		}
 	}
 	for eni, groups := range s.Groups {
-		v := strings.Join(groups, ",")
-		if len(v) > 256 {
-			return fmt.Errorf("network interface %q has %d security groups, too many to record in a tag: record them by hand before isolating", eni, len(groups))
-		}
-		if err := createTags(ctx, api, eni, map[string]string{prevTagGroups: v}); err != nil {
+		if err := createTags(ctx, api, eni, groupTags(groups)); err != nil {
 			return err
 		}
 	}

@@ -62,7 +62,7 @@ func releaseTags(ctx context.Context, api isolateEC2, ev engine.Evidence, st *pr
 	}
 	drop := map[string][]string{st.InstanceID: {prevTagAPITermination, prevTagShutdown, prevTagProfile, prevTagASG, prevTagTargets, prevTagELBs}}
 	for eni := range st.Groups {
-		drop[eni] = []string{prevTagGroups}
+		drop[eni] = groupTagKeys(st.Groups[eni])
 	}
 	for _, vol := range st.Volumes {
 		drop[vol] = []string{prevTagDOT}
