@@ -2,7 +2,9 @@ package ec2
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"time"
 
@@ -73,11 +75,63 @@ func (a *snapshot) copyAndShare(ctx context.Context, api snapshotAPI, in *engine
 
 // ensureCopy returns the case's encrypted copy of snapshot src, making it
 // when there is none that is usable.
+//
+// CopySnapshot takes no client token, so like CreateSnapshots it is made
+// without the SDK's retries: a retry of a call whose answer was lost after
+// EC2 acted would make a second copy. A transient failure is retried here,
+// after looking for the copy by its copy-of tag (which goes on in the call
+// itself).
 func ensureCopy(ctx context.Context, api snapshotAPI, in *engine.StepInput, region, instance, volume, src, key string) (string, error) {
+	if id, err := findCopy(ctx, api, in.CaseID, src); id != "" || err != nil {
+		return id, err
+	}
+	tags := []types.Tag{
+		{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)},
+		{Key: aws.String(snapTagInstance), Value: aws.String(instance)},
+		{Key: aws.String(snapTagVolume), Value: aws.String(volume)},
+		{Key: aws.String(snapTagCopyOf), Value: aws.String(src)},
+	}
+	var id string
+	for attempt := 1; ; attempt++ {
+		cp, err := api.CopySnapshot(ctx, &ec2.CopySnapshotInput{
+			SourceSnapshotId: aws.String(src), SourceRegion: aws.String(region),
+			Encrypted: aws.Bool(true), KmsKeyId: aws.String(key),
+			Description:       aws.String(fmt.Sprintf("firebreak case %s: copy of %s (volume %s)", in.CaseID, src, volume)),
+			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
+		}, noSDKRetry)
+		if err == nil {
+			id = aws.ToString(cp.SnapshotId)
+			break
+		}
+		err = awsapi.Classify(err)
+		if !engine.IsRetryable(err) || attempt == createAttempts {
+			return "", fmt.Errorf("snapshot: copying %q with KMS key %q: %w", src, key, err)
+		}
+		t := time.NewTimer(time.Duration(100+rand.IntN(400)) * time.Millisecond << attempt)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", fmt.Errorf("snapshot: copying %q with KMS key %q: %w", src, key, errors.Join(err, context.Cause(ctx)))
+		case <-t.C:
+		}
+		if found, ferr := findCopy(ctx, api, in.CaseID, src); ferr == nil && found != "" {
+			id = found
+			break
+		}
+	}
+	detail := map[string]any{"call": "ec2:CopySnapshot", "source": src, "copy": id, "kms_key_id": key}
+	if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
+		return "", fmt.Errorf("snapshot: recording the change: %w", err)
+	}
+	return id, nil
+}
+
+// findCopy returns the case's usable copy of src, or "".
+func findCopy(ctx context.Context, api snapshotAPI, caseID, src string) (string, error) {
 	out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{
 		OwnerIds: []string{"self"},
 		Filters: []types.Filter{
-			{Name: aws.String("tag:" + snapTagCase), Values: []string{in.CaseID}},
+			{Name: aws.String("tag:" + snapTagCase), Values: []string{caseID}},
 			{Name: aws.String("tag:" + snapTagCopyOf), Values: []string{src}},
 		},
 	})
@@ -89,25 +143,5 @@ func ensureCopy(ctx context.Context, api snapshotAPI, in *engine.StepInput, regi
 			return aws.ToString(s.SnapshotId), nil
 		}
 	}
-	tags := []types.Tag{
-		{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)},
-		{Key: aws.String(snapTagInstance), Value: aws.String(instance)},
-		{Key: aws.String(snapTagVolume), Value: aws.String(volume)},
-		{Key: aws.String(snapTagCopyOf), Value: aws.String(src)},
-	}
-	cp, err := api.CopySnapshot(ctx, &ec2.CopySnapshotInput{
-		SourceSnapshotId: aws.String(src), SourceRegion: aws.String(region),
-		Encrypted: aws.Bool(true), KmsKeyId: aws.String(key),
-		Description:       aws.String(fmt.Sprintf("firebreak case %s: copy of %s (volume %s)", in.CaseID, src, volume)),
-		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("snapshot: copying %q with KMS key %q: %w", src, key, awsapi.Classify(err))
-	}
-	id := aws.ToString(cp.SnapshotId)
-	detail := map[string]any{"call": "ec2:CopySnapshot", "source": src, "copy": id, "kms_key_id": key}
-	if err := in.Evidence.Event(ctx, "aws-change", detail); err != nil {
-		return "", fmt.Errorf("snapshot: recording the change: %w", err)
-	}
-	return id, nil
+	return "", nil
 }

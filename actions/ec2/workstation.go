@@ -61,7 +61,7 @@ func (*workstation) Spec() engine.ActionSpec {
 			{Name: "security_group_id", Type: engine.TypeString},
 			{Name: "instance_profile", Type: engine.TypeString, Doc: "empty without evidence_bucket"},
 		},
-		Calls:       workstationCalls,
+		Calls: workstationCalls,
 		// CreateVolume from snapshots encrypted with a customer managed key
 		// needs the key permissions as well.
 		Permissions: append(append(append([]string{}, workstationCalls...), "iam:PassRole"), kmsEBSPermissions...),
