@@ -3,7 +3,8 @@
 // slow or busy machine slows both sides alike: the scheduler's cost per
 // step against a bare loop; time to isolation and makespan of
 // host-compromise behind a slow AWS against the floor its critical path of
-// calls sets; fleet containment rate with and without throttling.
+// calls sets; fleet containment rate with and without throttling; memory
+// capture throughput against `ssh cat` and the memory it takes.
 //
 // AWS is moto_server behind internal/faultproxy, started by Run on
 // 127.0.0.1; nothing leaves the machine.
@@ -25,7 +26,9 @@ type Options struct {
 	Fleet    int           // instances for the fleet benchmark (20; 0 after defaults = skip with -1)
 	Parallel int           // fleet runs at once (10)
 	Throttle float64       // fleet: share of calls throttled (0.10)
-	// Only names the benchmarks to run ("scheduler", "host", "fleet");
+	// MemoryMiB is the image size the memory benchmark streams (256).
+	MemoryMiB int
+	// Only names the benchmarks to run ("scheduler", "memory", "host", "fleet");
 	// empty runs them all.
 	Only []string
 }
@@ -42,6 +45,9 @@ func (o *Options) defaults() {
 	}
 	if o.Parallel == 0 {
 		o.Parallel = 10
+	}
+	if o.MemoryMiB == 0 {
+		o.MemoryMiB = 256
 	}
 	if o.Throttle == 0 {
 		o.Throttle = 0.10
@@ -89,7 +95,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 	steps := []struct {
 		name string
 		fn   func(context.Context, Options) ([]Row, error)
-	}{{"scheduler", scheduler}, {"host", hostCompromise}, {"fleet", fleet}}
+	}{{"scheduler", scheduler}, {"memory", memoryCapture}, {"host", hostCompromise}, {"fleet", fleet}}
 	for _, s := range steps {
 		if !opts.wants(s.name) {
 			continue

@@ -53,8 +53,8 @@ func TestRunSchedulerPrintsTableAndJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(text[i:]), &doc); err != nil {
 		t.Fatalf("JSON part: %v\n%s", err, text[i:])
 	}
-	if len(doc.Rows) != 3 {
-		t.Fatalf("rows: got %d, want 3", len(doc.Rows))
+	if len(doc.Rows) != 4 {
+		t.Fatalf("rows: got %d, want 4", len(doc.Rows))
 	}
 	for _, r := range doc.Rows {
 		if r.Value <= 0 || r.Baseline <= 0 || r.Ratio != r.Value/r.Baseline {

@@ -46,6 +46,10 @@ func scheduler(ctx context.Context, o Options) ([]Row, error) {
 		}
 	}
 	bare := float64(time.Since(start).Nanoseconds()) / float64(o.Steps)
+	sync, err := fsyncCost(1000)
+	if err != nil {
+		return nil, err
+	}
 	var rows []Row
 	for _, shape := range []struct {
 		name    string
@@ -71,5 +75,29 @@ func scheduler(ctx context.Context, o Options) ([]Row, error) {
 		rows = append(rows, row(fmt.Sprintf("scheduler/%s/journal=%v", shape.name, shape.journal), per/1000, "µs/step",
 			bare/1000, "bare loop", fmt.Sprintf("%d no-op steps", o.Steps)))
 	}
+	rows = append(rows, row("scheduler/chain/journal=true-vs-fsync", rows[0].Value, "µs/step", sync/1000, "fsync of a journal line",
+		"a chain syncs each step's start before it runs"))
 	return rows, nil
+}
+
+// fsyncCost is the mean ns of appending a journal-sized line to a file in
+// the temp dir and syncing it, n times.
+func fsyncCost(n int) (float64, error) {
+	f, err := os.CreateTemp("", "firebreak-bench-fsync-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	line := []byte(`{"kind":"step","step":"s00042","action":"nop","status":"running","attempt":1,"time":"2026-11-29T12:00:00Z"}` + "\n")
+	start := time.Now()
+	for range n {
+		if _, err := f.Write(line); err != nil {
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n), nil
 }
