@@ -21,6 +21,7 @@ type findAPI interface {
 	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, opts ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+	DescribeAddresses(ctx context.Context, in *ec2.DescribeAddressesInput, opts ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
 }
 
 // findInstance locates one instance by id, private or public IPv4 address
@@ -51,8 +52,8 @@ func (*findInstance) Spec() engine.ActionSpec {
 			{Name: "private_ip", Type: engine.TypeString},
 			{Name: "public_ip", Type: engine.TypeString},
 		},
-		Calls:       []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"},
-		Permissions: []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"},
+		Calls:       []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"},
+		Permissions: []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"},
 	}
 }
 
@@ -140,12 +141,21 @@ func (a *findInstance) search(ctx context.Context, regions []string, filter []ty
 
 func searchRegion(ctx context.Context, api findAPI, region string, filter []types.Filter) ([]match, error) {
 	found, err := describeMatches(ctx, api, region, filter)
-	if err != nil || aws.ToString(filter[0].Name) != "private-ip-address" {
-		return found, err
+	if err != nil {
+		return nil, err
 	}
-	// The instance filter sees only primary addresses; an address of a
-	// secondary ENI, or a secondary address, is found through the ENIs.
-	ids, err := instancesByENIAddress(ctx, api, filter[0].Values[0])
+	// The instance filters see only the primary ENI's primary addresses;
+	// an address of a secondary ENI, or a secondary address, is found
+	// through the ENIs.
+	var ids map[string]bool
+	switch aws.ToString(filter[0].Name) {
+	case "private-ip-address":
+		ids, err = instancesByENIAddress(ctx, api, filter[0].Values[0])
+	case "ip-address":
+		ids, err = instancesByElasticIP(ctx, api, filter[0].Values[0])
+	default:
+		return found, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,10 +187,37 @@ func describeMatches(ctx context.Context, api findAPI, region string, filter []t
 }
 
 func instancesByENIAddress(ctx context.Context, api findAPI, ip string) (map[string]bool, error) {
-	ids := map[string]bool{}
-	p := ec2.NewDescribeNetworkInterfacesPaginator(api, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
+	return instancesOfENIs(ctx, api, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
 		{Name: aws.String("addresses.private-ip-address"), Values: []string{ip}},
 	}})
+}
+
+// instancesByElasticIP finds the instance behind a public address that is
+// not its primary one. EC2 gives a public address to any ENI but the
+// primary one only as an Elastic IP, so DescribeAddresses finds them all
+// (the association.public-ip filter of DescribeNetworkInterfaces would too,
+// but moto does not implement it, so it could not be tested).
+func instancesByElasticIP(ctx context.Context, api findAPI, ip string) (map[string]bool, error) {
+	out, err := api.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: []types.Filter{{Name: aws.String("public-ip"), Values: []string{ip}}}})
+	if err != nil {
+		return nil, awsapi.Classify(err)
+	}
+	var enis []string
+	for _, a := range out.Addresses {
+		if a.NetworkInterfaceId != nil {
+			enis = append(enis, aws.ToString(a.NetworkInterfaceId))
+		}
+	}
+	if len(enis) == 0 {
+		return map[string]bool{}, nil
+	}
+	return instancesOfENIs(ctx, api, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: enis})
+}
+
+// instancesOfENIs returns the instances the matching ENIs are attached to.
+func instancesOfENIs(ctx context.Context, api findAPI, in *ec2.DescribeNetworkInterfacesInput) (map[string]bool, error) {
+	ids := map[string]bool{}
+	p := ec2.NewDescribeNetworkInterfacesPaginator(api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -76,6 +76,7 @@ func TestFindInstanceAcrossRegions(t *testing.T) {
 		{name: "by id in the other region", target: ww.InstanceID, regions: []any{"us-east-1", "us-west-2"}, wantRegion: "us-west-2", wantID: ww.InstanceID},
 		{name: "by private ip", target: hw.w.PrivateIP, regions: []any{"us-east-1", "eu-west-1"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
 		{name: "by the secondary ENI's private ip", target: hw.secondaryIP(t, ctx), regions: []any{"us-east-1"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
+		{name: "by the secondary ENI's Elastic IP", target: hw.secondaryEIP(t, ctx), regions: []any{"us-east-1"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
 		{name: "by public ip", target: hw.w.PublicIP, regions: []any{"us-east-1", "us-west-2"}, wantRegion: "us-east-1", wantID: hw.w.InstanceID},
 		{name: "two on one private ip", target: shared, regions: []any{"us-east-1", "us-west-2"}, wantErr: "2 instances match"},
 		{name: "none", target: "i-0000000000000dead", regions: []any{"us-east-1", "us-west-2"}, wantErr: "no instance matches"},
@@ -113,4 +114,18 @@ func (hw *hostWorld) secondaryIP(t *testing.T, ctx context.Context) string {
 		t.Fatalf("describing the secondary ENI: %v", err)
 	}
 	return aws.ToString(out.NetworkInterfaces[0].PrivateIpAddress)
+}
+
+// secondaryEIP puts an Elastic IP on the secondary ENI: the instance's
+// public-address filter does not see it.
+func (hw *hostWorld) secondaryEIP(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	eip, err := hw.check.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc, Address: aws.String("198.51.100.77")})
+	if err != nil {
+		t.Fatalf("AllocateAddress: %v", err)
+	}
+	if _, err := hw.check.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, NetworkInterfaceId: aws.String(hw.w.SecondaryENI)}); err != nil {
+		t.Fatalf("AssociateAddress: %v", err)
+	}
+	return aws.ToString(eip.PublicIp)
 }
