@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -140,7 +141,7 @@ func (s *s3Sink) send() {
 			PartNumber: aws.Int32(num), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
 			ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 			ChecksumSHA256:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-		})
+		}, unsignedPayload)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil {
@@ -243,6 +244,14 @@ func (s *s3Sink) verify(ctx context.Context, want storedSum) (string, error) {
 		return "reread", fmt.Errorf("s3://%s/%s hashes to %s, want %s: the upload was corrupted, retry", s.bucket, s.key, got, want.SHA256)
 	}
 	return "reread", nil
+}
+
+// unsignedPayload signs a part's headers but not its body: the body's
+// SHA-256 already travels as x-amz-checksum-sha256, which S3 checks, so
+// the SDK hashing it again for the signature would be a third SHA-256 pass
+// over every byte (the stream's, the part's, the signature's).
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
 
 // composite is S3's checksum of a multipart object: the SHA-256 of the
