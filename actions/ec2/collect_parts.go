@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
@@ -176,11 +177,15 @@ func (c *collection) profile(ctx context.Context, arn string) error {
 
 func (c *collection) rolePolicies(ctx context.Context, role string) (map[string]any, error) {
 	inline := map[string]any{}
-	names, err := c.apis.iam.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
-	if err != nil {
-		return nil, fmt.Errorf("listing inline policies of %q: %w", role, awsapi.Classify(err))
+	var names []string
+	for p := iam.NewListRolePoliciesPaginator(c.apis.iam, &iam.ListRolePoliciesInput{RoleName: aws.String(role)}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing inline policies of %q: %w", role, awsapi.Classify(err))
+		}
+		names = append(names, page.PolicyNames...)
 	}
-	for _, n := range names.PolicyNames {
+	for _, n := range names {
 		doc, err := c.apis.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(n)})
 		if err != nil {
 			return nil, fmt.Errorf("reading inline policy %q of %q: %w", n, role, awsapi.Classify(err))
@@ -191,11 +196,15 @@ func (c *collection) rolePolicies(ctx context.Context, role string) (map[string]
 		}
 		inline[n] = text
 	}
-	attached, err := c.apis.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
-	if err != nil {
-		return nil, fmt.Errorf("listing attached policies of %q: %w", role, awsapi.Classify(err))
+	attached := []iamtypes.AttachedPolicy{}
+	for p := iam.NewListAttachedRolePoliciesPaginator(c.apis.iam, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing attached policies of %q: %w", role, awsapi.Classify(err))
+		}
+		attached = append(attached, page.AttachedPolicies...)
 	}
-	return map[string]any{"inline_policies": inline, "attached_policies": attached.AttachedPolicies}, nil
+	return map[string]any{"inline_policies": inline, "attached_policies": attached}, nil
 }
 
 func (c *collection) asg(ctx context.Context) error {
@@ -210,7 +219,14 @@ func (c *collection) asg(ctx context.Context) error {
 }
 
 func (c *collection) consoleOutput(ctx context.Context) error {
-	out, err := c.apis.ec2.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(c.id)})
+	// Latest: the most recent output (Nitro) rather than the buffer from
+	// the last boot; instance types and endpoints that refuse the
+	// parameter get the call without it.
+	out, err := c.apis.ec2.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(c.id), Latest: aws.Bool(true)})
+	switch awsapi.Code(err) {
+	case "UnsupportedOperation", "InvalidParameter", "InvalidParameterValue", "InvalidParameterCombination":
+		out, err = c.apis.ec2.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(c.id)})
+	}
 	if err != nil {
 		return awsapi.Classify(err)
 	}
