@@ -61,9 +61,12 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 		return nil, err
 	}
 	src := &source{R: ch, Abort: func() { ch.Close() }, Lime: true, Ext: ".lime",
-		Wait: func() error { return limeExit(insDone) },
 		Facts: map[string]any{"kernel_release": rel, "module": filepath.Base(module), "module_sha256": up.SHA256,
 			"module_size": up.Size, "remote_module_path": up.Path, "command": insmod, "lime_port": port}}
+	src.Wait = func() error {
+		src.Facts["insmod_result"] = limeExit(insDone)
+		return nil
+	}
 	if p.ExpectedSize > 0 {
 		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
 	} else {
@@ -99,15 +102,20 @@ func dialLime(ctx context.Context, r remote, port int, wait time.Duration, insDo
 	}
 }
 
-// limeExit waits a little for insmod to return once the image is through.
-// LiME's insmod returns when the dump is sent; its status is recorded but a
-// whole, well-formed image is not thrown away for it.
-func limeExit(insDone <-chan error) error {
+// limeExit waits a little for insmod to return once the image is through
+// and says how it ended. LiME's insmod returns when the dump is sent; its
+// status is recorded, but a whole, well-formed image is not thrown away
+// for it.
+func limeExit(insDone <-chan error) string {
 	select {
-	case <-insDone:
+	case err := <-insDone:
+		if err != nil {
+			return err.Error()
+		}
+		return "exited 0"
 	case <-time.After(10 * time.Second):
+		return "still running after the stream ended"
 	}
-	return nil
 }
 
 // pickLimePort picks a port below the usual ephemeral range (32768+) that

@@ -152,6 +152,9 @@ func TestLimeCaptureThroughTunnel(t *testing.T) {
 		t.Errorf("sudo log = %q, want insmod run through sudo -n", log)
 	}
 	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
+	if out["insmod_result"] != "exited 0" {
+		t.Errorf("insmod_result = %v, want exited 0", out["insmod_result"])
+	}
 	if out["module_sha256"] != fileSHA256(t, filepath.Join(lt.ModuleDir, fmt.Sprint(out["module"]))) {
 		t.Errorf("module_sha256 = %v, want the local module's hash", out["module_sha256"])
 	}
