@@ -39,8 +39,15 @@ func memoryCapture(ctx context.Context, o Options) ([]Row, error) {
 	cat := exec.CommandContext(ctx, "ssh", "-c", "aes128-gcm@openssh.com", "-i", s.clientKey, "-p", strconv.Itoa(s.port),
 		"-o", "UserKnownHostsFile="+s.knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
 		s.user+"@127.0.0.1", "cat "+src)
-	if out, err := cat.CombinedOutput(); err != nil && len(out) < 1000 {
-		return nil, fmt.Errorf("ssh cat: %v: %s", err, out)
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	var stderr strings.Builder
+	cat.Stdout, cat.Stderr = devnull, &stderr
+	if err := cat.Run(); err != nil {
+		return nil, fmt.Errorf("ssh cat: %v: %s", err, stderr.String())
 	}
 	base := time.Since(start)
 	store, err := evidence.NewDirStore(filepath.Join(s.dir, "evidence"))
