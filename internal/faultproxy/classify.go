@@ -22,9 +22,25 @@ func classify(r *http.Request, body []byte) Call {
 		c.Operation = t[strings.LastIndex(t, ".")+1:]
 	default:
 		c.Operation = actionOf(r, body)
+		c.DryRun = formValue(r, body, "DryRun") == "true"
 	}
 	c.Mutating = IsMutating(c.Operation)
 	return c
+}
+
+// formValue reads a query-protocol parameter from the URL or the form body.
+func formValue(r *http.Request, body []byte, name string) string {
+	if v := r.URL.Query().Get(name); v != "" {
+		return v
+	}
+	if !bytes.Contains(body, []byte(name+"=")) {
+		return ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get(name)
 }
 
 // serviceOf reads the service from "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...".

@@ -12,12 +12,15 @@ type Call struct {
 	Service   string
 	Operation string
 	Mutating  bool
-	Method    string
-	Path      string
-	Bucket    string // S3 only
-	Key       string // S3 only
-	Fault     Fault
-	Status    int // what the client was answered; 0 for a dropped connection
+	// DryRun is true for an EC2 call sent with DryRun=true: AWS checks
+	// the permission and changes nothing, so it does not count as a mutation.
+	DryRun bool
+	Method string
+	Path   string
+	Bucket string // S3 only
+	Key    string // S3 only
+	Fault  Fault
+	Status int // what the client was answered; 0 for a dropped connection
 	// Forwarded is true when the backend saw the call (it took effect).
 	Forwarded  bool
 	Start, End time.Time
@@ -34,13 +37,13 @@ func (p *Proxy) Calls() []Call {
 	return out
 }
 
-// Mutations counts the mutating calls the backend saw.
+// Mutations counts the mutating calls the backend saw, DryRun checks aside.
 func (p *Proxy) Mutations() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
 	for _, c := range p.calls {
-		if c.Mutating && c.Forwarded {
+		if c.Mutating && c.Forwarded && !c.DryRun {
 			n++
 		}
 	}
