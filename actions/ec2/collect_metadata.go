@@ -98,7 +98,7 @@ func (a *collectMetadata) Run(ctx context.Context, in *engine.StepInput) (engine
 	id := in.Params.String("instance_id")
 	region := a.region(in.Params.String("region"))
 	c := &collection{apis: a.apis(region), in: in, id: id, steps: newGapSubsteps(in.Evidence)}
-	inst, err := describeForCollect(ctx, c.apis.ec2, id)
+	inst, err := describeInstance(ctx, c.apis.ec2, id)
 	if err != nil {
 		return nil, fmt.Errorf("collect-metadata: %w", err)
 	}
@@ -110,21 +110,6 @@ func (a *collectMetadata) Run(ctx context.Context, in *engine.StepInput) (engine
 		return c.out, fmt.Errorf("collect-metadata: %w", err)
 	}
 	return c.out, c.steps.err("collect-metadata")
-}
-
-func describeForCollect(ctx context.Context, api collectEC2, id string) (*types.Instance, error) {
-	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		return nil, fmt.Errorf("describing instance %q: %w", id, awsapi.Classify(err))
-	}
-	for _, r := range out.Reservations {
-		for i := range r.Instances {
-			if aws.ToString(r.Instances[i].InstanceId) == id {
-				return &r.Instances[i], nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("instance %q not found: check the id and the region", id)
 }
 
 // instanceOutputs are the outputs DescribeInstances alone answers.

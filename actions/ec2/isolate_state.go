@@ -84,7 +84,7 @@ func preStateFromMap(m map[string]any) (*preState, error) {
 // describeHost reads the instance and the state isolate will change: the
 // live state, replaced by the prev tags where an earlier run wrote them.
 func describeHost(ctx context.Context, api isolateEC2, id, region string) (*types.Instance, *preState, error) {
-	inst, err := describeOne(ctx, api, id)
+	inst, err := describeInstance(ctx, api, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,21 +114,6 @@ func describeHost(ctx context.Context, api isolateEC2, id, region string) (*type
 	return inst, s, nil
 }
 
-func describeOne(ctx context.Context, api isolateEC2, id string) (*types.Instance, error) {
-	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		return nil, fmt.Errorf("describing instance %q: %w", id, awsapi.Classify(err))
-	}
-	for _, r := range out.Reservations {
-		for i := range r.Instances {
-			if aws.ToString(r.Instances[i].InstanceId) == id {
-				return &r.Instances[i], nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("instance %q not found: check the id and the region", id)
-}
-
 func (s *preState) readAttributes(ctx context.Context, api isolateEC2, id string, tags map[string]string) error {
 	if v, ok := tags[prevTagAPITermination]; ok {
 		s.FromTags = true
@@ -136,18 +121,13 @@ func (s *preState) readAttributes(ctx context.Context, api isolateEC2, id string
 		s.ShutdownBehavior = tags[prevTagShutdown]
 		return nil
 	}
-	dat, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
+	protected, shutdown, err := readProtection(ctx, api, id)
 	if err != nil {
-		return fmt.Errorf("reading termination protection of %q: %w", id, awsapi.Classify(err))
+		return err
 	}
-	s.DisableAPITermination = dat.DisableApiTermination != nil && aws.ToBool(dat.DisableApiTermination.Value)
-	sb, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
-	if err != nil {
-		return fmt.Errorf("reading shutdown behaviour of %q: %w", id, awsapi.Classify(err))
-	}
-	s.ShutdownBehavior = "stop"
-	if sb.InstanceInitiatedShutdownBehavior != nil && aws.ToString(sb.InstanceInitiatedShutdownBehavior.Value) != "" {
-		s.ShutdownBehavior = aws.ToString(sb.InstanceInitiatedShutdownBehavior.Value)
+	s.DisableAPITermination, s.ShutdownBehavior = protected, shutdown
+	if s.ShutdownBehavior == "" {
+		s.ShutdownBehavior = "stop" // EC2's default
 	}
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 
 // Tag keys the snapshot action writes and later finds its work by.
 const (
-	snapTagCase     = "firebreak:case"
 	snapTagInstance = "firebreak:source-instance"
 	snapTagVolume   = "firebreak:source-volume"
 	snapTagCopyOf   = "firebreak:copy-of"
@@ -129,25 +128,11 @@ func (a *snapshot) Run(ctx context.Context, in *engine.StepInput) (engine.Output
 
 // attachedVolumes returns the EBS volume ids attached to instance id, sorted.
 func attachedVolumes(ctx context.Context, api snapshotAPI, id string) ([]string, error) {
-	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	inst, err := describeInstance(ctx, api, id)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: describing instance %q: %w", id, awsapi.Classify(err))
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	var vols []string
-	found := false
-	for _, r := range out.Reservations {
-		for _, inst := range r.Instances {
-			found = true
-			for _, m := range inst.BlockDeviceMappings {
-				if m.Ebs != nil && aws.ToString(m.Ebs.VolumeId) != "" {
-					vols = append(vols, aws.ToString(m.Ebs.VolumeId))
-				}
-			}
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("snapshot: instance %q not found: check the id and the region", id)
-	}
+	vols := ebsVolumes(*inst)
 	if len(vols) == 0 {
 		return nil, fmt.Errorf("snapshot: instance %q has no EBS volume attached: its disks cannot be preserved by snapshot, image them from the host", id)
 	}

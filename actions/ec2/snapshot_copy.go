@@ -86,7 +86,7 @@ func ensureCopy(ctx context.Context, api snapshotAPI, in *engine.StepInput, regi
 		return id, err
 	}
 	tags := []types.Tag{
-		{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)},
+		{Key: aws.String(awsapi.TagCase), Value: aws.String(in.CaseID)},
 		{Key: aws.String(snapTagInstance), Value: aws.String(instance)},
 		{Key: aws.String(snapTagVolume), Value: aws.String(volume)},
 		{Key: aws.String(snapTagCopyOf), Value: aws.String(src)},
@@ -131,7 +131,7 @@ func findCopy(ctx context.Context, api snapshotAPI, caseID, src string) (string,
 	out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{
 		OwnerIds: []string{"self"},
 		Filters: []types.Filter{
-			{Name: aws.String("tag:" + snapTagCase), Values: []string{caseID}},
+			{Name: aws.String("tag:" + awsapi.TagCase), Values: []string{caseID}},
 			{Name: aws.String("tag:" + snapTagCopyOf), Values: []string{src}},
 		},
 	})

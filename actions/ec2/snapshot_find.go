@@ -73,7 +73,7 @@ func missingFrom(volumes []string, set snapSet) []string {
 // case and instance tags are what a rerun finds them by, so they go on in
 // the create call itself, never in a later one that a crash could skip.
 func snapSpec(in *engine.StepInput, id string) (*string, []types.TagSpecification) {
-	tags := []types.Tag{{Key: aws.String(snapTagCase), Value: aws.String(in.CaseID)}, {Key: aws.String(snapTagInstance), Value: aws.String(id)}}
+	tags := []types.Tag{{Key: aws.String(awsapi.TagCase), Value: aws.String(in.CaseID)}, {Key: aws.String(snapTagInstance), Value: aws.String(id)}}
 	return aws.String(fmt.Sprintf("firebreak case %s: instance %s", in.CaseID, id)),
 		[]types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}}
 }
@@ -179,7 +179,7 @@ func findCaseSnapshots(ctx context.Context, api snapshotAPI, caseID, id string) 
 	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
 		OwnerIds: []string{"self"},
 		Filters: []types.Filter{
-			{Name: aws.String("tag:" + snapTagCase), Values: []string{caseID}},
+			{Name: aws.String("tag:" + awsapi.TagCase), Values: []string{caseID}},
 			{Name: aws.String("tag:" + snapTagInstance), Values: []string{id}},
 		},
 	})

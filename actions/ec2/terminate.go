@@ -132,7 +132,7 @@ func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outpu
 // checkCase refuses an instance this case has not claimed, unless forced.
 func (a *terminate) checkCase(ctx context.Context, in *engine.StepInput, inst types.Instance, mode string) error {
 	id := aws.ToString(inst.InstanceId)
-	got := snapTag(inst.Tags, snapTagCase)
+	got := snapTag(inst.Tags, awsapi.TagCase)
 	if in.CaseID != "" && got == in.CaseID {
 		return nil
 	}
@@ -148,16 +148,11 @@ func (a *terminate) checkCase(ctx context.Context, in *engine.StepInput, inst ty
 }
 
 func terminateDescribe(ctx context.Context, api terminateAPI, id string) (types.Instance, error) {
-	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	inst, err := describeInstance(ctx, api, id)
 	if err != nil {
-		return types.Instance{}, fmt.Errorf("terminate: describing instance %q: %w", id, awsapi.Classify(err))
+		return types.Instance{}, fmt.Errorf("terminate: %w", err)
 	}
-	for _, r := range out.Reservations {
-		for _, inst := range r.Instances {
-			return inst, nil
-		}
-	}
-	return types.Instance{}, fmt.Errorf("terminate: instance %q not found: check the id and the region", id)
+	return *inst, nil
 }
 
 func instState(inst types.Instance) types.InstanceStateName {

@@ -50,17 +50,6 @@ func checkTerminable(ctx context.Context, api terminateAPI, in *engine.StepInput
 	return nil
 }
 
-// ebsVolumes lists the instance's attached EBS volume ids.
-func ebsVolumes(inst types.Instance) []string {
-	var out []string
-	for _, b := range inst.BlockDeviceMappings {
-		if b.Ebs != nil && b.Ebs.VolumeId != nil {
-			out = append(out, aws.ToString(b.Ebs.VolumeId))
-		}
-	}
-	return out
-}
-
 // completedCaseSnapshots returns volume id -> a completed snapshot of it
 // tagged with the case.
 func completedCaseSnapshots(ctx context.Context, api terminateAPI, caseID string, volumes []string) (map[string]string, error) {

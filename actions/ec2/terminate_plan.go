@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/firebreak-ir/firebreak/actions/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
@@ -37,7 +38,7 @@ func (a *terminate) Plan(ctx context.Context, in *engine.PlanInput) (*engine.Pla
 		d.Problems = append(d.Problems, err.Error())
 		return d, nil
 	}
-	d.Notes = append(d.Notes, fmt.Sprintf("%s is %s, tagged firebreak:case=%q", id, instState(inst), snapTag(inst.Tags, snapTagCase)))
+	d.Notes = append(d.Notes, fmt.Sprintf("%s is %s, tagged firebreak:case=%q", id, instState(inst), snapTag(inst.Tags, awsapi.TagCase)))
 	if mode == "terminate" {
 		_, err = api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{DryRun: aws.Bool(true), InstanceIds: []string{id}})
 		err = planDryRun(d, "ec2:TerminateInstances", err)

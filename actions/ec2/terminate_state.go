@@ -30,19 +30,9 @@ type instanceBefore struct {
 func recordBefore(ctx context.Context, api terminateAPI, in *engine.StepInput, inst types.Instance, mode string) (instanceBefore, error) {
 	id := aws.ToString(inst.InstanceId)
 	b := instanceBefore{Mode: mode, Instance: inst, InstanceStore: readInstanceStore(ctx, api, inst)}
-	prot, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
-	if err != nil {
-		return b, fmt.Errorf("terminate: reading termination protection of %q: %w", id, awsapi.Classify(err))
-	}
-	if prot.DisableApiTermination != nil {
-		b.DisableApiTermination = aws.ToBool(prot.DisableApiTermination.Value)
-	}
-	sb, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
-	if err != nil {
-		return b, fmt.Errorf("terminate: reading shutdown behaviour of %q: %w", id, awsapi.Classify(err))
-	}
-	if sb.InstanceInitiatedShutdownBehavior != nil {
-		b.ShutdownBehavior = aws.ToString(sb.InstanceInitiatedShutdownBehavior.Value)
+	var err error
+	if b.DisableApiTermination, b.ShutdownBehavior, err = readProtection(ctx, api, id); err != nil {
+		return b, fmt.Errorf("terminate: %w", err)
 	}
 	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {

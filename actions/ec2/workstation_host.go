@@ -18,7 +18,7 @@ import (
 // run; it waits for any still pending.
 func (x *wsRun) caseSnapshots(ctx context.Context) ([]types.Snapshot, error) {
 	out, err := x.api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
-		Filters: []types.Filter{{Name: aws.String("tag:" + snapTagCase), Values: []string{x.caseID}}}})
+		Filters: []types.Filter{{Name: aws.String("tag:" + awsapi.TagCase), Values: []string{x.caseID}}}})
 	if err != nil {
 		return nil, fmt.Errorf("looking for the case's snapshots: %w", awsapi.Classify(err))
 	}
@@ -34,7 +34,7 @@ func (x *wsRun) caseSnapshots(ctx context.Context) ([]types.Snapshot, error) {
 		}
 	}
 	if len(snaps) == 0 {
-		return nil, fmt.Errorf("no snapshot is tagged %s=%s: snapshot the case's instances first (the snapshot action)", snapTagCase, x.caseID)
+		return nil, fmt.Errorf("no snapshot is tagged %s=%s: snapshot the case's instances first (the snapshot action)", awsapi.TagCase, x.caseID)
 	}
 	if len(snaps) > len(workstationDevices) {
 		return nil, fmt.Errorf("the case has %d snapshots and a workstation takes %d", len(snaps), len(workstationDevices))
