@@ -98,6 +98,7 @@ func commands(st *cliState) []*cli.Command {
 		iamPolicyCommand(st),
 		schemaCommand(st),
 		demoCommand(st),
+		benchCommand(st),
 		assess.Command(st.awsClients, assessExit),
 	}
 }

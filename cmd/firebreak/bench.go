@@ -1,0 +1,24 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/internal/bench"
+)
+
+// benchCommand prints the figures a responder cares about, each against a
+// baseline measured in the same run, all on loopback (moto_server, sshd).
+func benchCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "scheduler, isolation, fleet and memory-capture figures against same-run baselines (moto and sshd on 127.0.0.1)",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "fleet", Value: 20, Usage: "instances in the fleet runs"},
+			&cli.IntFlag{Name: "steps", Value: 10000, Usage: "no-op steps in the scheduler runs"},
+			&cli.StringSliceFlag{Name: "only", Usage: "run only these benchmarks (repeatable)"},
+		},
+		Action: func(c *cli.Context) error {
+			return bench.Run(c.Context, bench.Options{Fleet: c.Int("fleet"), Steps: c.Int("steps"), Only: c.StringSlice("only")}, st.stdout)
+		},
+	}
+}
