@@ -17,19 +17,18 @@ func openAvml(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	if err != nil {
 		return nil, err
 	}
+	// AVML reads the same System RAM ranges, but may frame them its own
+	// way: their LiME size bounds the stream rather than fixing it.
+	layout := readIomem(ctx, r, p.IomemPath)
 	version, _ := r.output(ctx, shellQuote(up.Path)+" --version", nil)
 	cmd := r.priv(shellQuote(up.Path) + " /dev/stdout")
 	out, abort, wait, err := r.streamCmd(cmd)
 	if err != nil {
 		return nil, err
 	}
-	src := &source{R: out, Abort: abort, Wait: wait, Lime: true, Ext: ".lime",
+	src := &source{R: out, Abort: abort, Wait: func(bool) error { return wait() }, Lime: true, Ext: ".lime",
 		Facts: map[string]any{"avml_sha256": up.SHA256, "avml_size": up.Size, "avml_version": strings.TrimSpace(version),
 			"remote_avml_path": up.Path, "command": cmd}}
-	if p.ExpectedSize > 0 {
-		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
-	} else {
-		src.ExpectedFrom = "lime-headers"
-	}
+	src.setLayout(layout, p.ExpectedSize, false)
 	return src, nil
 }

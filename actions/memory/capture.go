@@ -97,9 +97,9 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 	}
 	var lime *limeParser
 	job := &copyJob{Src: src.R, Abort: src.Abort, Stall: p.Stall, Expected: src.Expected, Approx: src.Approx,
-		Out: ss.writer}
+		Max: src.Max, Out: ss.writer}
 	if src.Lime {
-		lime = &limeParser{}
+		lime = &limeParser{Want: src.Layout}
 		job.Check = lime
 	}
 	job.Progress = c.progressFor(log).Start(p.Dial.Target.Host, src.Expected)
@@ -107,7 +107,7 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 	if src.Wait != nil {
 		// The remote command's own failure (sudo refused, a read error) is
 		// the reason a stream ended early: say it.
-		if werr := src.Wait(); werr != nil && err == nil {
+		if werr := src.Wait(err != nil); werr != nil && err == nil {
 			err = werr
 		} else if werr != nil {
 			err = fmt.Errorf("%w; %v", err, werr)

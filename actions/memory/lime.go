@@ -39,6 +39,10 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	if err != nil {
 		return nil, err
 	}
+	// LiME dumps exactly the System RAM ranges: knowing them before it
+	// starts is what tells a whole image from one that stopped between
+	// ranges.
+	layout := readIomem(ctx, r, p.IomemPath)
 	port := p.LimePort
 	if port == 0 {
 		port = pickLimePort(ctx, r)
@@ -63,15 +67,12 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	src := &source{R: ch, Abort: func() { ch.Close() }, Lime: true, Ext: ".lime",
 		Facts: map[string]any{"kernel_release": rel, "module": filepath.Base(module), "module_sha256": up.SHA256,
 			"module_size": up.Size, "remote_module_path": up.Path, "command": insmod, "lime_port": port}}
-	src.Wait = func() error {
-		src.Facts["insmod_result"] = limeExit(insDone)
-		return nil
+	src.Wait = func(failed bool) error {
+		res, err := limeExit(insDone, failed)
+		src.Facts["insmod_result"] = res
+		return err
 	}
-	if p.ExpectedSize > 0 {
-		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
-	} else {
-		src.ExpectedFrom = "lime-headers"
-	}
+	src.setLayout(layout, p.ExpectedSize, true)
 	return src, nil
 }
 
@@ -102,20 +103,29 @@ func dialLime(ctx context.Context, r remote, port int, wait time.Duration, insDo
 	}
 }
 
-// limeExit waits a little for insmod to return once the image is through
-// and says how it ended. LiME's insmod returns when the dump is sent; its
-// status is recorded, but a whole, well-formed image is not thrown away
-// for it.
-func limeExit(insDone <-chan error) string {
-	select {
-	case err := <-insDone:
-		if err != nil {
-			return err.Error()
+// limeExit says how insmod ended. LiME's insmod returns once the dump is
+// sent, so after a whole stream it is waited for a little, and a failed
+// insmod fails the capture. After a failed copy it is not waited for: the
+// capture has already failed, and rmmod follows.
+func limeExit(insDone <-chan error, failed bool) (string, error) {
+	var err error
+	if failed {
+		select {
+		case err = <-insDone:
+		default:
+			return "not waited for: the copy had failed", nil
 		}
-		return "exited 0"
-	case <-time.After(10 * time.Second):
-		return "still running after the stream ended"
+	} else {
+		select {
+		case err = <-insDone:
+		case <-time.After(10 * time.Second):
+			return "still running after the stream ended", nil
+		}
 	}
+	if err != nil {
+		return err.Error(), fmt.Errorf("insmod of the LiME module failed: %w", err)
+	}
+	return "exited 0", nil
 }
 
 // pickLimePort picks a port below the usual ephemeral range (32768+) that

@@ -50,6 +50,7 @@ type limeTarget struct {
 	ModuleDir string
 	Image     string
 	Marks     string
+	Iomem     string // stand-in /proc/iomem (iomem_path), listing testRanges
 }
 
 func startLimeTarget(t *testing.T, image []byte, stallAfter int) *limeTarget {
@@ -57,6 +58,10 @@ func startLimeTarget(t *testing.T, image []byte, stallAfter int) *limeTarget {
 	py := testenv.LookPath(t, "python3")
 	lt := &limeTarget{target: startTarget(t), ModuleDir: t.TempDir(), Marks: t.TempDir()}
 	lt.Image = filepath.Join(lt.Dir, "image.lime")
+	lt.Iomem = filepath.Join(lt.Dir, "iomem")
+	if err := os.WriteFile(lt.Iomem, []byte(iomemText(testRanges...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(lt.Image, image, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +86,8 @@ exec %[2]s %[3]s "$port" %[4]s %[5]d
 
 func (lt *limeTarget) limeParams(extra map[string]any) map[string]any {
 	// Short keepalives run alongside every LiME stream (under -race).
-	p := map[string]any{"method": "lime", "module_dir": lt.ModuleDir, "sudo": true, "keepalive": 200 * time.Millisecond}
+	p := map[string]any{"method": "lime", "module_dir": lt.ModuleDir, "sudo": true, "keepalive": 200 * time.Millisecond,
+		"iomem_path": lt.Iomem}
 	for k, v := range extra {
 		p[k] = v
 	}
@@ -114,6 +120,16 @@ func limeImage(seed uint64, ranges ...[2]uint64) []byte {
 		}
 	}
 	return b
+}
+
+// iomemText is a /proc/iomem listing these ranges as System RAM, with the
+// reserved and nested lines a real one has around them.
+func iomemText(ranges ...[2]uint64) string {
+	s := "00000000-00000fff : Reserved\n"
+	for _, r := range ranges {
+		s += fmt.Sprintf("%08x-%08x : System RAM\n  %08x-%08x : Kernel code\n", r[0], r[1], r[0], r[0]+1)
+	}
+	return s + "fed00000-fed003ff : PNP0103:00\n"
 }
 
 var testRanges = [][2]uint64{{0x1000, 0x9fff}, {0x100000, 0x2fffff}, {0x10000000, 0x107fffff}}
@@ -152,6 +168,9 @@ func TestLimeCaptureThroughTunnel(t *testing.T) {
 		t.Errorf("sudo log = %q, want insmod run through sudo -n", log)
 	}
 	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
+	if out["expected_size_from"] != "iomem" || out["expected_size"] != int64(len(img)) || out["iomem"] != "read" {
+		t.Errorf("expected_size=%v from %v, iomem=%v; want %d from iomem", out["expected_size"], out["expected_size_from"], out["iomem"], len(img))
+	}
 	if out["insmod_result"] != "exited 0" {
 		t.Errorf("insmod_result = %v, want exited 0", out["insmod_result"])
 	}
@@ -178,6 +197,8 @@ func TestFailedCapturesAreIncomplete(t *testing.T) {
 		{name: "ends inside a range", image: good[:len(good)-4096], stallAfter: -1, want: ErrTruncated},
 		{name: "shorter than expected_size", image: good, stallAfter: -1, extra: map[string]any{"expected_size": len(good) + 4096}, want: ErrTruncated},
 		{name: "corrupt header", image: corrupt, stallAfter: -1, want: ErrLiMEFormat},
+		// Ends cleanly on a range boundary: only /proc/iomem tells.
+		{name: "2 of 3 ranges", image: limeImage(4, testRanges[:2]...), stallAfter: -1, want: ErrTruncated},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

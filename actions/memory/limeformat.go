@@ -40,6 +40,9 @@ type limeParser struct {
 	remain uint64 // bytes of the current range still to come
 	off    int64  // stream offset, for messages
 	Ranges []LimeRange
+	// Want, when set, is the target's RAM layout (/proc/iomem): the image
+	// must hold exactly these ranges, in this order.
+	Want []LimeRange
 }
 
 // Write implements io.Writer; it fails at the first bad header.
@@ -83,6 +86,11 @@ func (p *limeParser) header() error {
 		return fmt.Errorf("%w: header %d at offset %d has range %#x-%#x", ErrLiMEFormat, len(p.Ranges)+1, p.off, start, end)
 	case len(p.Ranges) > 0 && start <= p.Ranges[len(p.Ranges)-1].End:
 		return fmt.Errorf("%w: header %d at offset %d starts at %#x, inside or before the previous range", ErrLiMEFormat, len(p.Ranges)+1, p.off, start)
+	case p.Want != nil && len(p.Ranges) >= len(p.Want):
+		return fmt.Errorf("%w: header %d at offset %d (%#x-%#x) is past the %d System RAM ranges of /proc/iomem", ErrLiMEFormat, len(p.Ranges)+1, p.off, start, end, len(p.Want))
+	case p.Want != nil && (p.Want[len(p.Ranges)] != LimeRange{Start: start, End: end}):
+		w := p.Want[len(p.Ranges)]
+		return fmt.Errorf("%w: header %d at offset %d is %#x-%#x, /proc/iomem lists %#x-%#x", ErrLiMEFormat, len(p.Ranges)+1, p.off, start, end, w.Start, w.End)
 	}
 	p.Ranges = append(p.Ranges, LimeRange{Start: start, End: end})
 	p.remain = end - start + 1
@@ -90,7 +98,7 @@ func (p *limeParser) header() error {
 }
 
 // Finish reports whether the stream ended on a range boundary, after at
-// least one range.
+// least one range, and, when Want is set, after the last wanted range.
 func (p *limeParser) Finish() error {
 	switch {
 	case p.remain > 0:
@@ -100,6 +108,10 @@ func (p *limeParser) Finish() error {
 		return fmt.Errorf("%w: stream ended inside a header (%d of %d bytes)", ErrTruncated, p.have, limeHeaderSize)
 	case len(p.Ranges) == 0:
 		return fmt.Errorf("%w: stream held no LiME range", ErrTruncated)
+	case len(p.Ranges) < len(p.Want):
+		next := p.Want[len(p.Ranges)]
+		return fmt.Errorf("%w: stream ended after range %d of the %d System RAM ranges in /proc/iomem (%#x-%#x missing)", ErrTruncated,
+			len(p.Ranges), len(p.Want), next.Start, next.End)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ type params struct {
 	ExpectedSize int64
 	LimePort     int
 	LimeWait     time.Duration
+	IomemPath    string // where the RAM layout is read on the target; tests point it elsewhere
 }
 
 func parseParams(p engine.Params) (*params, error) {
@@ -31,7 +32,7 @@ func parseParams(p engine.Params) (*params, error) {
 		Method: p.String("method"), Source: p.String("source"), ModuleDir: p.String("module_dir"),
 		AvmlPath: p.String("avml_path"), Sudo: p.Bool("sudo"), Compress: p.String("compress"),
 		Stall: p.Duration("stall_timeout"), ExpectedSize: int64(p.Int("expected_size")),
-		LimePort: p.Int("lime_port"), LimeWait: p.Duration("lime_wait"),
+		LimePort: p.Int("lime_port"), LimeWait: p.Duration("lime_wait"), IomemPath: strOr(p, "iomem_path", "/proc/iomem"),
 	}
 	if !p.Has("sudo") {
 		out.Sudo = true

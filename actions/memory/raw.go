@@ -40,7 +40,7 @@ func openRaw(ctx context.Context, r remote, p *params) (*source, error) {
 		}
 		return nil, err
 	}
-	src := &source{R: br, Abort: abort, Wait: wait, Ext: ".raw", Facts: map[string]any{"source": p.Source, "command": dd}}
+	src := &source{R: br, Abort: abort, Wait: func(bool) error { return wait() }, Ext: ".raw", Facts: map[string]any{"source": p.Source, "command": dd}}
 	switch {
 	case p.ExpectedSize > 0:
 		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"

@@ -29,6 +29,7 @@ func (c *capture) Spec() engine.ActionSpec {
 			{Name: "expected_size", Type: engine.TypeInt, Doc: "bytes expected on the wire (LiME headers included); overrides detection"},
 			{Name: "lime_port", Type: engine.TypeInt, Doc: "target-local TCP port LiME listens on (127.0.0.1 only); default random"},
 			{Name: "lime_wait", Type: engine.TypeDuration, Default: "60s", Doc: "how long to wait for LiME to listen"},
+			{Name: "iomem_path", Type: engine.TypeString, Default: "/proc/iomem", Doc: "where the target's RAM layout is read (for tests; leave the default)"},
 			{Name: "keepalive", Type: engine.TypeDuration, Default: "15s", Doc: "SSH keepalive interval; three missed replies end the capture"},
 		},
 		Outputs: []engine.Output{

@@ -36,6 +36,8 @@ type copyJob struct {
 	// Approx makes Expected a lower bound (MemTotal for a raw device):
 	// fewer bytes fail the copy, more are fine.
 	Approx bool
+	// Max, when set, is a hard upper bound even when Expected is not.
+	Max int64
 	// Check sees every byte before the sinks do (the LiME header parser);
 	// its Write error stops the copy. It may be nil.
 	Check interface {
@@ -156,6 +158,9 @@ func (j *copyJob) readAhead(done <-chan struct{}) <-chan chunk {
 func (j *copyJob) take(p []byte, h hash.Hash, size *int64) error {
 	if j.Expected > 0 && !j.Approx && *size+int64(len(p)) > j.Expected {
 		return fmt.Errorf("%w: more than the expected %d bytes arrived; check expected_size", ErrOversize, j.Expected)
+	}
+	if j.Max > 0 && *size+int64(len(p)) > j.Max {
+		return fmt.Errorf("%w: more than %d bytes arrived, the most the target's RAM layout allows", ErrOversize, j.Max)
 	}
 	// A chunk the checker rejects goes nowhere, so the partial artifact
 	// and its hash cover the same bytes.
