@@ -9,19 +9,16 @@ import (
 // and streams that. AVML writes LiME format, so the headers are checked as
 // for lime. The uploaded binary is removed afterwards (cl).
 func openAvml(ctx context.Context, r remote, p *params, cl *cleanups) (*source, error) {
-	up, err := r.upload(ctx, p.AvmlPath, "firebreak-avml-", "", 0o700)
-	cl.add("remove uploaded avml "+up.Path, func(ctx context.Context) error {
-		_, err := r.output(ctx, "rm -f "+shellQuote(up.Path), nil)
-		return err
-	})
+	up, err := r.upload(ctx, p.AvmlPath, "avml", 0o700)
+	cl.add("remove uploaded avml "+up.Path, func(ctx context.Context) error { return r.removeUpload(ctx, up) })
 	if err != nil {
 		return nil, err
 	}
 	// AVML reads the same System RAM ranges, but may frame them its own
 	// way: their LiME size bounds the stream rather than fixing it.
 	layout := readIomem(ctx, r, p.IomemPath)
-	version, _ := r.output(ctx, shellQuote(up.Path)+" --version", nil)
-	cmd := r.priv(shellQuote(up.Path) + " /dev/stdout")
+	version, _ := r.output(ctx, r.verified(up, up.Path, "--version"), nil)
+	cmd := r.verified(up, up.Path, "/dev/stdout")
 	out, abort, wait, err := r.streamCmd(cmd)
 	if err != nil {
 		return nil, err

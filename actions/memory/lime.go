@@ -31,11 +31,8 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	if _, err := os.Stat(module); err != nil {
 		return nil, fmt.Errorf("no LiME module for kernel %q: %q is missing; build LiME against that kernel and put it in module_dir", rel, module)
 	}
-	up, err := r.upload(ctx, module, "firebreak-lime-", ".ko", 0o600)
-	cl.add("remove uploaded module "+up.Path, func(ctx context.Context) error {
-		_, err := r.output(ctx, "rm -f "+shellQuote(up.Path), nil)
-		return err
-	})
+	up, err := r.upload(ctx, module, "lime.ko", 0o600)
+	cl.add("remove uploaded module "+up.Path, func(ctx context.Context) error { return r.removeUpload(ctx, up) })
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +44,7 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	if port == 0 {
 		port = pickLimePort(ctx, r)
 	}
-	insmod := r.priv(fmt.Sprintf("insmod %s %s", shellQuote(up.Path),
-		shellQuote(fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))))
+	insmod := r.verified(up, "insmod", up.Path, fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))
 	_, stopIns, waitIns, err := r.streamCmd(insmod)
 	if err != nil {
 		return nil, err

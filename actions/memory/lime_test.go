@@ -255,3 +255,27 @@ func TestCancelledCaptureIsIncomplete(t *testing.T) {
 	}
 	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
 }
+
+// TestSwappedModuleIsRefused: a file changed on the target between upload
+// and insmod (here by a stand-in wc that rewrites one byte once it has
+// counted, as an intruder with the login user's rights could) is never
+// loaded: the hash is checked in the shell that then runs insmod.
+func TestSwappedModuleIsRefused(t *testing.T) {
+	lt := startLimeTarget(t, limeImage(6, testRanges...), -1)
+	lt.WriteScript(t, "wc", `#!/bin/sh
+f=$(readlink /proc/$$/fd/0)
+n=$(/usr/bin/wc "$@")
+case "$f" in /tmp/firebreak-*) printf x | dd of="$f" bs=1 seek=100 conv=notrunc status=none ;; esac
+echo "$n"
+`)
+	out, _, err := runCapture(t, New(Options{}), lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}})))
+	if err == nil || !strings.Contains(err.Error(), "no longer matches the sha256 sent") {
+		t.Fatalf("error = %v, want the swapped module refused", err)
+	}
+	if args, rerr := os.ReadFile(filepath.Join(lt.Marks, "insmod.args")); rerr == nil {
+		t.Fatalf("insmod ran (args %q), want it never started on a swapped module", args)
+	}
+	if p := fmt.Sprint(out["remote_module_path"]); out != nil && fileExists(p) {
+		t.Errorf("uploaded module %s still on the target", p)
+	}
+}

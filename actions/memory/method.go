@@ -26,9 +26,9 @@ type source struct {
 	Max int64
 	// Layout is the RAM layout LiME's headers must match (nil: unknown).
 	Layout []LimeRange
-	Lime         bool // the stream is in LiME format: check its headers
-	Ext          string
-	Facts        map[string]any // tool versions, module hash, commands
+	Lime   bool // the stream is in LiME format: check its headers
+	Ext    string
+	Facts  map[string]any // tool versions, module hash, commands
 }
 
 // setLayout applies the target's RAM layout to a LiME-format source:

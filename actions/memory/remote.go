@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,32 +53,70 @@ func (r remote) output(ctx context.Context, cmd string, stdin io.Reader) (string
 
 // uploaded is a local file copied to the target.
 type uploaded struct {
+	Dir    string // the private directory made for it; removed afterwards
 	Path   string // remote path
 	SHA256 string // of the local file, as sent
 	Size   int64
 }
 
-// upload copies the local file to a fresh private path under /tmp on the
-// target (exec "cat >", which needs no SFTP subsystem) and checks the size
-// that arrived.
-func (r remote) upload(ctx context.Context, local, prefix, suffix string, mode os.FileMode) (uploaded, error) {
+var tempDirRE = regexp.MustCompile(`^/tmp/firebreak-[A-Za-z0-9]{10}$`)
+
+// upload copies the local file into a fresh directory on the target (exec
+// "cat >", which needs no SFTP subsystem) and checks the size that arrived.
+// With sudo the directory is made by root (mktemp -d: 0700), so the login
+// user, who may be the intruder, cannot swap the file before root loads it;
+// without sudo it is the user's own, and only the hash check at use
+// (verified) stands between a swap and its use. A returned Dir must be
+// removed even when err is set.
+func (r remote) upload(ctx context.Context, local, name string, mode os.FileMode) (uploaded, error) {
 	f, err := os.Open(expandHome(local))
 	if err != nil {
 		return uploaded{}, fmt.Errorf("opening %q to upload: %w", local, err)
 	}
 	defer f.Close()
-	path := "/tmp/" + prefix + randomHex(8) + suffix
+	out, err := r.output(ctx, r.priv("mktemp -d /tmp/firebreak-XXXXXXXXXX"), nil)
+	if err != nil {
+		return uploaded{}, fmt.Errorf("making a private directory on the target: %w", err)
+	}
+	dir := strings.TrimSpace(out)
+	if !tempDirRE.MatchString(dir) {
+		return uploaded{}, fmt.Errorf("mktemp on the target answered %q, not a /tmp/firebreak-* directory", dir)
+	}
+	path := dir + "/" + name
 	h := sha256.New()
 	cr := &countReader{r: io.TeeReader(f, h)}
-	cmd := fmt.Sprintf("umask 077 && cat > %s && chmod %o %s && wc -c < %s", shellQuote(path), mode, shellQuote(path), shellQuote(path))
-	out, err := r.output(ctx, cmd, cr)
+	script := fmt.Sprintf(`umask 077 && cat > "$1" && chmod %o "$1" && wc -c < "$1"`, mode)
+	out, err = r.output(ctx, r.priv("sh -c "+shellQuote(script)+" firebreak "+shellQuote(path)), cr)
 	if err != nil {
-		return uploaded{Path: path}, fmt.Errorf("uploading %q: %w", local, err)
+		return uploaded{Dir: dir, Path: path}, fmt.Errorf("uploading %q: %w", local, err)
 	}
 	if got, _ := strconv.ParseInt(strings.TrimSpace(out), 10, 64); got != cr.n {
-		return uploaded{Path: path}, fmt.Errorf("uploading %q: %d bytes arrived, sent %d", local, got, cr.n)
+		return uploaded{Dir: dir, Path: path}, fmt.Errorf("uploading %q: %d bytes arrived, sent %d", local, got, cr.n)
 	}
-	return uploaded{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: cr.n}, nil
+	return uploaded{Dir: dir, Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: cr.n}, nil
+}
+
+// verified is argv as one remote command (privileged when sudo is on) that
+// first checks the uploaded file still has the hash that was sent, in the
+// same shell that then runs argv, and refuses (exit 97) when it does not.
+func (r remote) verified(up uploaded, argv ...string) string {
+	script := `f=$1; shift; echo "` + up.SHA256 + `  $f" | sha256sum -c --status - || ` +
+		`{ echo "uploaded file $f no longer matches the sha256 sent: refusing to use it" >&2; exit 97; }; exec "$@"`
+	q := make([]string, 0, len(argv)+1)
+	q = append(q, shellQuote(up.Path))
+	for _, a := range argv {
+		q = append(q, shellQuote(a))
+	}
+	return r.priv("sh -c " + shellQuote(script) + " firebreak " + strings.Join(q, " "))
+}
+
+// removeUpload deletes what upload made.
+func (r remote) removeUpload(ctx context.Context, up uploaded) error {
+	if up.Dir == "" {
+		return nil
+	}
+	_, err := r.output(ctx, r.priv("rm -rf -- "+shellQuote(up.Dir)), nil)
+	return err
 }
 
 // streamCmd starts cmd and returns its stdout; wait returns its exit
