@@ -115,8 +115,9 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 	}
 	if err == nil {
 		err = ss.close()
+	} else {
+		ss.discard()
 	}
-	job.Progress.Done(err)
 	meta := map[string]any{"method": p.Method, "compress": p.Compress}
 	if lime != nil {
 		meta["lime_ranges"] = lime.Ranges // the manifest keeps the layout of the image
@@ -126,6 +127,8 @@ func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, 
 	if err == nil {
 		err = ferr
 	}
+	// Done only now: a capture is finished once its sinks have verified.
+	job.Progress.Done(err)
 	out["complete"] = err == nil
 	detail := map[string]any{"host": p.Dial.Target.Host, "method": p.Method, "sha256": res.SHA256, "size": res.Size,
 		"complete": err == nil, "expected_size": src.Expected, "expected_size_from": src.ExpectedFrom, "facts": src.Facts,

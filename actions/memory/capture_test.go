@@ -126,6 +126,43 @@ func TestZstdHashesTheUncompressedStream(t *testing.T) {
 	}
 }
 
+// TestFailedZstdCaptureHashesWhatItStored: a truncated capture's partial
+// .zst is a whole zstd stream of every byte that arrived, and the record's
+// hash is the file's (run with -race: the encoder's goroutines must be done
+// before the hash is read).
+func TestFailedZstdCaptureHashesWhatItStored(t *testing.T) {
+	tg := startTarget(t)
+	src := filepath.Join(t.TempDir(), "mem.img")
+	want := randomFile(t, src, 6<<20+12345, 29)
+	out, ev, err := runCapture(t, New(Options{}), tg.params(map[string]any{
+		"method": "raw", "source": src, "compress": "zstd", "expected_size": 8 << 20, "sinks": []any{"file://" + t.TempDir()}}))
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("error = %v, want %v", err, ErrTruncated)
+	}
+	if out["sha256"] != want || len(ev.records) != 1 || ev.records[0].Complete {
+		t.Fatalf("sha256 = %v, records = %+v; want %s and one incomplete record", out["sha256"], ev.records, want)
+	}
+	p := pathFromFileURI(ev.records[0].URI)
+	if got := fileSHA256(t, p); got != ev.records[0].SHA256 {
+		t.Fatalf("partial file hashes to %s, record says %s", got, ev.records[0].SHA256)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, dec)
+	if err != nil || n != out["size"] || hex.EncodeToString(h.Sum(nil)) != want {
+		t.Fatalf("partial .zst decodes to %d bytes (%v), hash %x; want %v bytes hashing to %s", n, err, h.Sum(nil), out["size"], want)
+	}
+}
+
 func TestAvmlCapture(t *testing.T) {
 	tg := startTarget(t)
 	img := limeImage(24, testRanges...)

@@ -76,6 +76,17 @@ func (ss *sinkSet) close() error {
 	return nil
 }
 
+// discard ends the compressor after a failed stream. Its goroutines may
+// still be writing: closing it before finish reads the stored hash keeps
+// the recorded hash and the partial file the same bytes (and a valid zstd
+// stream of everything that arrived). Its error adds nothing to the
+// capture's own.
+func (ss *sinkSet) discard() {
+	if ss.zw != nil {
+		_ = ss.zw.Close()
+	}
+}
+
 // abandon ends sinks opened before a later one failed to open.
 func (ss *sinkSet) abandon(ctx context.Context) {
 	for _, s := range ss.sinks {
