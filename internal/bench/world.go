@@ -71,7 +71,7 @@ func (e *awsEnv) close() {
 }
 
 // sdkConfig is the configuration firebreak loads (awsapi.LoadConfig:
-// adaptive retries, 5 attempts) with static credentials and endpoint, or
+// awsapi.NewRetryer: adaptive, no retry quota, 5 attempts) with static credentials and endpoint, or
 // the SDK's standard retry mode for comparison.
 func sdkConfig(endpoint, mode string) aws.Config {
 	return aws.Config{
@@ -79,13 +79,10 @@ func sdkConfig(endpoint, mode string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
 		BaseEndpoint: aws.String(endpoint),
 		Retryer: func() aws.Retryer {
-			std := func(so *retry.StandardOptions) { so.MaxAttempts = 5 }
 			if mode == "adaptive" {
-				return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-					o.StandardOptions = append(o.StandardOptions, std)
-				})
+				return awsapi.NewRetryer(5) // what firebreak ships
 			}
-			return retry.NewStandard(std)
+			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
 		},
 	}
 }
