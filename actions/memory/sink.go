@@ -15,6 +15,9 @@ import (
 type sink interface {
 	io.Writer
 	Finish(ctx context.Context, complete bool, want storedSum) (stored, error)
+	// abandon ends a sink that never received the image (a later sink
+	// failed to open): it leaves nothing behind.
+	abandon(ctx context.Context)
 }
 
 // storedSum is the hash and size of the bytes handed to the sinks (after

@@ -67,6 +67,11 @@ func (s *fileSink) Finish(_ context.Context, complete bool, want storedSum) (sto
 	return stored{URI: fileURI(s.final)}, nil
 }
 
+func (s *fileSink) abandon(context.Context) {
+	s.f.Close()
+	os.Remove(s.final + ".partial")
+}
+
 func fileURI(p string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
 }

@@ -32,37 +32,56 @@ type S3API interface {
 	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
 }
 
-// S3 sink sizing: memory held is at most (inFlight+1) parts.
+// S3 sink sizing. Parts start small and double every partsPerStep parts
+// (S3 takes parts of unequal size), so no size need be known in advance:
+// 10,000 parts hold about 8 TiB. What one sink holds in memory is bounded
+// by bytes, not parts: at most inFlightBytes, or one part once parts are
+// larger than that.
 const (
-	minPartSize = 8 << 20
-	maxParts    = 10000
-	inFlight    = 4
+	firstPartSize = 8 << 20
+	maxPartSize   = 5 << 30
+	partsPerStep  = 1000
+	maxParts      = 10000
+	inFlightBytes = 64 << 20
 )
 
-// s3Sink uploads a multipart object, parts in parallel but never more than
-// inFlight at once: Write blocks for a free buffer, which is what bounds
-// memory whatever the image size. Each part carries its SHA-256, which S3
-// checks on receipt.
+// tagComplete is the tag that says whether an object is a whole, verified
+// image. Objects are created with "false" and switched to "true" only
+// after verification, so no crash or failure leaves a partial image
+// looking finished.
+const tagComplete = "firebreak-complete"
+
+// partSizeAt is the size of part n (1-based).
+func partSizeAt(n int32) int {
+	return min(firstPartSize<<min((n-1)/partsPerStep, 20), maxPartSize)
+}
+
+// s3Sink uploads a multipart object, parts in parallel within a byte
+// budget: Write blocks until the part it is about to fill fits, which is
+// what bounds memory whatever the image size. Each part carries its
+// SHA-256, which S3 checks on receipt.
 type s3Sink struct {
 	ctx      context.Context
 	api      S3API
 	bucket   string
 	key      string
 	uploadID string
-	partSize int
 
-	buf  []byte
-	free chan []byte
-	wg   sync.WaitGroup
-	next int32
+	buf    []byte
+	bufCap int   // size of the part being filled
+	held   int64 // budget held for it
+	wg     sync.WaitGroup
+	next   int32
 
 	mu    sync.Mutex
+	room  *sync.Cond // signalled when budget is returned
+	used  int64      // budget held by the part being filled and uploads
 	parts []types.CompletedPart
 	sums  map[int32][]byte
 	err   error
 }
 
-func openS3Sink(ctx context.Context, api S3API, bucket, key string, expected int64) (*s3Sink, error) {
+func openS3Sink(ctx context.Context, api S3API, bucket, key string) (*s3Sink, error) {
 	if api == nil {
 		return nil, errors.New("an s3:// sink needs an S3 client: run with AWS configuration (region, credentials)")
 	}
@@ -70,28 +89,34 @@ func openS3Sink(ctx context.Context, api S3API, bucket, key string, expected int
 		Bucket: aws.String(bucket), Key: aws.String(key),
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 		ContentType:       aws.String("application/octet-stream"),
+		Tagging:           aws.String(tagComplete + "=false"),
 	})
 	if err != nil {
 		return nil, awsapi.Classify(fmt.Errorf("starting upload to s3://%s/%s: %w", bucket, key, err))
 	}
-	ps := partSizeFor(expected)
-	s := &s3Sink{ctx: ctx, api: api, bucket: bucket, key: key, uploadID: aws.ToString(out.UploadId),
-		partSize: ps, free: make(chan []byte, inFlight+1), sums: map[int32][]byte{}}
-	for range inFlight + 1 {
-		s.free <- nil // buffers are allocated on first use
-	}
+	s := &s3Sink{ctx: ctx, api: api, bucket: bucket, key: key, uploadID: aws.ToString(out.UploadId), sums: map[int32][]byte{}}
+	s.room = sync.NewCond(&s.mu)
 	return s, nil
 }
 
-// partSizeFor keeps a known size within S3's 10,000 parts; an unknown one
-// gets 16 MiB parts (up to 160 GB).
-func partSizeFor(expected int64) int {
-	if expected <= 0 {
-		return 2 * minPartSize
+// acquire waits until n more bytes fit in the budget. A part larger than
+// the whole budget waits for everything else to finish.
+func (s *s3Sink) acquire(n int64) int64 {
+	n = min(n, inFlightBytes)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.used+n > inFlightBytes {
+		s.room.Wait()
 	}
-	ps := (expected + maxParts - 1000 - 1) / (maxParts - 1000)
-	ps = (ps + 1<<20 - 1) &^ (1<<20 - 1)
-	return int(max(ps, minPartSize))
+	s.used += n
+	return n
+}
+
+func (s *s3Sink) giveBack(n int64) {
+	s.mu.Lock()
+	s.used -= n
+	s.mu.Unlock()
+	s.room.Broadcast()
 }
 
 func (s *s3Sink) Write(p []byte) (int, error) {
@@ -101,19 +126,17 @@ func (s *s3Sink) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		if s.buf == nil {
-			b := <-s.free
-			if b == nil {
-				b = getPartBuffer(s.partSize)
+			if s.next == maxParts {
+				return 0, fmt.Errorf("s3://%s/%s: image outgrew S3's %d parts", s.bucket, s.key, maxParts)
 			}
-			s.buf = b[:0]
+			s.bufCap = partSizeAt(s.next + 1)
+			s.held = s.acquire(int64(s.bufCap))
+			s.buf = getPartBuffer(s.bufCap)
 		}
-		c := min(len(p), s.partSize-len(s.buf))
+		c := min(len(p), s.bufCap-len(s.buf))
 		s.buf = append(s.buf, p[:c]...)
 		p = p[c:]
-		if len(s.buf) == s.partSize {
-			if s.next == maxParts-1 {
-				return 0, fmt.Errorf("s3://%s/%s: image outgrew %d parts of %d bytes: give expected_size so parts are sized for it", s.bucket, s.key, maxParts, s.partSize)
-			}
+		if len(s.buf) == s.bufCap {
 			s.send()
 		}
 	}
@@ -129,12 +152,12 @@ func (s *s3Sink) failed() error {
 // send uploads the filled buffer in the background.
 func (s *s3Sink) send() {
 	s.next++
-	num, body := s.next, s.buf
-	s.buf = nil
+	num, body, held := s.next, s.buf, s.held
+	s.buf, s.held = nil, 0
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer func() { s.free <- body }()
+		defer func() { putPartBuffer(body); s.giveBack(held) }()
 		sum := sha256.Sum256(body)
 		out, err := s.api.UploadPart(s.ctx, &s3.UploadPartInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(s.key), UploadId: aws.String(s.uploadID),
@@ -158,21 +181,18 @@ func (s *s3Sink) send() {
 // Finish uploads the last part, completes the object, and checks it: the
 // composite SHA-256 S3 reports against the one computed here, or, when the
 // store reports none (moto may not), by reading the object back and hashing
-// it. An incomplete capture is kept and tagged firebreak-complete=false.
+// it. The object was created tagged firebreak-complete=false; only a
+// verified whole image is retagged true, and a failure to retag fails the
+// capture. An incomplete capture is kept, still tagged false.
 func (s *s3Sink) Finish(ctx context.Context, complete bool, want storedSum) (stored, error) {
 	uri := "s3://" + s.bucket + "/" + s.key
 	if len(s.buf) > 0 || s.next == 0 {
 		if s.buf == nil {
-			// Take a token as Write does, so the upload's return of its
-			// buffer finds room in s.free.
-			if s.buf = <-s.free; s.buf == nil {
-				s.buf = []byte{}
-			}
+			s.buf = []byte{} // an empty image is one empty part
 		}
 		s.send()
 	}
 	s.wg.Wait()
-	s.release()
 	if err := s.failed(); err != nil {
 		s.abort(ctx)
 		return stored{}, err
@@ -189,24 +209,25 @@ func (s *s3Sink) Finish(ctx context.Context, complete bool, want storedSum) (sto
 	st := stored{URI: uri, VersionID: aws.ToString(out.VersionId), Meta: map[string]any{}}
 	if !complete {
 		st.Meta["partial"] = true
-		_, err := s.api.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key),
-			Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("firebreak-complete"), Value: aws.String("false")}}}})
-		if err != nil {
-			st.Meta["tag_error"] = err.Error()
-		}
 		return st, nil
 	}
 	how, err := s.verify(ctx, want)
 	st.Meta["s3_verified_by"] = how
-	return st, err
+	if err != nil {
+		return st, err
+	}
+	_, err = s.api.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key),
+		VersionId: out.VersionId,
+		Tagging:   &types.Tagging{TagSet: []types.Tag{{Key: aws.String(tagComplete), Value: aws.String("true")}}}})
+	if err != nil {
+		return st, awsapi.Classify(fmt.Errorf("tagging %s %s=true after verifying it: %w", uri, tagComplete, err))
+	}
+	return st, nil
 }
 
-// release returns the part buffers to the pool once no upload runs.
-func (s *s3Sink) release() {
-	for range inFlight + 1 {
-		putPartBuffer(<-s.free)
-	}
-}
+// abandon aborts an upload that never received the image: nothing is
+// left at the key.
+func (s *s3Sink) abandon(ctx context.Context) { s.abort(ctx) }
 
 func (s *s3Sink) abort(ctx context.Context) {
 	_, _ = s.api.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{

@@ -35,7 +35,7 @@ func (c *capture) openSinks(ctx context.Context, in *engine.StepInput, p *params
 		case "file":
 			s, err = openFileSink(t.Dir, name)
 		case "s3":
-			s, err = openS3Sink(ctx, c.s3, t.Bucket, path.Join(t.Prefix, name), src.Expected)
+			s, err = openS3Sink(ctx, c.s3, t.Bucket, path.Join(t.Prefix, name))
 		}
 		if err != nil {
 			ss.abandon(ctx)
@@ -90,7 +90,7 @@ func (ss *sinkSet) discard() {
 // abandon ends sinks opened before a later one failed to open.
 func (ss *sinkSet) abandon(ctx context.Context) {
 	for _, s := range ss.sinks {
-		_, _ = s.Finish(ctx, false, storedSum{})
+		s.abandon(ctx)
 	}
 }
 
