@@ -48,6 +48,14 @@ func openRaw(ctx context.Context, r remote, p *params) (*source, error) {
 		src.Expected, src.ExpectedFrom = pre.size, pre.from
 	case pre.memTotal > 0:
 		src.Expected, src.Approx, src.ExpectedFrom = pre.memTotal, true, "meminfo (approximate: a lower bound)"
+		// A memory device is addressed physically: nothing past the end of
+		// the last System RAM range is memory, so that bounds the stream.
+		if l := readIomem(ctx, r, p.IomemPath); l.Err == "" {
+			src.Max = int64(l.Ranges[len(l.Ranges)-1].End) + 1
+			src.Facts["max_size_from"] = "iomem (end of the last System RAM range)"
+		} else {
+			src.Facts["max_size_from"] = "none: iomem unreadable: " + l.Err
+		}
 	default:
 		abort()
 		_ = wait()
@@ -62,12 +70,22 @@ type rawPreamble struct {
 	memTotal int64
 }
 
+// maxPreamble bounds what a target may print before the data.
+const maxPreamble = 4 << 10
+
 // readPreamble reads the size lines up to rawMarker, leaving br at the
-// first byte of data.
+// first byte of data. It reads at most maxPreamble bytes: a target that
+// prints endlessly without a newline cannot grow memory.
 func readPreamble(br *bufio.Reader) (rawPreamble, error) {
 	var pre rawPreamble
+	read := 0
 	for range 16 {
-		line, err := br.ReadString('\n')
+		b, err := br.ReadSlice('\n')
+		read += len(b)
+		line := string(b)
+		if read > maxPreamble || err == bufio.ErrBufferFull {
+			return pre, fmt.Errorf("reading the raw size preamble: more than %d bytes before the data: does the user's login shell print to stdout?", maxPreamble)
+		}
 		if err != nil {
 			if err == io.EOF {
 				err = fmt.Errorf("the target's shell ended before the data began (%q)", strings.TrimSpace(line))

@@ -1,7 +1,10 @@
 package memory
 
 import (
+	"bufio"
+	"errors"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -46,5 +49,37 @@ func TestRawCaptureToFileMatchesSource(t *testing.T) {
 	}
 	if pm, _ := d["params"].(map[string]any); pm["method"] != "raw" || pm["source"] != src || d["sha256"] != want || d["complete"] != true {
 		t.Fatalf("custody event = %v, want the method, source, hash and completeness", d)
+	}
+}
+
+// TestRawDeviceIsBoundedByIomem: a memory device sized only by MemTotal
+// (a lower bound) is still bounded above by the end of the last System RAM
+// range: a target that sends more fails instead of filling the sinks.
+func TestRawDeviceIsBoundedByIomem(t *testing.T) {
+	tg := startTarget(t)
+	iomem := filepath.Join(tg.Dir, "iomem")
+	if err := os.WriteFile(iomem, []byte(iomemText([2]uint64{0x1000, 0x3fffff})), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The stand-in dd sends 8 MiB, twice what the stand-in iomem allows.
+	tg.WriteScript(t, "dd", "#!/bin/sh\nexec head -c 8388608 /dev/zero\n")
+	out, _, err := runCapture(t, New(Options{}), tg.params(map[string]any{
+		"method": "raw", "source": "/dev/zero", "iomem_path": iomem, "sinks": []any{"file://" + t.TempDir()}}))
+	if !errors.Is(err, ErrOversize) || out["complete"] != false {
+		t.Fatalf("error = %v, complete = %v; want %v and false", err, out["complete"], ErrOversize)
+	}
+	if n, _ := out["size"].(int64); n > 0x400000 {
+		t.Fatalf("size = %d, want at most the iomem bound %d", n, 0x400000)
+	}
+}
+
+func TestPreambleIsBounded(t *testing.T) {
+	br := bufio.NewReaderSize(strings.NewReader(strings.Repeat("x", 100<<10)), 64<<10)
+	if _, err := readPreamble(br); err == nil || !strings.Contains(err.Error(), "more than 4096 bytes") {
+		t.Fatalf("error = %v, want the preamble limit", err)
+	}
+	br = bufio.NewReaderSize(strings.NewReader(strings.Repeat("MemTotal: 1 kB\n", 300)), 64<<10)
+	if _, err := readPreamble(br); err == nil {
+		t.Fatal("16 lines without the marker accepted")
 	}
 }
