@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 

@@ -3,11 +3,13 @@ package memory
 import (
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -48,6 +50,11 @@ type copyJob struct {
 	Progress ProgressTracker
 
 	sw *sinkWriter
+	// readingSince is when the reader goroutine entered the Read it is
+	// blocked in (UnixNano), 0 while it is not reading (waiting for a free
+	// buffer because the sinks are slow): only time spent waiting on the
+	// target counts as a stall.
+	readingSince atomic.Int64
 }
 
 // sinkWriter writes to the sinks on its own goroutine, so that writing a
@@ -96,6 +103,10 @@ func (j *copyJob) run(ctx context.Context) (copyResult, error) {
 	for {
 		select {
 		case <-timer.C:
+			if left := j.stallLeft(); left > 0 {
+				timer.Reset(left) // the sinks were slow, not the target
+				continue
+			}
 			return res(), engine.Retryable(fmt.Errorf("%w: no data for %v (stall_timeout) after %d bytes", ErrStalled, j.Stall, size))
 		case <-ctx.Done():
 			return res(), fmt.Errorf("memory stream stopped after %d bytes: %w", size, context.Cause(ctx))
@@ -115,6 +126,16 @@ func (j *copyJob) run(ctx context.Context) (copyResult, error) {
 			c.free <- c.buf
 		}
 	}
+}
+
+// stallLeft is how long the reader may still wait in its current Read
+// before that is a stall; Stall when it is not reading.
+func (j *copyJob) stallLeft() time.Duration {
+	since := j.readingSince.Load()
+	if since == 0 {
+		return j.Stall
+	}
+	return j.Stall - time.Since(time.Unix(0, since))
 }
 
 type chunk struct {
@@ -140,7 +161,9 @@ func (j *copyJob) readAhead(done <-chan struct{}) <-chan chunk {
 			case <-done:
 				return
 			}
+			j.readingSince.Store(time.Now().UnixNano())
 			n, err := j.Src.Read(b)
+			j.readingSince.Store(0)
 			select {
 			case out <- chunk{buf: b, n: n, err: err, free: free}:
 			case <-done:
@@ -169,12 +192,17 @@ func (j *copyJob) take(p []byte, h hash.Hash, size *int64) error {
 			return err
 		}
 	}
+	// Hashing overlaps the write; a chunk the sinks did not take is taken
+	// back out of the hash, so the hash and size never cover bytes the
+	// sinks do not hold.
+	before, _ := h.(encoding.BinaryMarshaler).MarshalBinary()
 	j.sw.in <- p
 	h.Write(p)
-	*size += int64(len(p))
 	if err := <-j.sw.out; err != nil {
+		_ = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(before)
 		return fmt.Errorf("writing memory image: %w", err)
 	}
+	*size += int64(len(p))
 	if j.Progress != nil {
 		j.Progress.Add(int64(len(p)))
 	}
