@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 		return nil, err
 	}
 	rel = strings.TrimSpace(rel)
-	if rel == "" || strings.ContainsAny(rel, "/ \t") {
+	if !kernelReleaseRE.MatchString(rel) {
 		return nil, fmt.Errorf("target reported an unusable kernel release %q", rel)
 	}
 	module := filepath.Join(expandHome(p.ModuleDir), "lime-"+rel+".ko")
@@ -71,6 +72,10 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	src.setLayout(layout, p.ExpectedSize, true)
 	return src, nil
 }
+
+// kernelReleaseRE is what a kernel release may look like: it names a
+// local file, so the target (perhaps the intruder) must not choose more.
+var kernelReleaseRE = regexp.MustCompile(`^[A-Za-z0-9._+~-]{1,128}$`)
 
 // dialLime connects to LiME's port through the SSH connection, retrying
 // while the module starts listening, and gives up when insmod exits first

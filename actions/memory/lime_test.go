@@ -279,3 +279,14 @@ echo "$n"
 		t.Errorf("uploaded module %s still on the target", p)
 	}
 }
+
+// TestHostileKernelRelease: a release that is not a plain version string
+// never becomes part of a local path or an unquoted message.
+func TestHostileKernelRelease(t *testing.T) {
+	lt := startLimeTarget(t, limeImage(7, testRanges...), -1)
+	lt.WriteScript(t, "uname", "#!/bin/sh\nprintf '6.1\\033[2J..x\\n'\n")
+	_, _, err := runCapture(t, New(Options{}), lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}})))
+	if err == nil || !strings.Contains(err.Error(), `unusable kernel release "6.1\x1b[2J..x"`) {
+		t.Fatalf("error = %v, want the release refused, quoted", err)
+	}
+}

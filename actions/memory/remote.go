@@ -46,7 +46,7 @@ func (r remote) output(ctx context.Context, cmd string, stdin io.Reader) (string
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("remote command %q: %w", cmd, context.Cause(ctx))
 		}
-		return stdout.String(), fmt.Errorf("remote command %q: %w: %s", cmd, err, strings.TrimSpace(stderr.String()))
+		return stdout.String(), fmt.Errorf("remote command %q: %w: %q", cmd, err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
 }
@@ -142,7 +142,7 @@ func (r remote) streamCmd(cmd string) (io.Reader, func(), func() error, error) {
 	wait := func() error {
 		defer closeFn()
 		if err := s.Wait(); err != nil {
-			return fmt.Errorf("remote command %q: %w: %s", cmd, err, strings.TrimSpace(stderr.String()))
+			return fmt.Errorf("remote command %q: %w: %q", cmd, err, strings.TrimSpace(stderr.String()))
 		}
 		return nil
 	}
