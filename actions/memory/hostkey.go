@@ -15,9 +15,10 @@ import (
 )
 
 // hostKeyPolicy says how a target's host key is checked. Exactly one way
-// applies, in this order: insecure, pinned fingerprint, console output,
-// known_hosts. An explicit pin or console output wins over known_hosts
-// because the responder gave it for this very host.
+// applies, in this order: pinned fingerprint, insecure, console output,
+// known_hosts. An explicit pin is always checked, even with insecure: the
+// responder gave it for this very host. A pin or console output wins over
+// known_hosts for the same reason.
 type hostKeyPolicy struct {
 	Pinned        string // "SHA256:..."
 	ConsoleOutput string // EC2 console output text
@@ -43,17 +44,17 @@ func (r *hostKeyResult) set(key ssh.PublicKey, by string) {
 // key in res.
 func (p hostKeyPolicy) callback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
 	switch {
-	case p.Insecure:
-		return func(_ string, _ net.Addr, key ssh.PublicKey) error {
-			res.set(key, "insecure")
-			return nil
-		}, nil
 	case p.Pinned != "":
 		want := strings.TrimSpace(p.Pinned)
 		if !strings.HasPrefix(want, "SHA256:") {
 			return nil, fmt.Errorf("host_key %q is not a SHA256 fingerprint: give it as printed by ssh-keygen -lf, \"SHA256:...\"", want)
 		}
 		return fingerprintCallback(res, "pinned", map[string]bool{want: true}, "the pinned host_key "+want), nil
+	case p.Insecure:
+		return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			res.set(key, "insecure")
+			return nil
+		}, nil
 	case strings.TrimSpace(p.ConsoleOutput) != "":
 		fps, err := consoleFingerprints(p.ConsoleOutput)
 		if err != nil {

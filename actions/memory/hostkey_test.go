@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"os/exec"
@@ -152,6 +153,37 @@ func TestHostWithSeveralKeyTypes(t *testing.T) {
 			defer c.Close()
 			if c.HostKey.Fingerprint != tc.wantFP {
 				t.Fatalf("accepted %s, want %s", c.HostKey.Fingerprint, tc.wantFP)
+			}
+		})
+	}
+}
+
+// TestPinWinsOverInsecure: insecure_host_key never switches off a pin the
+// responder gave.
+func TestPinWinsOverInsecure(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := signer.PublicKey()
+	for _, tc := range []struct {
+		name, pin, wantBy string
+		wantErr           bool
+	}{
+		{name: "wrong pin", pin: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", wantErr: true},
+		{name: "right pin", pin: ssh.FingerprintSHA256(key), wantBy: "pinned"},
+		{name: "no pin", wantBy: "insecure"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &hostKeyResult{}
+			cb, err := hostKeyPolicy{Pinned: tc.pin, Insecure: true}.callback(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cb("target:22", nil, key)
+			if (err != nil) != tc.wantErr || !tc.wantErr && res.VerifiedBy != tc.wantBy {
+				t.Fatalf("error = %v, verified by %q; want error %v, %q", err, res.VerifiedBy, tc.wantErr, tc.wantBy)
 			}
 		})
 	}

@@ -106,9 +106,10 @@ func parseParams(p engine.Params) (*params, error) {
 	return out, nil
 }
 
-// parseJump reads the jump map. Unset, the key file and passphrase are the
-// target's, and so are known_hosts and the insecure flag (a pin or console
-// output names the target's own key, never the bastion's).
+// parseJump reads the jump map. Unset, the key file, passphrase and
+// known_hosts are the target's. insecure_host_key is not inherited: a
+// bastion's key is checked unless the jump map itself says otherwise (a
+// pin or console output names the target's own key, never the bastion's).
 func parseJump(m map[string]any, t endpoint) (endpoint, error) {
 	target := t.HostKey
 	p := engine.Params(m)
@@ -123,7 +124,7 @@ func parseJump(m map[string]any, t endpoint) (endpoint, error) {
 	if err != nil {
 		return endpoint{}, fmt.Errorf("jump port: %w", err)
 	}
-	insecure, err := engine.Coerce(engine.TypeBool, orDefault(m["insecure_host_key"], target.Insecure))
+	insecure, err := engine.Coerce(engine.TypeBool, orDefault(m["insecure_host_key"], false))
 	if err != nil {
 		return endpoint{}, fmt.Errorf("jump insecure_host_key: %w", err)
 	}

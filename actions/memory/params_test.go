@@ -45,6 +45,12 @@ func TestParseParams(t *testing.T) {
 					t.Fatalf("jump = %+v, want bastion:22 as admin with /k", j)
 				}
 			}},
+		{name: "jump does not inherit insecure_host_key", params: base(map[string]any{"insecure_host_key": true, "jump": map[string]any{"host": "bastion"}}),
+			check: func(t *testing.T, p *params) {
+				if !p.Dial.Target.HostKey.Insecure || p.Dial.Jump.HostKey.Insecure {
+					t.Fatalf("insecure target=%v jump=%v, want true and false", p.Dial.Target.HostKey.Insecure, p.Dial.Jump.HostKey.Insecure)
+				}
+			}},
 		{name: "sinks", params: base(map[string]any{"sinks": []any{"file:///var/ev", "s3://b/p/q/", "/abs"}}), check: func(t *testing.T, p *params) {
 			want := []sinkTarget{{Scheme: "file", Dir: "/var/ev"}, {Scheme: "s3", Bucket: "b", Prefix: "p/q"}, {Scheme: "file", Dir: "/abs"}}
 			for i, s := range p.Sinks {
