@@ -1,3 +1,8 @@
+//go:build unix
+
+// sshd.go is unix-only: the server is started in its own process group so
+// that stop can end it and what it forked together.
+
 package testenv
 
 import (
@@ -10,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -38,6 +44,7 @@ type SSHD struct {
 	Dir string
 
 	cmd        *exec.Cmd
+	exited     chan struct{} // closed when cmd.Wait has returned
 	out        *sshdLog
 	extraTypes []string
 	extraFiles []string
@@ -104,9 +111,14 @@ func StartSSHD(t testing.TB, opts ...SSHDOption) *SSHD {
 		// Session processes forked by sshd inherit its output; without a
 		// WaitDelay a connection left open would make stop wait forever.
 		s.cmd.WaitDelay = 5 * time.Second
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := s.cmd.Start(); err != nil {
 			t.Fatalf("starting sshd: %v", err)
 		}
+		// One goroutine waits, so a crash is seen at once (exited) rather
+		// than by polling ProcessState, which only Wait sets.
+		s.exited = make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(s.exited) }()
 		if lastErr = s.waitReady(20 * time.Second); lastErr == nil {
 			t.Cleanup(s.stop)
 			return s
@@ -143,32 +155,37 @@ func (s *SSHD) config() string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
+// waitReady waits until sshd has written its pid file, which it does only
+// once it listens, and the file holds this process's pid (not a stale one
+// left by an earlier try). An sshd that exits first fails at once.
 func (s *SSHD) waitReady(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
-		if err == nil {
-			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			banner := make([]byte, 4)
-			_, rerr := c.Read(banner)
-			c.Close()
-			if rerr == nil && string(banner) == "SSH-" {
-				return nil
-			}
+	pidFile := filepath.Join(s.Dir, "sshd.pid")
+	want := itoa(s.cmd.Process.Pid)
+	deadline := time.After(limit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(pidFile); err == nil && strings.TrimSpace(string(b)) == want {
+			return nil
 		}
-		if s.cmd.ProcessState != nil {
-			break
+		select {
+		case <-s.exited:
+			return fmt.Errorf("sshd exited (%v) before it was ready; output:\n%s", s.cmd.ProcessState, s.out.String())
+		case <-deadline:
+			return fmt.Errorf("not ready after %v; output:\n%s", limit, s.out.String())
+		case <-tick.C:
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("not ready after %v; output:\n%s", limit, s.out.String())
 }
 
+// stop kills sshd's process group and waits for it to be reaped.
 func (s *SSHD) stop() {
-	if s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+	if s.cmd.Process == nil {
+		return
 	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.exited
+	_ = os.Remove(filepath.Join(s.Dir, "sshd.pid"))
 }
 
 // Log returns what sshd printed, for failure messages.
