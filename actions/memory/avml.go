@@ -10,7 +10,7 @@ import (
 // for lime. The uploaded binary is removed afterwards (cl).
 func openAvml(ctx context.Context, r remote, p *params, cl *cleanups) (*source, error) {
 	up, err := r.upload(ctx, p.AvmlPath, "avml", 0o700)
-	cl.add("remove uploaded avml "+up.Path, func(ctx context.Context) error { return r.removeUpload(ctx, up) })
+	cl.add("remove uploaded avml "+up.Path, func(ctx context.Context, r remote) error { return r.removeUpload(ctx, up) })
 	if err != nil {
 		return nil, err
 	}

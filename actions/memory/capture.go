@@ -58,7 +58,7 @@ func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	// files matter most after a failure.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if failed := cl.run(cctx); len(failed) > 0 {
+	if failed := c.cleanup(cctx, p, cn, r, &cl, log); len(failed) > 0 {
 		if out != nil {
 			out["cleanup_errors"] = failed
 		}
@@ -71,6 +71,34 @@ func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 		}
 	}
 	return out, err
+}
+
+// cleanup runs the undo steps. When some fail (the connection may have
+// died with the stream), it dials again once, pinned to the host keys this
+// capture verified, and runs the failed steps again there.
+func (c *capture) cleanup(ctx context.Context, p *params, cn *conn, r remote, cl *cleanups, log *slog.Logger) []string {
+	left, msgs := cl.run(ctx, r)
+	if len(left.steps) == 0 {
+		return nil
+	}
+	log.Info("cleanup on the target failed; dialling again", "problems", msgs)
+	cfg := p.Dial
+	cfg.Target.HostKey = hostKeyPolicy{Pinned: cn.HostKey.Fingerprint}
+	if cfg.Jump != nil && cn.JumpKey != nil {
+		j := *cfg.Jump
+		j.HostKey = hostKeyPolicy{Pinned: cn.JumpKey.Fingerprint}
+		cfg.Jump = &j
+	}
+	cn2, err := dial(ctx, cfg)
+	if err != nil {
+		return append(msgs, "dialling again for cleanup: "+err.Error())
+	}
+	defer cn2.Close()
+	left, msgs = left.run(ctx, remote{c: cn2, sudo: r.sudo})
+	if len(left.steps) == 0 {
+		return nil
+	}
+	return msgs
 }
 
 func hostKeyFacts(cn *conn) map[string]any {

@@ -33,7 +33,7 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 		return nil, fmt.Errorf("no LiME module for kernel %q: %q is missing; build LiME against that kernel and put it in module_dir", rel, module)
 	}
 	up, err := r.upload(ctx, module, "lime.ko", 0o600)
-	cl.add("remove uploaded module "+up.Path, func(ctx context.Context) error { return r.removeUpload(ctx, up) })
+	cl.add("remove uploaded module "+up.Path, func(ctx context.Context, r remote) error { return r.removeUpload(ctx, up) })
 	if err != nil {
 		return nil, err
 	}
@@ -46,11 +46,15 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 		port = pickLimePort(ctx, r)
 	}
 	insmod := r.verified(up, "insmod", up.Path, fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))
+	if err := limeNotLoaded(ctx, r); err != nil {
+		return nil, err
+	}
 	_, stopIns, waitIns, err := r.streamCmd(insmod)
 	if err != nil {
 		return nil, err
 	}
-	cl.add("rmmod lime", func(ctx context.Context) error {
+	// Only now is a loaded lime ours to unload.
+	cl.add("rmmod lime", func(ctx context.Context, r remote) error {
 		stopIns()
 		_, err := r.output(ctx, r.priv("rmmod lime"), nil)
 		return err
@@ -71,6 +75,26 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	}
 	src.setLayout(layout, p.ExpectedSize, true)
 	return src, nil
+}
+
+// limeNotLoaded refuses to go on when a lime module is already loaded: it
+// may be an earlier capture's that was never unloaded, or someone else's
+// (perhaps the intruder's). Unloading it could destroy evidence, and
+// loading ours would fail, so the responder decides.
+func limeNotLoaded(ctx context.Context, r remote) error {
+	// No /proc/modules (a kernel without module support) means none is
+	// loaded; insmod then fails with its own message.
+	mods, err := r.output(ctx, "cat /proc/modules 2>/dev/null; true", nil)
+	if err != nil {
+		return fmt.Errorf("checking for a loaded lime module: %w", err)
+	}
+	for _, line := range strings.Split(mods, "\n") {
+		if strings.HasPrefix(line, "lime ") {
+			return errors.New("a lime module is already loaded on the target (an earlier capture's, or not firebreak's): " +
+				"check what loaded it, unload it with rmmod lime if that is safe, then capture again")
+		}
+	}
+	return nil
 }
 
 // kernelReleaseRE is what a kernel release may look like: it names a

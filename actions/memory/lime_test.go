@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -288,5 +290,79 @@ func TestHostileKernelRelease(t *testing.T) {
 	_, _, err := runCapture(t, New(Options{}), lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}})))
 	if err == nil || !strings.Contains(err.Error(), `unusable kernel release "6.1\x1b[2J..x"`) {
 		t.Fatalf("error = %v, want the release refused, quoted", err)
+	}
+}
+
+// TestLimeAlreadyLoadedIsRefused: a lime module already in /proc/modules
+// is neither unloaded nor loaded over; the capture stops and says why.
+func TestLimeAlreadyLoadedIsRefused(t *testing.T) {
+	lt := startLimeTarget(t, limeImage(8, testRanges...), -1)
+	lt.WriteScript(t, "cat", `#!/bin/sh
+if [ "$1" = /proc/modules ]; then echo 'lime 20480 0 - Live 0x0000000000000000 (O)'; exit 0; fi
+exec /usr/bin/cat "$@"
+`)
+	_, _, err := runCapture(t, New(Options{}), lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}})))
+	if err == nil || !strings.Contains(err.Error(), "a lime module is already loaded") {
+		t.Fatalf("error = %v, want the loaded module refused", err)
+	}
+	for _, f := range []string{"insmod.args", "rmmod.called"} {
+		if b, err := os.ReadFile(filepath.Join(lt.Marks, f)); err == nil {
+			t.Errorf("%s = %q, want neither insmod nor rmmod run", f, b)
+		}
+	}
+}
+
+// TestCleanupRedialsAfterConnectionDies: the SSH connection is killed
+// mid-stream (at the first bytes, the test kills the target's sshd
+// process serving it); the capture fails, and the module is still
+// unloaded and removed over a new connection pinned to the same host key.
+func TestCleanupRedialsAfterConnectionDies(t *testing.T) {
+	lt := startLimeTarget(t, limeImage(9, testRanges...), 1<<20)
+	kill := &killOnFirstBytes{t: t, dir: lt.Dir}
+	out, _, err := runCapture(t, New(Options{Progress: kill}), lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}})))
+	if !kill.killed {
+		t.Fatal("the connection was never killed")
+	}
+	if err == nil || out["complete"] != false {
+		t.Fatalf("error = %v, complete = %v; want a failed capture", err, out["complete"])
+	}
+	if ce, ok := out["cleanup_errors"]; ok {
+		t.Fatalf("cleanup_errors = %v, want cleanup done over a new connection", ce)
+	}
+	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
+}
+
+// killOnFirstBytes is a Progress that kills the sshd processes serving
+// connections (children of the listener) when the first bytes arrive.
+type killOnFirstBytes struct {
+	t      *testing.T
+	dir    string
+	killed bool
+}
+
+func (k *killOnFirstBytes) Start(string, int64) ProgressTracker { return k }
+func (k *killOnFirstBytes) Done(error)                          {}
+func (k *killOnFirstBytes) Add(int64) {
+	if k.killed {
+		return
+	}
+	k.killed = true
+	b, err := os.ReadFile(filepath.Join(k.dir, "sshd.pid"))
+	if err != nil {
+		k.t.Errorf("reading sshd's pid: %v", err)
+		return
+	}
+	listener := strings.TrimSpace(string(b))
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		st, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if len(f) > 1 && f[1] == listener {
+			pid, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, "/proc/"), "/stat"))
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }

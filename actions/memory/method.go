@@ -56,29 +56,33 @@ func (s *source) setLayout(l iomemLayout, expectedSize int64, exact bool) {
 }
 
 // cleanups are undo steps (rmmod, removing uploaded files) that must run
-// whatever happened, latest first.
+// whatever happened, latest first. Each gets the remote to run on, so that
+// steps that failed on a dead connection can be run again on a new one.
 type cleanups struct {
 	steps []cleanupStep
 }
 
 type cleanupStep struct {
 	what string
-	fn   func(ctx context.Context) error
+	fn   func(ctx context.Context, r remote) error
 }
 
-func (c *cleanups) add(what string, fn func(ctx context.Context) error) {
+func (c *cleanups) add(what string, fn func(ctx context.Context, r remote) error) {
 	c.steps = append(c.steps, cleanupStep{what, fn})
 }
 
-// run runs every step, latest first, and returns what failed.
-func (c *cleanups) run(ctx context.Context) []string {
-	var failed []string
+// run runs every step on r, latest first, and returns the steps that
+// failed (in the same order, to run again) and what went wrong.
+func (c *cleanups) run(ctx context.Context, r remote) (*cleanups, []string) {
+	failed := &cleanups{}
+	var msgs []string
 	for i := len(c.steps) - 1; i >= 0; i-- {
-		if err := c.steps[i].fn(ctx); err != nil {
-			failed = append(failed, c.steps[i].what+": "+err.Error())
+		if err := c.steps[i].fn(ctx, r); err != nil {
+			failed.steps = append([]cleanupStep{c.steps[i]}, failed.steps...)
+			msgs = append(msgs, c.steps[i].what+": "+err.Error())
 		}
 	}
-	return failed
+	return failed, msgs
 }
 
 // openMethod starts the stream for p.Method.
