@@ -366,3 +366,17 @@ func (k *killOnFirstBytes) Add(int64) {
 		}
 	}
 }
+
+// TestLimeExitAfterFailedCopy: after a failed copy insmod is not waited
+// for (it may hold a stalled stream open until rmmod).
+func TestLimeExitAfterFailedCopy(t *testing.T) {
+	res, err := limeExit(make(chan error), true)
+	if err != nil || res != "not waited for: the copy had failed" {
+		t.Fatalf("limeExit = %q, %v; want not waited for", res, err)
+	}
+	done := make(chan error, 1)
+	done <- errors.New("exit status 1")
+	if _, err := limeExit(done, false); err == nil {
+		t.Fatal("a failed insmod after a whole stream was accepted")
+	}
+}
