@@ -8,6 +8,7 @@ package awsapi
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,13 +49,31 @@ type Options struct {
 // depend on our own rate (10% of calls at random), the adaptive rate makes
 // a fleet run several times slower than the standard mode. Against real
 // AWS, where throttling follows the caller's rate, slowing down is what
-// ends it.
+// ends it. A responder who knows the throttling is not theirs (another
+// workload is hammering the account) sets AWS_RETRY_MODE=standard, the
+// SDK's own switch, to keep the full rate: see RetryMode.
 func NewRetryer(attempts int) aws.Retryer {
+	return newRetryer(RetryMode(), attempts)
+}
+
+// RetryMode is "standard" when AWS_RETRY_MODE says so, else "adaptive".
+func RetryMode() string {
+	if os.Getenv("AWS_RETRY_MODE") == "standard" {
+		return "standard"
+	}
+	return "adaptive"
+}
+
+func newRetryer(mode string, attempts int) aws.Retryer {
+	noQuota := func(so *retry.StandardOptions) {
+		so.MaxAttempts = attempts
+		so.RateLimiter = ratelimit.None
+	}
+	if mode == "standard" {
+		return retry.NewStandard(noQuota)
+	}
 	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = attempts
-			so.RateLimiter = ratelimit.None
-		})
+		o.StandardOptions = append(o.StandardOptions, noQuota)
 	})
 }
 
