@@ -42,7 +42,7 @@ func (c *capture) Spec() engine.ActionSpec {
 			{Name: "host_key_fingerprint", Type: engine.TypeString},
 			{Name: "host_key_verified_by", Type: engine.TypeString, Doc: "pinned, console-output, known-hosts or insecure"},
 			{Name: "expected_size", Type: engine.TypeInt},
-			{Name: "expected_size_from", Type: engine.TypeString, Doc: "expected_size, lime-headers, stat, blockdev or meminfo (approximate)"},
+			{Name: "expected_size_from", Type: engine.TypeString, Doc: "expected_size, iomem, lime-headers, stat, blockdev or meminfo (approximate)"},
 		},
 		Calls: []string{"s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload", "s3:AbortMultipartUpload", "s3:HeadObject", "s3:GetObject", "s3:PutObjectTagging"},
 		// Loading a kernel module and running tools on the target change it.
