@@ -46,6 +46,13 @@ func (s *fileSink) Write(p []byte) (int, error) { return s.f.Write(p) }
 // and checks the size on disk.
 func (s *fileSink) Finish(_ context.Context, complete bool, want storedSum) (stored, error) {
 	partial := s.final + ".partial"
+	if !complete {
+		// A chunk this sink took but another refused is not in the
+		// recorded hash: the partial file holds exactly what was hashed.
+		if fi, err := s.f.Stat(); err == nil && fi.Size() > want.Size {
+			_ = s.f.Truncate(want.Size)
+		}
+	}
 	serr := s.f.Sync()
 	cerr := s.f.Close()
 	if !complete {
