@@ -193,10 +193,7 @@ func deregistered(ctx context.Context, api isolateELBv2, arn, id string, err err
 // deregister takes the instance out of every target group and classic ELB.
 func deregister(ctx context.Context, apis hostAPIs, ev engine.Evidence, id string, m membership) error {
 	for _, tg := range m.targetGroups {
-		t := elbv2types.TargetDescription{Id: aws.String(id)}
-		if tg.Port != 0 {
-			t.Port = aws.Int32(tg.Port)
-		}
+		t := instanceTarget(id, tg.Port)
 		if _, err := apis.elbv2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg.ARN), Targets: []elbv2types.TargetDescription{t}}); err != nil && !deregistered(ctx, apis.elbv2, tg.ARN, id, err) {
 			return fmt.Errorf("deregistering %q from %q: %w", id, tg.ARN, awsapi.Classify(err))
 		}
@@ -215,4 +212,14 @@ func deregister(ctx context.Context, apis hostAPIs, ev engine.Evidence, id strin
 		}
 	}
 	return nil
+}
+
+// instanceTarget is the instance as a target of a group: with its port when
+// it was registered on one (isolate records it, release registers it back).
+func instanceTarget(id string, port int32) elbv2types.TargetDescription {
+	t := elbv2types.TargetDescription{Id: aws.String(id)}
+	if port != 0 {
+		t.Port = aws.Int32(port)
+	}
+	return t
 }

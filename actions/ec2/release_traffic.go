@@ -42,10 +42,7 @@ func rejoinLoadBalancers(ctx context.Context, apis hostAPIs, ev engine.Evidence,
 		if err != nil {
 			return err
 		}
-		t := elbv2types.TargetDescription{Id: aws.String(id)}
-		if tg.Port != 0 {
-			t.Port = aws.Int32(tg.Port)
-		}
+		t := instanceTarget(id, tg.Port)
 		if _, err := apis.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: []elbv2types.TargetDescription{t}}); err != nil {
 			return fmt.Errorf("registering %q with target group %q: %w", id, arn, awsapi.Classify(err))
 		}

@@ -83,7 +83,7 @@ func (t *logTracker) attrs(now time.Time) []any {
 		rate = float64(t.done) / s
 	}
 	attrs := []any{slog.String("host", t.name), slog.Int64("bytes", t.done),
-		slog.String("rate", humanBytes(int64(rate))+"/s"), slog.Duration("elapsed", elapsed.Round(time.Second))}
+		slog.String("rate", HumanBytes(int64(rate))+"/s"), slog.Duration("elapsed", elapsed.Round(time.Second))}
 	if t.total > 0 {
 		attrs = append(attrs, slog.Int64("total", t.total))
 		if rate > 0 && t.done < t.total {
@@ -94,7 +94,9 @@ func (t *logTracker) attrs(now time.Time) []any {
 	return attrs
 }
 
-func humanBytes(n int64) string {
+// HumanBytes renders a byte count in binary units ("1.5 GiB"), as the
+// progress lines and the CLI's live display show it.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

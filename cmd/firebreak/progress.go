@@ -102,18 +102,9 @@ func (c *captureRow) text(now time.Time) string {
 	return s
 }
 
-func bytesText(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// bytesText is memory.HumanBytes: the live display and the capture's log
+// lines speak of sizes the same way.
+func bytesText(n int64) string { return memory.HumanBytes(n) }
 
 // endDisplay stops d; later log lines go straight to stderr again.
 func (st *cliState) endDisplay(d display) {
