@@ -11,8 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
 // The end-to-end tests build the real binary once and run it as a
@@ -23,18 +24,14 @@ const (
 	testCommit  = "0123456789abcdef"
 )
 
-var (
-	binDir    string
-	binary    string
-	buildOnce sync.Once
-	buildErr  error
-)
+// binary is the built firebreak, set by buildBinary.
+var binary string
+
+var firebreakBin = &testenv.Binary{Pkg: ".", LDFlags: fmt.Sprintf("-X main.version=%s -X main.commit=%s", testVersion, testCommit)}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	firebreakBin.Remove()
 	os.Exit(code)
 }
 
@@ -42,20 +39,7 @@ func TestMain(m *testing.M) {
 // workers, which never run it, do not pay for the build.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "firebreak-e2e-"); buildErr != nil {
-			return
-		}
-		binary = filepath.Join(binDir, "firebreak")
-		ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s", testVersion, testCommit)
-		build := exec.Command("go", "build", "-ldflags", ldflags, "-o", binary, ".")
-		if out, err := build.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building firebreak: %v", buildErr)
-	}
+	binary = firebreakBin.Path(t)
 	return binary
 }
 

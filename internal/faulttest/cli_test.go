@@ -4,50 +4,33 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
 // The tests that kill firebreak need it in a process of its own: the
 // binary is built once, on first use, and removed by TestMain.
 
-var (
-	binDir    string
-	binary    string
-	buildOnce sync.Once
-	buildErr  error
-)
+// binary is the built firebreak, set by buildBinary.
+var binary string
+
+var firebreakBin = &testenv.Binary{Pkg: "../../cmd/firebreak"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	firebreakBin.Remove()
 	os.Exit(code)
 }
 
 func buildBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "firebreak-faulttest-"); buildErr != nil {
-			return
-		}
-		binary = filepath.Join(binDir, "firebreak")
-		out, err := exec.Command("go", "build", "-o", binary, "../../cmd/firebreak").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building firebreak: %v", buildErr)
-	}
+	binary = firebreakBin.Path(t)
 	return binary
 }
 
