@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // GlobalRegion is the Region of results about account-wide things (IAM,

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/engine"

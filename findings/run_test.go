@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	evidenceactions "github.com/firebreak-ir/firebreak/actions/evidence"
 	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/engine"

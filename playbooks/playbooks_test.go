@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
 	iamactions "github.com/firebreak-ir/firebreak/actions/iam"

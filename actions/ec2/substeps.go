@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
 )
 

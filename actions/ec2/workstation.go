@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
 )
 

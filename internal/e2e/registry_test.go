@@ -3,7 +3,7 @@ package e2e
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/firebreak-ir/firebreak/actions/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
 	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
 	"github.com/firebreak-ir/firebreak/actions/memory"

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/playbooks"
+)
+
+func resumeCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:      "resume",
+		Usage:     "continue an interrupted or failed run; steps that succeeded are not run again",
+		ArgsUsage: "RUN_ID",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "approve every step that asks for approval"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 1, 1, "RUN_ID"); err != nil {
+				return err
+			}
+			return st.resume(c.Context, c.Args().First(), c.Bool("yes"))
+		},
+	}
+}
+
+func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
+	rs, err := runner.LoadJournal(st.stateDir, runID)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf("no run %q in %s: `firebreak runs` lists the runs there", runID, st.stateDir)
+		}
+		return err
+	}
+	if rs.Status == engine.RunSucceeded {
+		st.logf("run %s already succeeded; there is nothing to resume", runID)
+		return nil
+	}
+	inv, err := readInvocation(st.stateDir, runID)
+	if err != nil {
+		return err
+	}
+	reg := st.registry(ctx, true)
+	pb, err := loadSource(reg, inv.Playbook)
+	if err != nil {
+		return fmt.Errorf("playbook of run %q: %w", runID, err)
+	}
+	j := &job{reg: reg, pb: pb, runID: runID, caseID: rs.Header.CaseID, evidence: inv.Evidence, label: inv.Target,
+		started: rs.Header.StartedAt, inputs: rs.Header.Inputs,
+		opts: runOptions{signKey: inv.SignKey, parallelism: inv.Parallelism, yes: yes}}
+	d := st.newDisplay()
+	d.addRun(j.label, pb)
+	out := st.execJob(ctx, j, d, true)
+	st.endDisplay(d)
+	st.printSummary(out)
+	return out.exitErr()
+}
+
+// loadSource loads a playbook again from where a run found it: a file, or
+// a built-in ("builtin:NAME.yaml"), whatever shadows it now.
+func loadSource(reg *engine.Registry, src string) (*engine.Playbook, error) {
+	l := &loader.Loader{Registry: reg}
+	if name, ok := strings.CutPrefix(src, "builtin:"); ok {
+		data, err := fs.ReadFile(playbooks.FS, name)
+		if err != nil {
+			return nil, fmt.Errorf("built-in playbook %q is not in this build: %w", name, err)
+		}
+		return l.LoadBytes(src, data)
+	}
+	return l.LoadFile(src)
+}

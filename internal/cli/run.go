@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+)
+
+func runCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a playbook and record its evidence",
+		ArgsUsage: "NAME|FILE",
+		Flags: append(inputFlags(),
+			&cli.StringFlag{Name: "targets", Usage: "start one run per line of `FILE` (- for stdin), feeding the input marked target: true"},
+			&cli.StringFlag{Name: "case", Usage: "case `ID` (default: generated, e.g. cr-20261129T102217Z-7d5f)"},
+			&cli.StringFlag{Name: "evidence", Value: "./evidence", Usage: "evidence store: a `DIR` or s3://BUCKET/PREFIX"},
+			&cli.IntFlag{Name: "parallelism", Usage: "`N` steps running at once (0: the playbook's concurrency); with --targets, N runs at once (0: 4)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "plan with --check instead: read the live account, change nothing, run nothing"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "approve every step that asks for approval"},
+			&cli.StringFlag{Name: "sign-key", Usage: "sign the manifest with the ed25519 private key in `FILE`"},
+		),
+		Action: st.runAction,
+	}
+}
+
+// runOptions are the run flags, checked.
+type runOptions struct {
+	evidence    string
+	caseID      string
+	parallelism int
+	yes         bool
+	signKey     string
+}
+
+func (st *cliState) runAction(c *cli.Context) error {
+	if err := needArgs(c, 1, 1, "NAME|FILE [-i k=v ...] [--targets FILE] [--case ID] [--evidence DIR|s3://BUCKET/PREFIX] [--dry-run] ..."); err != nil {
+		return err
+	}
+	if c.Bool("dry-run") {
+		// The same code as plan --check: Action.Run is never reached.
+		return st.plan(c, c.Args().First(), "text", true, c.String("targets"))
+	}
+	opts, err := readRunOptions(c)
+	if err != nil {
+		return err
+	}
+	reg := st.registry(c.Context, true)
+	pb, err := st.find(reg, c.Args().First())
+	if err != nil {
+		return err
+	}
+	in, err := readInputs(c)
+	if err != nil {
+		return err
+	}
+	if t := c.String("targets"); t != "" {
+		return st.runTargets(c.Context, reg, pb, in, t, opts)
+	}
+	inputs, err := in.resolve(pb, in.given)
+	if err != nil {
+		return err
+	}
+	j := &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding,
+		caseID: opts.caseID, evidence: absLocation(opts.evidence), opts: opts}
+	d := st.newDisplay()
+	d.addRun("", pb)
+	out := st.startJob(c.Context, j, d)
+	st.endDisplay(d)
+	st.printSummary(out)
+	return out.exitErr()
+}
+
+func readRunOptions(c *cli.Context) (runOptions, error) {
+	o := runOptions{
+		evidence: c.String("evidence"), caseID: c.String("case"),
+		parallelism: c.Int("parallelism"), yes: c.Bool("yes"), signKey: c.String("sign-key"),
+	}
+	if o.parallelism < 0 {
+		return o, usageErrorf("--parallelism %d: want 0 (the playbook's) or more", o.parallelism)
+	}
+	if o.caseID != "" {
+		if err := evidence.CheckCaseID(o.caseID); err != nil {
+			return o, usageErrorf("--case %q: %v", o.caseID, err)
+		}
+	}
+	if o.evidence == "" {
+		return o, usageErrorf("--evidence is empty: give a directory or s3://BUCKET/PREFIX")
+	}
+	return o, nil
+}
+
+// exitErr maps a run's end to the exit code: failed 1, interrupted 3.
+func (o *outcome) exitErr() error {
+	switch {
+	case o.err != nil && o.status == "":
+		return o.err
+	case o.status == statusSucceeded:
+		return nil
+	case o.status == statusInterrupted:
+		return silent{code: exitInterrupted}
+	}
+	if o.err != nil {
+		return withCode(exitFailed, o.err)
+	}
+	return silent{code: exitFailed}
+}

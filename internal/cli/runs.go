@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/engine/runner"
+)
+
+func runsCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:  "runs",
+		Usage: "list the runs in the state dir: id, playbook, case, status, start, duration",
+		Flags: []cli.Flag{formatFlag("table", "table", "json")},
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 0, 0, "[--format table|json]"); err != nil {
+				return err
+			}
+			format, err := checkFormat(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			runs, err := runner.ListRuns(st.stateDir)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return writeRunsJSON(st, runs)
+			}
+			tw := tabwriter.NewWriter(st.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tPLAYBOOK\tCASE\tSTATUS\tSTARTED\tDURATION")
+			for _, r := range runs {
+				if r.Err != nil {
+					fmt.Fprintf(tw, "%s\t-\t-\tunreadable: %v\t-\t-\n", r.ID, r.Err)
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Playbook, r.CaseID, r.Status,
+					r.StartedAt.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func writeRunsJSON(st *cliState, runs []runner.RunInfo) error {
+	type run struct {
+		ID        string    `json:"id"`
+		Playbook  string    `json:"playbook"`
+		CaseID    string    `json:"case_id"`
+		Status    string    `json:"status"`
+		StartedAt time.Time `json:"started_at"`
+		Duration  string    `json:"duration"`
+		Error     string    `json:"error,omitempty"`
+	}
+	out := make([]run, 0, len(runs))
+	for _, r := range runs {
+		x := run{ID: r.ID, Playbook: r.Playbook, CaseID: r.CaseID, Status: string(r.Status), StartedAt: r.StartedAt, Duration: r.Duration.String()}
+		if r.Err != nil {
+			x.Error = r.Err.Error()
+		}
+		out = append(out, x)
+	}
+	enc := json.NewEncoder(st.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+)
+
+// defaultTargetRuns bounds concurrent --targets runs when --parallelism is 0.
+const defaultTargetRuns = 4
+
+// runTargets starts one run per line of the targets file, each with the
+// line as the playbook's target input and its own case under the batch's
+// case dir, at most --parallelism at once. Every line's inputs are checked
+// before any run starts, so a typo on line 40 stops nothing half-way.
+func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, in *runInputs, file string, opts runOptions) error {
+	sets, err := st.targetInputs(pb, in, file)
+	if err != nil {
+		return err
+	}
+	jobs, err := targetJobs(reg, pb, in, sets)
+	if err != nil {
+		return err
+	}
+	batch := opts.caseID
+	if batch == "" {
+		batch = evidence.NewCaseID(time.Now().UTC())
+	}
+	store := absLocation(subLocation(opts.evidence, batch))
+	limit := opts.parallelism
+	if limit == 0 {
+		limit = defaultTargetRuns
+	}
+	// Each run's own step parallelism is the playbook's: --parallelism
+	// bounds the runs here, not the steps inside them.
+	opts.parallelism = 0
+	d := st.newDisplay()
+	for _, j := range jobs {
+		j.evidence, j.opts = store, opts
+		d.addRun(j.label, pb)
+	}
+	outs := make([]*outcome, len(jobs))
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, j := range jobs {
+		g.Go(func() error {
+			outs[i] = st.startJob(ctx, j, d)
+			return nil
+		})
+	}
+	g.Wait()
+	st.endDisplay(d)
+	st.logf("\nbatch %s: %d run(s), evidence under %s", batch, len(jobs), store)
+	return st.batchSummary(outs)
+}
+
+// targetJobs resolves the inputs of every target, each with its own case id.
+func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, sets []targetSet) ([]*job, error) {
+	var jobs []*job
+	used := map[string]int{}
+	for _, set := range sets {
+		inputs, err := in.resolveTarget(pb, set)
+		if err != nil {
+			return nil, err
+		}
+		id := caseSegment(set.value)
+		if used[id]++; used[id] > 1 {
+			id = fmt.Sprintf("%s-%d", id, used[id])
+		}
+		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, caseID: id, label: set.value})
+	}
+	return jobs, nil
+}
+
+// targetLine is one target and where it is in its file.
+type targetLine struct {
+	value     string
+	line, col int
+}
+
+// readTargets reads one target a line; blank lines and # comments are skipped.
+func (st *cliState) readTargets(file string) ([]targetLine, error) {
+	var r io.Reader = st.stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, usageErrorf("--targets: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var lines []targetLine
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Text()
+		value := strings.TrimSpace(raw)
+		if value != "" && !strings.HasPrefix(value, "#") {
+			lines = append(lines, targetLine{value: value, line: n, col: strings.Index(raw, value) + 1})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usageErrorf("--targets %q: %v", file, err)
+	}
+	if len(lines) == 0 {
+		return nil, usageErrorf("--targets %q holds no target: give one value a line", file)
+	}
+	return lines, nil
+}
+
+// caseSegment turns a target into a case id: one safe path segment.
+func caseSegment(target string) string {
+	b := []byte(target)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	s := strings.Trim(string(b), ".")
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	if s == "" {
+		s = "target"
+	}
+	return s
+}
+
+// batchSummary prints one line per run and gives the exit code: 3 when any
+// run was interrupted, 1 when any failed, else 0.
+func (st *cliState) batchSummary(outs []*outcome) error {
+	tw := tabwriter.NewWriter(st.stderr, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tRUN\tSTATUS\tMANIFEST\tERROR")
+	code := exitOK
+	for _, o := range outs {
+		status, msg := o.status, ""
+		if status == "" {
+			status = "not started"
+		}
+		if o.err != nil {
+			msg = firstLine(o.err.Error())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.label, o.runID, status, o.manifestURI, clip(msg, 100))
+		switch c := exitCode(o.exitErr()); {
+		case c == exitInterrupted:
+			code = exitInterrupted
+		case c != exitOK && code == exitOK:
+			code = exitFailed
+		}
+	}
+	tw.Flush()
+	for _, o := range outs {
+		if o.status == statusInterrupted {
+			st.logf("interrupted: continue %s with `firebreak resume %s`", o.label, o.runID)
+		}
+	}
+	if code == exitOK {
+		return nil
+	}
+	return silent{code: code}
+}

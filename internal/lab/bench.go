@@ -1,0 +1,24 @@
+package lab
+
+import (
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/internal/bench"
+)
+
+// benchCommand prints the figures a responder cares about, each against a
+// baseline measured in the same run, all on loopback (moto_server, sshd).
+func benchCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "bench",
+		Usage: "scheduler, isolation, fleet and memory-capture figures against same-run baselines (moto and sshd on 127.0.0.1)",
+		Flags: []ucli.Flag{
+			&ucli.IntFlag{Name: "fleet", Value: 20, Usage: "instances in the fleet runs"},
+			&ucli.IntFlag{Name: "steps", Value: 10000, Usage: "no-op steps in the scheduler runs"},
+			&ucli.StringSliceFlag{Name: "only", Usage: "run only these benchmarks (repeatable)"},
+		},
+		Action: func(c *ucli.Context) error {
+			return bench.Run(c.Context, bench.Options{Fleet: c.Int("fleet"), Steps: c.Int("steps"), Only: c.StringSlice("only")}, c.App.Writer)
+		},
+	}
+}
