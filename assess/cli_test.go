@@ -10,9 +10,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/urfave/cli/v2"
-
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 func TestSelect(t *testing.T) {
@@ -60,16 +57,15 @@ func TestSelect(t *testing.T) {
 	}
 }
 
-func TestUsageErrorsExit2(t *testing.T) {
+func TestUsageErrors(t *testing.T) {
 	t.Parallel()
 	for name, o := range map[string]Options{
-		"bad format":     {Format: "xml", Regions: []string{"us-east-1"}, Env: &Env{}},
 		"checks typo":    {Checks: []string{"s3.nope"}, Regions: []string{"us-east-1"}, Env: &Env{}},
 		"skip malformed": {Skip: []string{"["}, Regions: []string{"us-east-1"}, Env: &Env{}},
 	} {
-		var out, errw bytes.Buffer
-		if code := Run(context.Background(), o, &out, &errw); code != ExitUsage || out.Len() != 0 || !strings.HasPrefix(errw.String(), "firebreak assess: ") {
-			t.Errorf("%s: got exit %d, stdout %q, stderr %q; want 2, nothing on stdout, the reason on stderr", name, code, out.String(), errw.String())
+		rep, err := Run(context.Background(), o)
+		if _, ok := errors.AsType[*UsageError](err); !ok || rep != nil {
+			t.Errorf("%s: got %v, %v; want no report and a *UsageError", name, rep, err)
 		}
 	}
 }
@@ -108,9 +104,12 @@ func TestJSONOnMoto(t *testing.T) {
 	api := a.clients.S3("us-east-1")
 	noErr(t)(api.CreateBucket(a.ctx, &s3.CreateBucketInput{Bucket: str("plain")}))
 	var out bytes.Buffer
-	code, err := Execute(a.ctx, Options{Format: "json", Regions: []string{"us-east-1"}, Checks: []string{"s3.bucket.versioning"}, Clients: a.clients}, &out)
-	if code != ExitOK || err != nil {
-		t.Fatalf("got %d %v, want 0: only a medium check failed", code, err)
+	got, err := Run(a.ctx, Options{Regions: []string{"us-east-1"}, Checks: []string{"s3.bucket.versioning"}, Clients: a.clients})
+	if err != nil || got.ExitCode() != ExitOK || got.Err() != nil {
+		t.Fatalf("got %v, want exit 0: only a medium check failed", err)
+	}
+	if err := Write(&out, got, "json", WriteOptions{}); err != nil {
+		t.Fatal(err)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
@@ -136,35 +135,5 @@ func TestSplitList(t *testing.T) {
 	got := SplitList([]string{"us-east-1, eu-west-1", "", "us-east-1,ap-south-1,"})
 	if want := []string{"us-east-1", "eu-west-1", "ap-south-1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
-	}
-}
-
-// TestCommandOnMoto drives the urfave/cli command as cmd/firebreak wires
-// it: flags parsed, comma lists split, exit codes handed to exit.
-func TestCommandOnMoto(t *testing.T) {
-	a := startAccount(t)
-	noErr(t)(a.clients.S3("us-east-1").CreateBucket(a.ctx, &s3.CreateBucketInput{Bucket: str("open"), ACL: "public-read-write"}))
-	run := func(args ...string) (int, string) {
-		var out bytes.Buffer
-		code := 0
-		app := &cli.App{Name: "firebreak", Writer: &out, ErrWriter: &out, DisableSliceFlagSeparator: true,
-			Flags:    []cli.Flag{&cli.BoolFlag{Name: "no-color"}},
-			Commands: []*cli.Command{Command(func(context.Context) *awsapi.Clients { return a.clients }, func(c int, err error) error { code = c; return err })}}
-		if err := app.RunContext(a.ctx, append([]string{"firebreak", "--no-color", "assess"}, args...)); err != nil && code == 0 {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return code, out.String()
-	}
-	if code, out := run("--format", "json", "--regions", "us-east-1", "--checks", "s3.bucket.public-acl,s3.bucket.versioning"); code != 1 || !strings.Contains(out, `"high_failed": 1`) {
-		t.Errorf("public bucket: got exit %d, want 1 with one high failure:\n%s", code, out)
-	}
-	if code, _ := run("--format", "json", "--regions", "us-east-1", "--checks", "s3.bucket.versioning"); code != 0 {
-		t.Errorf("medium failure only: got exit %d, want 0", code)
-	}
-	if code, _ := run("--format", "yaml", "--regions", "us-east-1"); code != 2 {
-		t.Errorf("bad format: got exit %d, want 2", code)
-	}
-	if code, _ := run("--regions", "us-east-1", "--checks", "s4.*"); code != 2 {
-		t.Errorf("--checks matching nothing: got exit %d, want 2", code)
 	}
 }

@@ -98,7 +98,14 @@ func denyAllConfig() aws.Config {
 func TestAccessDeniedExitsOne(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	code, err := Execute(context.Background(), Options{Format: "table", NoColor: true, Regions: []string{"us-east-1"}, Clients: awsapi.NewClients(denyAllConfig())}, &out)
+	rep, err := Run(context.Background(), Options{Regions: []string{"us-east-1"}, Clients: awsapi.NewClients(denyAllConfig())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&out, rep, "table", WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	code, err := rep.ExitCode(), rep.Err()
 	if code != ExitHighFailed || err == nil || !strings.Contains(err.Error(), "0 high-severity check result(s) failed, ") || !strings.HasSuffix(err.Error(), " could not run") {
 		t.Errorf("got exit %d, error %v; want 1 and how many high checks could not run", code, err)
 	}

@@ -1,5 +1,7 @@
 package assess
 
+import "fmt"
+
 // ReportSchema names the version of the JSON form of a Report.
 const ReportSchema = "firebreak/assess/v1"
 
@@ -90,4 +92,12 @@ func (r *Report) ExitCode() int {
 		return 1
 	}
 	return 0
+}
+
+// Err says why ExitCode is not 0, or is nil when it is.
+func (r *Report) Err() error {
+	if r.ExitCode() == ExitOK {
+		return nil
+	}
+	return fmt.Errorf("%d high-severity check result(s) failed, %d could not run", r.Summary.HighFailed, r.Summary.HighErrored)
 }

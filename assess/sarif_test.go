@@ -119,8 +119,14 @@ func TestSARIFFromMotoMatchesSchema(t *testing.T) {
 	a := startAccount(t)
 	noErr(t)(a.clients.S3("us-east-1").CreateBucket(a.ctx, &s3.CreateBucketInput{Bucket: str("open"), ACL: types.BucketCannedACLPublicRead}))
 	var out bytes.Buffer
-	code, err := Execute(a.ctx, Options{Format: "sarif", Regions: []string{"us-east-1"}, Clients: a.clients}, &out)
-	if code != ExitHighFailed || err == nil {
+	rep, err := Run(a.ctx, Options{Regions: []string{"us-east-1"}, Clients: a.clients})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&out, rep, "sarif", WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := rep.ExitCode(), rep.Err(); code != ExitHighFailed || err == nil {
 		t.Errorf("exit: got %d (%v), want 1: the public bucket is a high failure", code, err)
 	}
 	if err := validate(t, loadSARIFSchema(t), out.Bytes()); err != nil {

@@ -12,12 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
-	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/findings"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
+	"github.com/firebreak-ir/firebreak/internal/revoke"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -53,8 +52,7 @@ func TestCredentialExfiltrationFromFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	extra := func(reg *engine.Registry) { ec2actions.Register(reg, awsapi.NewClients(m.Config())) }
-	_, caseID, res := runFromFinding(t, ctx, m, pb, f, extra)
+	_, caseID, res := runFromFinding(t, ctx, m, pb, f)
 	for _, id := range []string{"revoke", "gather", "isolate", "disks"} {
 		if s, _ := res.Step(id); s.Status != engine.StatusSucceeded {
 			t.Errorf("step %s: %s %s", id, s.Status, s.Error)
@@ -64,7 +62,7 @@ func TestCredentialExfiltrationFromFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append(slices.Clone(before.PolicyNames), iamactions.RevokePolicyName)
+	want := append(slices.Clone(before.PolicyNames), revoke.PolicyName)
 	slices.Sort(want)
 	slices.Sort(pols.PolicyNames)
 	if !slices.Equal(pols.PolicyNames, want) {

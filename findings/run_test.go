@@ -9,18 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-ir/firebreak/actions/all"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	evidenceactions "github.com/firebreak-ir/firebreak/actions/evidence"
-	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
 	"github.com/firebreak-ir/firebreak/findings"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -76,18 +76,13 @@ func TestKeyCompromiseFromFinding(t *testing.T) {
 
 // runFromFinding does what the CLI does for run --finding: resolve the
 // inputs with the finding, store the finding first, run, finish, verify.
-func runFromFinding(t *testing.T, ctx context.Context, m *testenv.Moto, pb *engine.Playbook, f *findings.Finding, families ...func(*engine.Registry)) (*evidence.DirStore, string, *runner.Result) {
+func runFromFinding(t *testing.T, ctx context.Context, m *testenv.Moto, pb *engine.Playbook, f *findings.Finding) (*evidence.DirStore, string, *runner.Result) {
 	t.Helper()
 	inputs, err := loader.ResolveInputs(pb, nil, f.Env())
 	if err != nil {
 		t.Fatalf("inputs from the finding: %v", err)
 	}
-	reg := engine.NewRegistry()
-	iamactions.Register(reg, awsapi.NewClients(m.Config()))
-	evidenceactions.Register(reg)
-	for _, add := range families {
-		add(reg)
-	}
+	reg := all.Registry(awsapi.NewClients(m.Config()), all.Options{})
 	store, err := evidence.NewDirStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -7,36 +7,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firebreak-ir/firebreak/actions/all"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
-	"github.com/firebreak-ir/firebreak/actions/evidence"
-	iamactions "github.com/firebreak-ir/firebreak/actions/iam"
-	"github.com/firebreak-ir/firebreak/actions/local"
-	"github.com/firebreak-ir/firebreak/actions/memory"
-	"github.com/firebreak-ir/firebreak/actions/notify"
-	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/playbooks"
 )
 
-// registry holds every action family, as cmd/firebreak wires them, so that
-// playbooks are checked against the real parameters. Each family adds its
-// Register call here. Validation never calls an action, so the AWS clients
+// registry holds every action family, as the CLI wires them, so that
+// playbooks are checked against the real parameters. Validation never calls an action, so the AWS clients
 // point nowhere in particular and are never used.
 func registry() *engine.Registry {
-	r := engine.NewRegistry()
-	local.Register(r)
-	notify.Register(r, nil)
-	clients := awsapi.NewClients(aws.Config{Region: "us-east-1"})
-	ec2actions.Register(r, clients)
-	iamactions.Register(r, clients)
-	s3actions.Register(r, clients)
-	evidence.Register(r)
-	memory.Register(r, nil)
-	return r
+	return all.Registry(awsapi.NewClients(aws.Config{Region: "us-east-1"}), all.Options{})
 }
 
 // playbookFiles lists the YAML files of dir.

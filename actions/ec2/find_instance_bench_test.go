@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )

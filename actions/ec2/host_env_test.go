@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )

@@ -11,15 +11,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	fbiam "github.com/firebreak-ir/firebreak/actions/iam"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/revoke"
 )
 
 // revokePolicyName is the inline policy that denies every session of a
 // role issued before isolation. One fixed name, shared with
 // revoke-sessions and disable-key: a rerun replaces it.
-const revokePolicyName = fbiam.RevokePolicyName
+const revokePolicyName = revoke.PolicyName
 
 // profileAssociation returns the instance's active profile association id.
 func profileAssociation(ctx context.Context, api isolateEC2, id string) (string, string, error) {
@@ -105,10 +105,10 @@ func revokeOlderSessions(ctx context.Context, api isolateIAM, ev engine.Evidence
 	var roles []string
 	for _, r := range out.InstanceProfile.Roles {
 		role := aws.ToString(r.RoleName)
-		if callerARN != "" && fbiam.ActsAsRole(callerARN, role) {
-			return roles, fbiam.OwnSessionError(callerARN)
+		if callerARN != "" && revoke.ActsAsRole(callerARN, role) {
+			return roles, revoke.OwnSessionError(callerARN)
 		}
-		if err := fbiam.RevokeRole(ctx, api, ev, role, now); err != nil {
+		if err := revoke.Role(ctx, api, ev, role, now); err != nil {
 			return roles, err
 		}
 		roles = append(roles, role)

@@ -3,8 +3,8 @@
 package ec2
 
 import (
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // Register adds every EC2 action to r; they share c's clients. One line an

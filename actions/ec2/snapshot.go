@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // Tag keys the snapshot action writes and later finds its work by.

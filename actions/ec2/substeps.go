@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // substeps runs the independent parts of a containment action: one that

@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // roleWorkstation is the firebreak:role tag of everything

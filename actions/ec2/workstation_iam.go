@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // evidencePolicyName is the workstation role's one inline policy.

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 

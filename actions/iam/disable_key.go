@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"context"
 	"fmt"
 	"regexp"
@@ -10,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // accessKeyPattern is an access key id as IAM writes it.
@@ -83,7 +85,7 @@ func (a *disableKey) Run(ctx context.Context, in *engine.StepInput) (engine.Outp
 		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)
 	}
 	now := a.now()
-	out := engine.Outputs{"user_name": user, "token_issued_before": RevokeTime(now).Format(time.RFC3339), "login_profile_deleted": false}
+	out := engine.Outputs{"user_name": user, "token_issued_before": revoke.Time(now).Format(time.RFC3339), "login_profile_deleted": false}
 	if err := a.contain(ctx, in, key, user, keyStatus(keys, key), now); err != nil {
 		return nil, fmt.Errorf("disable-key: %w", err)
 	}
@@ -132,7 +134,7 @@ func (a *disableKey) contain(ctx context.Context, in *engine.StepInput, key, use
 			return err
 		}
 	}
-	return RevokeUser(ctx, a.iam, in.Evidence, user, now)
+	return revoke.User(ctx, a.iam, in.Evidence, user, now)
 }
 
 func keyStatus(keys []types.AccessKeyMetadata, key string) types.StatusType {

@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -89,9 +91,9 @@ func TestDisableKeyContainsAndKeepsEvidence(t *testing.T) {
 	if st[leaked] != types.StatusTypeInactive || st[other] != types.StatusTypeActive {
 		t.Errorf("keys: got %v, want %s Inactive and still there, %s Active", st, leaked, other)
 	}
-	p, err := w.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("ci-deployer"), PolicyName: aws.String(RevokePolicyName)})
+	p, err := w.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("ci-deployer"), PolicyName: aws.String(revoke.PolicyName)})
 	if err != nil {
-		t.Fatalf("GetUserPolicy %s: %v", RevokePolicyName, err)
+		t.Fatalf("GetUserPolicy %s: %v", revoke.PolicyName, err)
 	}
 	// Rounded up to the whole second: a session issued earlier in that second is denied too.
 	if at := revokeTime(t, aws.ToString(p.PolicyDocument)); at.Before(start) || at.After(end.Add(time.Second)) || at.Format(time.RFC3339) != out["token_issued_before"] {
@@ -154,8 +156,8 @@ func TestDisableKeyRerunChangesNothingMore(t *testing.T) {
 		t.Errorf("rerun changes: got %v, want only the policy replaced (the key was already inactive)", got)
 	}
 	pols, err := w.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String("ci-deployer")})
-	if err != nil || !slices.Equal(pols.PolicyNames, []string{"deploy", RevokePolicyName}) {
-		t.Errorf("inline policies after two runs: got %v (%v), want deploy and one %s", pols, err, RevokePolicyName)
+	if err != nil || !slices.Equal(pols.PolicyNames, []string{"deploy", revoke.PolicyName}) {
+		t.Errorf("inline policies after two runs: got %v (%v), want deploy and one %s", pols, err, revoke.PolicyName)
 	}
 	if _, err := w.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("ci-deployer")}); err != nil {
 		t.Errorf("the console password was removed without delete_login_profile: %v", err)

@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"context"
 	"fmt"
 
@@ -20,7 +22,7 @@ func (a *disableKey) Plan(ctx context.Context, in *engine.PlanInput) (*engine.Pl
 	d := &engine.PlanDetail{Calls: []string{
 		"iam:GetAccessKeyLastUsed " + key + " (its user; else iam:ListUsers + iam:ListAccessKeys)",
 		"iam:UpdateAccessKey " + key + " Inactive (never deleted)",
-		"iam:PutUserPolicy " + RevokePolicyName + " on the key's user (deny sessions issued before now)",
+		"iam:PutUserPolicy " + revoke.PolicyName + " on the key's user (deny sessions issued before now)",
 	}}
 	if in.Params.Bool("delete_login_profile") {
 		d.Calls = append(d.Calls, "iam:DeleteLoginProfile the key's user")
@@ -47,9 +49,9 @@ func (a *disableKey) Plan(ctx context.Context, in *engine.PlanInput) (*engine.Pl
 // whether the run would refuse to revoke its own sessions.
 func (a *revokeSessions) Plan(ctx context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
 	role, user := in.Params.String("role_name"), in.Params.String("user_name")
-	call := "iam:PutUserPolicy " + RevokePolicyName + " on user " + planValue(in.Params["user_name"])
+	call := "iam:PutUserPolicy " + revoke.PolicyName + " on user " + planValue(in.Params["user_name"])
 	if role != "" || isUnknown(in.Params["role_name"]) {
-		call = "iam:PutRolePolicy " + RevokePolicyName + " on role " + planValue(in.Params["role_name"])
+		call = "iam:PutRolePolicy " + revoke.PolicyName + " on role " + planValue(in.Params["role_name"])
 	}
 	d := &engine.PlanDetail{Calls: []string{call + " (deny sessions issued before now)"}}
 	if !in.Check || in.Params.Bool("force") || a.caller == nil {

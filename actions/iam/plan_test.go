@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"strings"
 	"testing"
 
@@ -41,7 +43,7 @@ func TestPlansChangeNothing(t *testing.T) {
 		t.Errorf("revoke-sessions plan of the run's own user: got %+v, want PutUserPolicy and the refusal", d)
 	}
 	d = plan(w.reg, "revoke-sessions", engine.Params{"role_name": engine.Unknown{Expr: "inputs.role"}})
-	if !strings.Contains(d.Calls[0], "iam:PutRolePolicy "+RevokePolicyName+" on role <runtime: inputs.role>") {
+	if !strings.Contains(d.Calls[0], "iam:PutRolePolicy "+revoke.PolicyName+" on role <runtime: inputs.role>") {
 		t.Errorf("revoke-sessions plan of an unknown role: got %+v", d)
 	}
 	if st := w.keyStatuses(t, ctx, "ci-deployer"); st[key] != types.StatusTypeActive {

@@ -3,6 +3,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"context"
 	"fmt"
 	"strings"
@@ -13,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // Register adds disable-key and revoke-sessions to r; they share c's
@@ -27,8 +29,8 @@ func Register(r *engine.Registry, c *awsapi.Clients) {
 
 // iamAPI is what the actions need from IAM; *iam.Client has it.
 type iamAPI interface {
-	RolePolicyPutter
-	UserPolicyPutter
+	revoke.RolePutter
+	revoke.UserPutter
 	GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, opts ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
 	ListUsers(ctx context.Context, in *iam.ListUsersInput, opts ...func(*iam.Options)) (*iam.ListUsersOutput, error)
 	ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, opts ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
@@ -80,7 +82,5 @@ func (c callerInfo) isUser(name string) bool {
 // isRole reports whether the caller is a session of the role name: its
 // ARN reads ":assumed-role/NAME/SESSION".
 func (c callerInfo) isRole(name string) bool {
-	_, rest, ok := strings.Cut(c.ARN, ":assumed-role/")
-	role, _, _ := strings.Cut(rest, "/")
-	return ok && name != "" && role == name
+	return revoke.ActsAsRole(c.ARN, name)
 }

@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"context"
 	"fmt"
 	"time"
@@ -56,13 +58,13 @@ func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.
 	principal := "role/" + role
 	var err error
 	if role != "" {
-		err = RevokeRole(ctx, a.iam, in.Evidence, role, now)
+		err = revoke.Role(ctx, a.iam, in.Evidence, role, now)
 	} else {
 		principal = "user/" + user
-		err = RevokeUser(ctx, a.iam, in.Evidence, user, now)
+		err = revoke.User(ctx, a.iam, in.Evidence, user, now)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("revoke-sessions: %w", err)
 	}
-	return engine.Outputs{"principal": principal, "policy_name": RevokePolicyName, "token_issued_before": RevokeTime(now).Format(time.RFC3339)}, nil
+	return engine.Outputs{"principal": principal, "policy_name": revoke.PolicyName, "token_issued_before": revoke.Time(now).Format(time.RFC3339)}, nil
 }

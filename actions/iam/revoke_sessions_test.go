@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/revoke"
+
 	"context"
 	"slices"
 	"strings"
@@ -37,7 +39,7 @@ func TestRevokeSessionsTwiceLeavesOnePolicy(t *testing.T) {
 			}
 			return out.PolicyNames, nil
 		}, func() (string, error) {
-			out, err := w.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("web-role"), PolicyName: aws.String(RevokePolicyName)})
+			out, err := w.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("web-role"), PolicyName: aws.String(revoke.PolicyName)})
 			if err != nil {
 				return "", err
 			}
@@ -50,7 +52,7 @@ func TestRevokeSessionsTwiceLeavesOnePolicy(t *testing.T) {
 			}
 			return out.PolicyNames, nil
 		}, func() (string, error) {
-			out, err := w.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("ci-deployer"), PolicyName: aws.String(RevokePolicyName)})
+			out, err := w.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("ci-deployer"), PolicyName: aws.String(revoke.PolicyName)})
 			if err != nil {
 				return "", err
 			}
@@ -68,8 +70,8 @@ func TestRevokeSessionsTwiceLeavesOnePolicy(t *testing.T) {
 				clock = clock.Add(time.Hour)
 			}
 			names, err := tt.list()
-			if err != nil || !slices.Equal(names, []string{RevokePolicyName}) {
-				t.Errorf("policies after two runs: got %v (%v), want one %s", names, err, RevokePolicyName)
+			if err != nil || !slices.Equal(names, []string{revoke.PolicyName}) {
+				t.Errorf("policies after two runs: got %v (%v), want one %s", names, err, revoke.PolicyName)
 			}
 			doc, err := tt.doc()
 			if err != nil {
@@ -91,8 +93,8 @@ func TestRevokeTimeRoundsUp(t *testing.T) {
 		{whole.In(time.FixedZone("X", 3600)), whole},
 	}
 	for _, tt := range tests {
-		if got := RevokeTime(tt.at); !got.Equal(tt.want) || got.Location() != time.UTC {
-			t.Errorf("RevokeTime(%v): got %v, want %v in UTC", tt.at, got, tt.want)
+		if got := revoke.Time(tt.at); !got.Equal(tt.want) || got.Location() != time.UTC {
+			t.Errorf("revoke.Time(%v): got %v, want %v in UTC", tt.at, got, tt.want)
 		}
 	}
 }

@@ -6,22 +6,19 @@ import (
 	"os"
 	"time"
 
+	"github.com/firebreak-ir/firebreak/actions/all"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
-	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
-	"github.com/firebreak-ir/firebreak/actions/memory"
-	"github.com/firebreak-ir/firebreak/actions/notify"
-	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/faultproxy"
 	"github.com/firebreak-ir/firebreak/internal/motoserver"
@@ -115,13 +112,7 @@ type hostRunner struct {
 }
 
 func (e *awsEnv) hostRunner(cfg aws.Config) (*hostRunner, error) {
-	reg := engine.NewRegistry()
-	c := awsapi.NewClients(cfg)
-	ec2actions.Register(reg, c)
-	s3actions.Register(reg, c)
-	evactions.Register(reg)
-	notify.Register(reg, c.SNS(""))
-	memory.Register(reg, c.S3(""))
+	reg := all.Registry(awsapi.NewClients(cfg), all.Options{})
 	data, err := playbooks.FS.ReadFile("host-compromise.yaml")
 	if err != nil {
 		return nil, err

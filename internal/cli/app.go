@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/firebreak-ir/firebreak/assess"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 )
 
@@ -99,7 +98,7 @@ func commands(st *cliState) []*cli.Command {
 		schemaCommand(st),
 		labCommand("demo", "run host-compromise end to end against a local AWS emulator, then verify the evidence"),
 		labCommand("bench", "performance figures against same-run baselines"),
-		assess.Command(st.awsClients, assessExit),
+		assessCommand(st),
 	}
 }
 
@@ -117,15 +116,6 @@ func withExtra(cmds, extra []*cli.Command) []*cli.Command {
 		}
 	}
 	return cmds
-}
-
-// assessExit ends `assess` with its own exit code: 1 when a check of
-// severity high failed, which is no error of the program's.
-func assessExit(code int, err error) error {
-	if err == nil {
-		return silent{code: code}
-	}
-	return withCode(code, err)
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {

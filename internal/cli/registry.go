@@ -2,12 +2,7 @@ package cli
 
 import (
 	"context"
-
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	"github.com/firebreak-ir/firebreak/actions/evidence"
-	"github.com/firebreak-ir/firebreak/actions/local"
-	"github.com/firebreak-ir/firebreak/actions/memory"
-	"github.com/firebreak-ir/firebreak/actions/notify"
+	"github.com/firebreak-ir/firebreak/actions/all"
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
@@ -19,21 +14,7 @@ func (st *cliState) registry(ctx context.Context, live bool) *engine.Registry {
 	if live {
 		clients = st.awsClients(ctx)
 	}
-	reg := engine.NewRegistry()
-	registerFamilies(reg, clients, captureProgress{st})
-	return reg
-}
-
-// registerFamilies is the one place action families are wired in.
-func registerFamilies(reg *engine.Registry, clients *awsapi.Clients, progress memory.Progress) {
-	// Actions that need no cloud.
-	local.Register(reg)
-	evidence.Register(reg)
-	// Webhooks need nothing; SNS topics fail, saying why, when AWS is not set up.
-	notify.Register(reg, clients.SNS(""))
-
-	// AWS families share clients; they are wired in registry_aws.go.
-	registerAWS(reg, clients, progress)
+	return all.Registry(clients, all.Options{Progress: captureProgress{st}})
 }
 
 // needsAWS reports whether any step of pb uses an action that calls AWS,

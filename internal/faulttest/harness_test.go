@@ -6,18 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-ir/firebreak/actions/all"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-	ec2actions "github.com/firebreak-ir/firebreak/actions/ec2"
-	evactions "github.com/firebreak-ir/firebreak/actions/evidence"
-	"github.com/firebreak-ir/firebreak/actions/memory"
-	"github.com/firebreak-ir/firebreak/actions/notify"
-	s3actions "github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/faultproxy"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
@@ -60,16 +57,9 @@ func (e *env) world(t testing.TB) *awsfixture.World {
 	return w
 }
 
-// registry holds the actions host-compromise uses, as cmd/firebreak wires them.
+// registry holds every action, wired to cfg as the CLI wires them.
 func registry(cfg aws.Config) *engine.Registry {
-	r := engine.NewRegistry()
-	c := awsapi.NewClients(cfg)
-	ec2actions.Register(r, c)
-	s3actions.Register(r, c)
-	evactions.Register(r)
-	notify.Register(r, c.SNS(""))
-	memory.Register(r, c.S3(""))
-	return r
+	return all.Registry(awsapi.NewClients(cfg), all.Options{})
 }
 
 // inProcess is one run of host-compromise through the runner, in process.
