@@ -15,7 +15,7 @@ import (
 	"github.com/firebreak-ir/firebreak/playbooks"
 )
 
-const fixtureDir = "../../shared/fixtures/findings"
+const fixtureDir = "testdata"
 
 // builtins is the catalogue of built-in playbooks. No registry: what is
 // tested here is matching and inputs, not the actions' parameters.

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// fixtureDir holds real-shaped findings shared by every engineer; tests
-// read them and never change them.
-const fixtureDir = "../../shared/fixtures/findings"
+// fixtureDir holds real-shaped findings (testdata/README.md says which
+// shape each is); tests read them and never change them.
+const fixtureDir = "testdata"
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
