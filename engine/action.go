@@ -36,7 +36,10 @@ type ActionSpec struct {
 	Outputs []Output
 	// Calls are the API calls the action may make, as "service:Operation".
 	Calls []string
-	// Permissions are the IAM actions those calls need.
+	// Permissions are the IAM actions those calls need, and any the calls
+	// do not show (iam:PassRole, KMS use on the caller's behalf). AWS
+	// actions derive them from Calls (internal/awsperm.ForCalls), so the
+	// two lists cannot drift apart.
 	Permissions []string
 	// Mutating is true when the action changes anything outside the
 	// evidence store. plan never runs an action; --dry-run never runs a

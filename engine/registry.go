@@ -18,12 +18,22 @@ func NewRegistry() *Registry {
 	return &Registry{actions: map[string]Action{}}
 }
 
-// Register adds a. It panics on an empty name or a name already registered,
-// as database/sql does: both are programming errors found at start-up.
+// Register adds a. It panics on an empty name, a name already registered
+// or two parameters of one name, as database/sql does: all are programming
+// errors found at start-up. A spec built with ParamsOf panics here too when
+// its declaration is wrong.
 func (r *Registry) Register(a Action) {
-	name := a.Spec().Name
+	spec := a.Spec()
+	name := spec.Name
 	if name == "" {
 		panic("engine: Register of an action with an empty name")
+	}
+	seen := map[string]bool{}
+	for _, p := range spec.Params {
+		if seen[p.Name] {
+			panic(fmt.Sprintf("engine: Register: action %q declares parameter %q twice", name, p.Name))
+		}
+		seen[p.Name] = true
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // SNSPublisher is the one SDK call notify makes, with the SDK's own
@@ -26,8 +27,6 @@ type SNSPublisher interface {
 func Register(r *engine.Registry, publisher SNSPublisher) {
 	r.Register(newNotify(publisher))
 }
-
-const defaultTimeout = 30 * time.Second
 
 // notify sends one message per attempt. It is not idempotent across
 // retries: a receiver may see a message twice, which beats missing it.
@@ -50,26 +49,21 @@ func newNotify(publisher SNSPublisher) *notify {
 	return &notify{sns: publisher, http: client, now: time.Now}
 }
 
+// calls are the API calls notify makes.
+var calls = []string{"sns:Publish"}
+
 func (*notify) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "notify",
 		Summary: "send a message to a webhook (JSON POST) or an SNS topic",
-		Params: []engine.Param{
-			{Name: "webhook", Type: engine.TypeString, Secret: true, Doc: "http or https URL to POST the JSON body to (give this or topic_arn); secret, as such URLs often hold their token"},
-			{Name: "topic_arn", Type: engine.TypeString, Doc: "SNS topic to publish the JSON body to (give this or webhook)"},
-			{Name: "message", Type: engine.TypeString, Required: true, Doc: "what happened, for people"},
-			{Name: "subject", Type: engine.TypeString, Doc: "a short title; for SNS cut to the 99 ASCII characters it takes"},
-			{Name: "fields", Type: engine.TypeMap, Doc: "more keys for the JSON body, e.g. instance_id"},
-			{Name: "headers", Type: engine.TypeMap, Secret: true, Doc: "HTTP headers for the webhook, e.g. Authorization"},
-			{Name: "timeout", Type: engine.TypeDuration, Default: defaultTimeout, Doc: "how long one delivery may take"},
-		},
+		Params:  engine.ParamsOf[notifyParams](),
 		Outputs: []engine.Output{
 			{Name: "status", Type: engine.TypeInt, Doc: "the webhook's HTTP status (0 for SNS)"},
 			{Name: "message_id", Type: engine.TypeString, Doc: "the SNS MessageId (empty for a webhook)"},
 			{Name: "body_sha256", Type: engine.TypeString, Doc: "SHA-256 of the JSON body sent"},
 		},
-		Calls:       []string{"sns:Publish"},
-		Permissions: []string{"sns:Publish"},
+		Calls:       calls,
+		Permissions: awsperm.ForCalls(calls),
 		// It reaches people outside the evidence store: --dry-run must not send.
 		Mutating: true,
 	}

@@ -9,6 +9,18 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
+// notifyParams declare the notify step's parameters: the spec and the
+// decoding both read them.
+type notifyParams struct {
+	Webhook  string         `param:"webhook,secret" doc:"http or https URL to POST the JSON body to (give this or topic_arn); secret, as such URLs often hold their token"`
+	TopicARN string         `param:"topic_arn" doc:"SNS topic to publish the JSON body to (give this or webhook)"`
+	Message  string         `param:"message,required" doc:"what happened, for people"`
+	Subject  string         `param:"subject" doc:"a short title; for SNS cut to the 99 ASCII characters it takes"`
+	Fields   map[string]any `param:"fields" doc:"more keys for the JSON body, e.g. instance_id"`
+	Headers  map[string]any `param:"headers,secret" doc:"HTTP headers for the webhook, e.g. Authorization"`
+	Timeout  time.Duration  `param:"timeout" default:"30s" doc:"how long one delivery may take"`
+}
+
 // params are the notify step's parameters, checked.
 type params struct {
 	webhook  *url.URL
@@ -20,16 +32,19 @@ type params struct {
 	timeout  time.Duration
 }
 
-func parseParams(p engine.Params) (*params, error) {
-	out := &params{message: p.String("message"), subject: p.String("subject"), fields: p.Map("fields"), topicARN: p.String("topic_arn"), timeout: p.Duration("timeout")}
-	hook := p.String("webhook")
+func parseParams(in engine.Params) (*params, error) {
+	p, err := engine.Decode[notifyParams](in)
+	if err != nil {
+		return nil, err
+	}
+	out := &params{message: p.Message, subject: p.Subject, fields: p.Fields, topicARN: p.TopicARN, timeout: p.Timeout}
 	switch {
-	case hook == "" && out.topicARN == "":
+	case p.Webhook == "" && out.topicARN == "":
 		return nil, fmt.Errorf("no destination: give webhook (an https URL) or topic_arn (an SNS topic)")
-	case hook != "" && out.topicARN != "":
+	case p.Webhook != "" && out.topicARN != "":
 		return nil, fmt.Errorf("both webhook and topic_arn given: use one notify step for each")
-	case hook != "":
-		u, err := parseWebhook(hook)
+	case p.Webhook != "":
+		u, err := parseWebhook(p.Webhook)
 		if err != nil {
 			return nil, err
 		}
@@ -40,9 +55,9 @@ func parseParams(p engine.Params) (*params, error) {
 		}
 	}
 	if out.timeout <= 0 {
-		out.timeout = defaultTimeout
+		return nil, fmt.Errorf("timeout must be positive, e.g. \"30s\"")
 	}
-	headers, err := parseHeaders(p.Map("headers"))
+	headers, err := parseHeaders(p.Headers)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/enginetest"
@@ -23,6 +24,10 @@ func TestNotifyBadParams(t *testing.T) {
 		{"no sns client", engine.Params{"message": "m", "topic_arn": "arn:aws:sns:us-east-1:123456789012:ir"}, `no SNS client to publish to "arn:aws:sns:us-east-1:123456789012:ir": run firebreak with an AWS configuration (--region, --profile), or notify through a webhook`},
 		{"field clash", engine.Params{"message": "m", "webhook": "https://h.example/x", "fields": map[string]any{"case_id": "other"}}, `fields: "case_id" is set by firebreak; rename the field`},
 		{"bad header name", engine.Params{"message": "m", "webhook": "https://h.example/x", "headers": map[string]any{"Bad Header": "v"}}, `headers: "Bad Header" is not a valid HTTP header name`},
+		{"zero timeout", engine.Params{"message": "m", "webhook": "https://h.example/x", "timeout": time.Duration(0)}, `timeout must be positive, e.g. "30s"`},
+		{"no message", engine.Params{"webhook": "https://h.example/x"}, `parameter "message" is required but has no value`},
+		{"secret header map of the wrong type", engine.Params{"message": "m", "webhook": "https://h.example/x", "headers": "Authorization: s3cret"},
+			`secret parameter "headers": the value is not a valid map (not shown)`},
 		{"header injection", engine.Params{"message": "m", "webhook": "https://h.example/x", "headers": map[string]any{"X-A": "v\r\nX-B: w"}}, `headers: the value of "X-A" holds a line break or NUL`},
 	}
 	for _, tt := range tests {
