@@ -23,14 +23,17 @@ type uploadLog struct{}
 
 var _ engine.Action = (*uploadLog)(nil)
 
+// uploadLogParams declare upload-log's parameters.
+type uploadLogParams struct {
+	Path  string   `param:"path" default:"" doc:"the log to copy; empty: the run's journal"`
+	Paths []string `param:"paths" default:"" doc:"more local log files to copy"`
+}
+
 func (*uploadLog) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "upload-log",
 		Summary: "Copy the run's journal and other local logs into the case's evidence store",
-		Params: []engine.Param{
-			{Name: "path", Type: engine.TypeString, Default: "", Doc: "the log to copy; empty: the run's journal"},
-			{Name: "paths", Type: engine.TypeList, Default: []any{}, Doc: "more local log files to copy"},
-		},
+		Params:  engine.ParamsOf[uploadLogParams](),
 		Outputs: []engine.Output{
 			{Name: "artifacts", Type: engine.TypeList, Doc: "one {name, uri, sha256, size} per file stored"},
 		},
@@ -38,8 +41,11 @@ func (*uploadLog) Spec() engine.ActionSpec {
 }
 
 func (*uploadLog) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	paths := in.Params.Strings("paths")
-	main := in.Params.String("path")
+	p, err := engine.Decode[uploadLogParams](in.Params)
+	if err != nil {
+		return nil, err
+	}
+	paths, main := p.Paths, p.Path
 	if main == "" {
 		main = in.RunLogPath
 	}

@@ -28,16 +28,7 @@ func (*command) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "command",
 		Summary: "run a local program (no shell) and keep its stdout and stderr as evidence",
-		Params: []engine.Param{
-			{Name: "argv", Type: engine.TypeList, Required: true, Doc: "program and arguments, passed as they are: no shell, no globbing, no expansion"},
-			{Name: "dir", Type: engine.TypeString, Doc: "working directory (default: firebreak's)"},
-			{Name: "env", Type: engine.TypeMap, Secret: true, Doc: "variables added to a minimal environment (PATH, HOME, USER, LOGNAME, TMPDIR, TZ from firebreak's, LANG=C); the rest of firebreak's environment, AWS credentials included, is not passed"},
-			{Name: "inherit_env", Type: engine.TypeList, Doc: "names of more variables to pass through from firebreak's environment, e.g. [SSH_AUTH_SOCK]"},
-			{Name: "stdin", Type: engine.TypeString, Secret: true, Doc: "text fed to the program's standard input (default: none)"},
-			{Name: "ok_exit_codes", Type: engine.TypeList, Doc: "exit codes besides 0 that count as success, e.g. [1] for grep finding nothing"},
-			{Name: "retry_exit_codes", Type: engine.TypeList, Doc: "exit codes that mean a passing trouble (e.g. [7, 28] for curl), so the step's retries apply; other failures are final"},
-			{Name: "grace", Type: engine.TypeDuration, Default: defaultGrace, Doc: "time between SIGTERM and SIGKILL when the step is stopped"},
-		},
+		Params:  engine.ParamsOf[commandDecl](),
 		Outputs: []engine.Output{
 			{Name: "exit_code", Type: engine.TypeInt, Doc: "the exit code, -1 when killed by a signal"},
 			{Name: "stdout", Type: engine.TypeString, Doc: "the first 64 KiB of stdout, surrounding space trimmed; the whole of it is the stdout artifact"},

@@ -12,9 +12,20 @@ import (
 // ErrProgramNotFound: argv[0] names no executable file. Retrying cannot help.
 var ErrProgramNotFound = errors.New("program not found")
 
-// defaultGrace is how long a stopped command has between SIGTERM and
-// SIGKILL, and how long its output pipes may stay open after it exits.
-const defaultGrace = 5 * time.Second
+// commandDecl declares the command step's parameters: the spec and the
+// decoding both read it.
+type commandDecl struct {
+	Argv       []string       `param:"argv,required" doc:"program and arguments, passed as they are: no shell, no globbing, no expansion"`
+	Dir        string         `param:"dir" doc:"working directory (default: firebreak's)"`
+	Env        map[string]any `param:"env,secret" doc:"variables added to a minimal environment (PATH, HOME, USER, LOGNAME, TMPDIR, TZ from firebreak's, LANG=C); the rest of firebreak's environment, AWS credentials included, is not passed"`
+	InheritEnv []string       `param:"inherit_env" doc:"names of more variables to pass through from firebreak's environment, e.g. [SSH_AUTH_SOCK]"`
+	Stdin      string         `param:"stdin,secret" doc:"text fed to the program's standard input (default: none)"`
+	OKCodes    []int          `param:"ok_exit_codes" doc:"exit codes besides 0 that count as success, e.g. [1] for grep finding nothing"`
+	RetryCodes []int          `param:"retry_exit_codes" doc:"exit codes that mean a passing trouble (e.g. [7, 28] for curl), so the step's retries apply; other failures are final"`
+	// Grace is how long a stopped command has between SIGTERM and
+	// SIGKILL, and how long its output pipes may stay open after it exits.
+	Grace time.Duration `param:"grace" default:"5s" doc:"time between SIGTERM and SIGKILL when the step is stopped"`
+}
 
 // commandParams are the command step's parameters, checked.
 type commandParams struct {
@@ -29,72 +40,38 @@ type commandParams struct {
 	grace      time.Duration
 }
 
-func parseParams(p engine.Params) (*commandParams, error) {
-	argv, err := stringList(p.List("argv"), "argv")
+func parseParams(in engine.Params) (*commandParams, error) {
+	p, err := engine.Decode[commandDecl](in)
 	if err != nil {
 		return nil, err
 	}
-	if len(argv) == 0 || argv[0] == "" {
+	if len(p.Argv) == 0 || p.Argv[0] == "" {
 		return nil, fmt.Errorf("argv is empty: give the program and its arguments as a list, e.g. [uname, -a]")
 	}
-	inherit, err := stringList(p.List("inherit_env"), "inherit_env")
+	env, err := buildEnv(p.InheritEnv, p.Env)
 	if err != nil {
 		return nil, err
 	}
-	env, err := buildEnv(inherit, p.Map("env"))
-	if err != nil {
-		return nil, err
-	}
-	ok, err := codeSet(p.List("ok_exit_codes"), "ok_exit_codes")
-	if err != nil {
-		return nil, err
-	}
-	ok[0] = true
-	retry, err := codeSet(p.List("retry_exit_codes"), "retry_exit_codes")
-	if err != nil {
-		return nil, err
-	}
-	grace := defaultGrace
-	if p.Has("grace") {
-		grace = p.Duration("grace")
-	}
-	if grace <= 0 {
+	if p.Grace <= 0 {
 		return nil, fmt.Errorf("grace must be positive, e.g. \"5s\"")
 	}
-	dir := p.String("dir")
-	if err := checkDir(dir); err != nil {
+	if err := checkDir(p.Dir); err != nil {
 		return nil, err
 	}
-	return &commandParams{argv: argv, dir: dir, env: env, stdin: p.String("stdin"), okCodes: ok, retryCodes: retry, grace: grace}, nil
+	return &commandParams{argv: p.Argv, dir: p.Dir, env: env, stdin: p.Stdin,
+		okCodes: codeSet(p.OKCodes, 0), retryCodes: codeSet(p.RetryCodes), grace: p.Grace}, nil
 }
 
-func codeSet(l []any, name string) (map[int]bool, error) {
+// codeSet is the set of codes, and more.
+func codeSet(codes []int, more ...int) map[int]bool {
 	set := map[int]bool{}
-	for i, v := range l {
-		n, err := engine.Coerce(engine.TypeInt, v)
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", name, i, err)
-		}
-		set[n.(int)] = true
+	for _, c := range codes {
+		set[c] = true
 	}
-	return set, nil
-}
-
-// stringList takes a list of scalars as strings. A nested list or map is
-// an error rather than being flattened into something nobody wrote.
-func stringList(l []any, name string) ([]string, error) {
-	out := make([]string, len(l))
-	for i, v := range l {
-		switch x := v.(type) {
-		case string:
-			out[i] = x
-		case int, int64, uint64, float64, bool:
-			out[i] = engine.Format(x)
-		default:
-			return nil, fmt.Errorf("%s[%d] is %s: each item must be a string", name, i, engine.Describe(v))
-		}
+	for _, c := range more {
+		set[c] = true
 	}
-	return out, nil
+	return set
 }
 
 // checkDir catches a bad working directory before the start, where the

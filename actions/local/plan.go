@@ -39,8 +39,7 @@ func (*command) Plan(_ context.Context, in *engine.PlanInput) (*engine.PlanDetai
 }
 
 func checkProgram(params engine.Params, name string) []string {
-	inherit, _ := stringList(params.List("inherit_env"), "inherit_env")
-	env, err := buildEnv(inherit, params.Map("env"))
+	env, err := buildEnv(params.Strings("inherit_env"), params.Map("env"))
 	if err != nil {
 		return []string{err.Error()}
 	}
