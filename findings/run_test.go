@@ -90,7 +90,7 @@ func runFromFinding(t *testing.T, ctx context.Context, m *testenv.Moto, pb *engi
 	now := time.Now()
 	caseID, runID := evidence.NewCaseID(now), runner.NewRunID(now)
 	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: caseID, RunID: runID,
-		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}, Inputs: inputs}, nil)
+		Playbook: pb.Ref(), Inputs: inputs}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func runFromFinding(t *testing.T, ctx context.Context, m *testenv.Moto, pb *engi
 	if res == nil {
 		t.Fatalf("Run: %v", err)
 	}
-	man, err := c.Finish(ctx, string(res.Status), time.Now())
+	man, err := c.Finish(ctx, res.Status, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

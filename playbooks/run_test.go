@@ -65,7 +65,7 @@ func runPlaybook(t *testing.T, file string, given map[string]any, approver runne
 	out := ran{store: store, caseID: evidence.NewCaseID(now)}
 	runID := runner.NewRunID(now)
 	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: out.caseID, RunID: runID,
-		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}, Inputs: inputs}, nil)
+		Playbook: pb.Ref(), Inputs: inputs}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func runPlaybook(t *testing.T, file string, given map[string]any, approver runne
 	if out.res == nil {
 		t.Fatalf("Run: no result: %v", out.err)
 	}
-	if _, err := c.Finish(ctx, string(out.res.Status), time.Now()); err != nil {
+	if _, err := c.Finish(ctx, out.res.Status, time.Now()); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	rep, err := evidence.Verify(ctx, store, out.caseID, nil)

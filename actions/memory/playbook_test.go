@@ -75,7 +75,7 @@ func TestMemoryCapturePlaybook(t *testing.T) {
 			t.Errorf("item %d: %s %v, want succeeded with sha256 %s", i, it.Status, it.Outputs["sha256"], sha256Hex(data))
 		}
 	}
-	if _, err := c.Finish(ctx, string(res.Status), time.Now()); err != nil {
+	if _, err := c.Finish(ctx, res.Status, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := evidence.Verify(ctx, store, caseID, nil)

@@ -13,21 +13,13 @@ import (
 
 // Header is what a case knows when it opens.
 type Header struct {
-	CaseID    string         `json:"case_id"`
-	RunID     string         `json:"run_id"`
-	Playbook  PlaybookRef    `json:"playbook"`
-	Tool      ToolRef        `json:"tool"`
-	Operator  Operator       `json:"operator"`
-	Inputs    map[string]any `json:"inputs"`
-	StartedAt time.Time      `json:"started_at"`
-}
-
-// PlaybookRef identifies the playbook a case ran.
-type PlaybookRef struct {
-	Name    string `json:"name"`
-	Version string `json:"version,omitempty"`
-	SHA256  string `json:"sha256,omitempty"` // of the playbook file's bytes
-	Source  string `json:"source,omitempty"` // a path, or "builtin:NAME"
+	CaseID    string             `json:"case_id"`
+	RunID     string             `json:"run_id"`
+	Playbook  engine.PlaybookRef `json:"playbook"`
+	Tool      ToolRef            `json:"tool"`
+	Operator  Operator           `json:"operator"`
+	Inputs    map[string]any     `json:"inputs"`
+	StartedAt time.Time          `json:"started_at"`
 }
 
 // ToolRef identifies the firebreak build.

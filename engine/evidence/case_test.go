@@ -17,7 +17,7 @@ import (
 func testHeader(caseID string) Header {
 	return Header{
 		CaseID: caseID, RunID: "run-20261129T102217Z-a1b2c3",
-		Playbook:  PlaybookRef{Name: "host-compromise", Version: "1.2.0", SHA256: strings.Repeat("ab", 32), Source: "builtin:host-compromise"},
+		Playbook:  engine.PlaybookRef{Name: "host-compromise", Version: "1.2.0", SHA256: strings.Repeat("ab", 32), Source: "builtin:host-compromise"},
 		Tool:      ToolRef{Name: "firebreak", Version: "0.1.0"},
 		Operator:  Operator{ARN: "arn:aws:iam::123456789012:user/responder", Account: "123456789012"},
 		Inputs:    map[string]any{"instance_id": "i-0abc12345678", "capture_memory": true, "count": 3},
@@ -68,7 +68,7 @@ func buildCase(t *testing.T, store Store, caseID string, signer Signer) *Manifes
 	c.SetStep(engine.StepRecord{ID: "isolate", Action: "isolate", Status: engine.StatusSkipped, SkipReason: "when is false"})
 	c.SetStep(engine.StepRecord{ID: "gather", Action: "collect-metadata", Status: engine.StatusSucceeded, StartedAt: &start,
 		FinishedAt: &start, Attempts: 1, Outputs: engine.Outputs{"platform": "linux", "volume_ids": []any{"vol-0456"}}})
-	m, err := c.Finish(ctx, string(engine.RunSucceeded), start.Add(time.Minute))
+	m, err := c.Finish(ctx, engine.RunSucceeded, start.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,13 @@ type Manifest struct {
 	Schema     string              `json:"schema"`
 	CaseID     string              `json:"case_id"`
 	RunID      string              `json:"run_id"`
-	Playbook   PlaybookRef         `json:"playbook"`
+	Playbook   engine.PlaybookRef  `json:"playbook"`
 	Tool       ToolRef             `json:"tool"`
 	Operator   Operator            `json:"operator"`
 	Inputs     map[string]any      `json:"inputs"`
 	StartedAt  time.Time           `json:"started_at"`
 	FinishedAt time.Time           `json:"finished_at"`
-	Status     string              `json:"status"`
+	Status     engine.RunStatus    `json:"status"`
 	Steps      []engine.StepRecord `json:"steps"`
 	Artifacts  []engine.Artifact   `json:"artifacts"`
 	Custody    CustodySummary      `json:"custody"`
@@ -47,13 +47,13 @@ type CustodySummary struct {
 // CASE_ID/manifest.json, signed when the case has a signer. It may be
 // called again after a resume (a new OpenCase): the manifest is
 // rewritten. Once the manifest is stored the case is closed (Close).
-func (c *Case) Finish(ctx context.Context, status string, at time.Time) (*Manifest, error) {
-	switch engine.RunStatus(status) {
+func (c *Case) Finish(ctx context.Context, status engine.RunStatus, at time.Time) (*Manifest, error) {
+	switch status {
 	case engine.RunSucceeded, engine.RunFailed, engine.RunInterrupted:
 	default:
 		return nil, fmt.Errorf("case %q cannot finish with status %q: use succeeded, failed or interrupted", c.hdr.CaseID, status)
 	}
-	if err := c.Event(ctx, EventCaseFinished, "", map[string]any{"status": status, "run_id": c.hdr.RunID}); err != nil {
+	if err := c.Event(ctx, EventCaseFinished, "", map[string]any{"status": string(status), "run_id": c.hdr.RunID}); err != nil {
 		return nil, err
 	}
 	m := c.snapshot(status, at)
@@ -86,7 +86,7 @@ func (c *Case) sign(ctx context.Context, msg []byte) (Signature, error) {
 }
 
 // snapshot builds the manifest from the case's state under its lock.
-func (c *Case) snapshot(status string, at time.Time) *Manifest {
+func (c *Case) snapshot(status engine.RunStatus, at time.Time) *Manifest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := &Manifest{

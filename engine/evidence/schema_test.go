@@ -112,7 +112,7 @@ func TestSchemaCoversEveryField(t *testing.T) {
 		{"artifact", reflect.TypeFor[engine.Artifact](), keys(sch.Defs["artifact"].Properties)},
 		{"custody", reflect.TypeFor[CustodySummary](), keys(sch.Properties["custody"].Properties)},
 		{"signature", reflect.TypeFor[Signature](), keys(sch.Properties["signature"].Properties)},
-		{"playbook", reflect.TypeFor[PlaybookRef](), keys(sch.Properties["playbook"].Properties)},
+		{"playbook", reflect.TypeFor[engine.PlaybookRef](), keys(sch.Properties["playbook"].Properties)},
 		{"operator", reflect.TypeFor[Operator](), keys(sch.Properties["operator"].Properties)},
 	}
 	for _, tt := range tests {

@@ -29,23 +29,15 @@ const (
 // Plan is the dry-run view of one playbook with one set of inputs. Its JSON
 // form is the machine output of `firebreak plan --format json`.
 type Plan struct {
-	Playbook PlaybookRef    `json:"playbook"`
-	Inputs   map[string]any `json:"inputs"`
-	Check    bool           `json:"check"`
+	Playbook engine.PlaybookRef `json:"playbook"`
+	Inputs   map[string]any     `json:"inputs"`
+	Check    bool               `json:"check"`
 	// PermissionCheck says how the IAM permissions were checked, or why
 	// they could not be (check plans with a PermissionChecker only).
 	PermissionCheck string     `json:"permission_check,omitempty"`
 	Waves           [][]string `json:"waves"`
 	CriticalPath    []string   `json:"critical_path"`
 	Steps           []Step     `json:"steps"`
-}
-
-// PlaybookRef names the playbook a plan was made from.
-type PlaybookRef struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	SHA256  string `json:"sha256"`
-	Source  string `json:"source,omitempty"`
 }
 
 // Step is one step of a plan.
@@ -122,7 +114,7 @@ func (b *builder) build(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("playbook %q: %w", b.pb.Name, err)
 	}
 	p := &Plan{
-		Playbook: PlaybookRef{Name: b.pb.Name, Version: b.pb.Version, SHA256: b.pb.SHA256, Source: b.pb.Source},
+		Playbook: b.pb.Ref(),
 		Inputs:   b.inputs,
 		Check:    b.check,
 		Waves:    main.Waves(),
@@ -157,7 +149,7 @@ func (b *builder) build(ctx context.Context) (*Plan, error) {
 	return p, nil
 }
 
-// JSON writes the plan as indented JSON, the shape SPEC §4 shows.
+// JSON writes the plan as indented JSON.
 func (p *Plan) JSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -280,3 +280,29 @@ func TestWithFinding(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONKeepsEmptyVersion: the plan's JSON names "version" and "sha256"
+// even when empty (the manifest and journal leave them out), and does not
+// escape < and > in strings.
+func TestJSONKeepsEmptyVersion(t *testing.T) {
+	reg, pb, _ := hostCompromise(t)
+	bare := *pb
+	bare.Version, bare.SHA256 = "", ""
+	p, err := Build(context.Background(), reg, &bare, hostInputs, false)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	p.Steps[0].Notes = append(p.Steps[0].Notes, "<runtime: x>")
+	var buf bytes.Buffer
+	if err := p.JSON(&buf); err != nil {
+		t.Fatalf("JSON: %v", err)
+	}
+	for _, want := range []string{`"version": ""`, `"sha256": ""`, `"<runtime: x>"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("plan JSON lacks %s:\n%s", want, buf.String())
+		}
+	}
+	if first := strings.Index(buf.String(), `"playbook"`); first < 0 || first > 8 {
+		t.Errorf("\"playbook\" is not the first key:\n%s", buf.String())
+	}
+}

@@ -49,7 +49,7 @@ func TestWithEvidenceCase(t *testing.T) {
 	if err != nil || res.Status != engine.RunSucceeded {
 		t.Fatalf("Run: %v, %v", res.Status, err)
 	}
-	m, err := c.Finish(ctx, string(res.Status), res.FinishedAt)
+	m, err := c.Finish(ctx, res.Status, res.FinishedAt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,23 +23,14 @@ const (
 
 // Header is the first line of a journal: what the run was started with.
 type Header struct {
-	RunID     string         `json:"run_id"`
-	CaseID    string         `json:"case_id,omitempty"`
-	Playbook  PlaybookRef    `json:"playbook"`
-	Inputs    map[string]any `json:"inputs,omitempty"`
-	Finding   map[string]any `json:"finding,omitempty"`
-	Incident  map[string]any `json:"incident,omitempty"`
-	Operator  string         `json:"operator,omitempty"`
-	StartedAt time.Time      `json:"started_at"`
-}
-
-// PlaybookRef names the playbook a run used; SHA256 lets Resume refuse a
-// playbook that changed since.
-type PlaybookRef struct {
-	Name    string `json:"name"`
-	Version string `json:"version,omitempty"`
-	Source  string `json:"source,omitempty"`
-	SHA256  string `json:"sha256,omitempty"`
+	RunID     string             `json:"run_id"`
+	CaseID    string             `json:"case_id,omitempty"`
+	Playbook  engine.PlaybookRef `json:"playbook"`
+	Inputs    map[string]any     `json:"inputs,omitempty"`
+	Finding   map[string]any     `json:"finding,omitempty"`
+	Incident  map[string]any     `json:"incident,omitempty"`
+	Operator  string             `json:"operator,omitempty"`
+	StartedAt time.Time          `json:"started_at"`
 }
 
 // entry is one journal line.

@@ -105,7 +105,7 @@ func TestListRuns(t *testing.T) {
 	if err != nil || len(runs) != 3 {
 		t.Fatalf("ListRuns: %v, %v; want 3 runs", runs, err)
 	}
-	if r := runs[0]; r.ID != "run-1" || r.Status != engine.RunSucceeded || r.Playbook != "test" || r.CaseID != "cr-run-1" || r.Duration <= 0 {
+	if r := runs[0]; r.ID != "run-1" || r.Status != engine.RunSucceeded || r.Playbook.Name != "test" || r.CaseID != "cr-run-1" || r.Duration <= 0 {
 		t.Errorf("runs[0] = %+v", r)
 	}
 	if r := runs[1]; r.ID != "run-2" || r.Status != engine.RunFailed {

@@ -178,21 +178,11 @@ func resizeKeys(keys []string, n int) []string {
 	return keys[:n]
 }
 
-// RunInfo is one line of `firebreak runs`.
-type RunInfo struct {
-	ID, Playbook, CaseID string
-	Status               engine.RunStatus
-	StartedAt            time.Time
-	// Duration runs from the start to the last journal entry.
-	Duration time.Duration
-	// Err is set when the journal could not be read; the other fields
-	// but ID are then empty.
-	Err error
-}
-
 // ListRuns lists the runs in stateDir, oldest first (run ids sort by time).
 // A state dir with no runs gives an empty list.
-func ListRuns(stateDir string) ([]RunInfo, error) {
+// Duration runs to the journal's last entry; Err is set for a journal
+// that cannot be read.
+func ListRuns(stateDir string) ([]engine.RunInfo, error) {
 	dirs, err := os.ReadDir(filepath.Join(stateDir, "runs"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -200,18 +190,18 @@ func ListRuns(stateDir string) ([]RunInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing runs in %q: %w", stateDir, err)
 	}
-	var out []RunInfo
+	var out []engine.RunInfo
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
 		}
 		st, err := LoadJournal(stateDir, d.Name())
 		if err != nil {
-			out = append(out, RunInfo{ID: d.Name(), Err: err})
+			out = append(out, engine.RunInfo{ID: d.Name(), Err: err})
 			continue
 		}
 		h := st.Header
-		out = append(out, RunInfo{ID: d.Name(), Playbook: h.Playbook.Name, CaseID: h.CaseID,
+		out = append(out, engine.RunInfo{ID: d.Name(), Playbook: h.Playbook, CaseID: h.CaseID,
 			Status: st.Status, StartedAt: h.StartedAt, Duration: st.UpdatedAt.Sub(h.StartedAt)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

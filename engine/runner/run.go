@@ -131,5 +131,5 @@ func (r *run) newHeader() Header {
 	pb := r.cfg.Playbook
 	return Header{RunID: r.cfg.RunID, CaseID: r.cfg.CaseID, Inputs: r.cfg.Inputs, Finding: r.cfg.Finding,
 		Incident: r.cfg.Incident, Operator: r.cfg.Operator, StartedAt: r.startedAt,
-		Playbook: PlaybookRef{Name: pb.Name, Version: pb.Version, Source: pb.Source, SHA256: pb.SHA256}}
+		Playbook: pb.Ref()}
 }

@@ -138,7 +138,7 @@ func (h *hostRunner) run(ctx context.Context, instanceID string) (*runner.Result
 	now := time.Now()
 	caseID, runID := evidence.NewCaseID(now), runner.NewRunID(now)
 	c, err := evidence.OpenCase(ctx, h.store, evidence.Header{CaseID: caseID, RunID: runID, Inputs: inputs,
-		Playbook: evidence.PlaybookRef{Name: h.pb.Name, Version: h.pb.Version, SHA256: h.pb.SHA256, Source: h.pb.Source}}, nil)
+		Playbook: h.pb.Ref()}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (h *hostRunner) run(ctx context.Context, instanceID string) (*runner.Result
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Finish(ctx, string(res.Status), time.Now()); err != nil {
+	if _, err := c.Finish(ctx, res.Status, time.Now()); err != nil {
 		return nil, err
 	}
 	if res.Status != engine.RunSucceeded {

@@ -12,13 +12,6 @@ import (
 	"github.com/firebreak-ir/firebreak/findings"
 )
 
-// Run statuses as the manifest and the exit code see them.
-const (
-	statusSucceeded   = string(engine.RunSucceeded)
-	statusFailed      = string(engine.RunFailed)
-	statusInterrupted = string(engine.RunInterrupted)
-)
-
 // finishTimeout bounds writing the manifest after an interrupted run, whose
 // own context is already cancelled.
 const finishTimeout = 30 * time.Second
@@ -40,7 +33,7 @@ type job struct {
 // outcome is how a job ended, for the summary and the exit code.
 type outcome struct {
 	label, runID, caseID string
-	status               string
+	status               engine.RunStatus // "" when the run never started
 	result               *runner.Result
 	caseURI, manifestURI string
 	err                  error
@@ -77,7 +70,7 @@ func (st *cliState) execJob(ctx context.Context, j *job, d display, resume bool)
 		return out
 	}
 	ver, _ := buildVersion()
-	hdr := evidence.Header{CaseID: j.caseID, RunID: j.runID, Playbook: playbookRef(j.pb),
+	hdr := evidence.Header{CaseID: j.caseID, RunID: j.runID, Playbook: j.pb.Ref(),
 		Tool: evidence.ToolRef{Name: "firebreak", Version: ver}, Operator: op, Inputs: j.inputs, StartedAt: j.started}
 	cs, err := evidence.OpenCase(ctx, store, hdr, signer)
 	if err != nil {
@@ -117,12 +110,12 @@ func (st *cliState) execJob(ctx context.Context, j *job, d display, resume bool)
 
 // runStatus is the status to record: the runner's, or interrupted when it
 // stopped without a result because of a cancel.
-func runStatus(ctx context.Context, res *runner.Result, err error) string {
+func runStatus(ctx context.Context, res *runner.Result, err error) engine.RunStatus {
 	switch {
 	case res != nil:
-		return string(res.Status)
+		return res.Status
 	case errors.Is(err, engine.ErrInterrupted) || ctx.Err() != nil:
-		return statusInterrupted
+		return engine.RunInterrupted
 	}
 	return ""
 }
@@ -134,8 +127,8 @@ func (st *cliState) finishCase(ctx context.Context, cs *evidence.Case, store evi
 	defer cancel()
 	if _, err := cs.Finish(fctx, out.status, time.Now().UTC()); err != nil {
 		out.err = errors.Join(out.err, fmt.Errorf("writing the manifest of case %q: %w", out.caseID, err))
-		if out.status == statusSucceeded {
-			out.status = statusFailed // evidence that is not sealed is not a success
+		if out.status == engine.RunSucceeded {
+			out.status = engine.RunFailed // evidence that is not sealed is not a success
 		}
 	}
 	out.caseURI = caseLocation(store, out.caseID)
@@ -152,10 +145,6 @@ func putFinding(ctx context.Context, cs *evidence.Case, f *findings.Finding) err
 		return fmt.Errorf("storing the finding in case %q: %w", cs.ID(), err)
 	}
 	return nil
-}
-
-func playbookRef(pb *engine.Playbook) evidence.PlaybookRef {
-	return evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}
 }
 
 func loadSigner(path string) (evidence.Signer, error) {

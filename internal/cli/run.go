@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 )
 
@@ -95,9 +96,9 @@ func (o *outcome) exitErr() error {
 	switch {
 	case o.err != nil && o.status == "":
 		return o.err
-	case o.status == statusSucceeded:
+	case o.status == engine.RunSucceeded:
 		return nil
-	case o.status == statusInterrupted:
+	case o.status == engine.RunInterrupted:
 		return silent{code: exitInterrupted}
 	}
 	if o.err != nil {

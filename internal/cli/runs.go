@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/runner"
 )
 
@@ -38,7 +39,7 @@ func runsCommand(st *cliState) *cli.Command {
 					fmt.Fprintf(tw, "%s\t-\t-\tunreadable: %v\t-\t-\n", r.ID, r.Err)
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Playbook, r.CaseID, r.Status,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Playbook.Name, r.CaseID, r.Status,
 					r.StartedAt.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond))
 			}
 			return tw.Flush()
@@ -46,7 +47,7 @@ func runsCommand(st *cliState) *cli.Command {
 	}
 }
 
-func writeRunsJSON(st *cliState, runs []runner.RunInfo) error {
+func writeRunsJSON(st *cliState, runs []engine.RunInfo) error {
 	type run struct {
 		ID        string    `json:"id"`
 		Playbook  string    `json:"playbook"`
@@ -58,7 +59,7 @@ func writeRunsJSON(st *cliState, runs []runner.RunInfo) error {
 	}
 	out := make([]run, 0, len(runs))
 	for _, r := range runs {
-		x := run{ID: r.ID, Playbook: r.Playbook, CaseID: r.CaseID, Status: string(r.Status), StartedAt: r.StartedAt, Duration: r.Duration.String()}
+		x := run{ID: r.ID, Playbook: r.Playbook.Name, CaseID: r.CaseID, Status: string(r.Status), StartedAt: r.StartedAt, Duration: r.Duration.String()}
 		if r.Err != nil {
 			x.Error = r.Err.Error()
 		}

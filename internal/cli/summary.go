@@ -34,7 +34,7 @@ func (st *cliState) printSummary(out *outcome) {
 
 func (st *cliState) resumeHint(out *outcome) {
 	switch out.status {
-	case statusInterrupted:
+	case engine.RunInterrupted:
 		if out.err != nil && strings.Contains(out.err.Error(), "firebreak resume") {
 			// The runner says why it stopped (a signal, an approval
 			// nobody could give) and how to go on.
@@ -42,7 +42,7 @@ func (st *cliState) resumeHint(out *outcome) {
 			return
 		}
 		st.logf("interrupted: continue with `firebreak resume %s`", out.runID)
-	case statusFailed:
+	case engine.RunFailed:
 		st.logf("failed: fix the cause above, then `firebreak resume %s` runs the failed steps again", out.runID)
 	}
 }

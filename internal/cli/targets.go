@@ -160,7 +160,7 @@ func (st *cliState) batchSummary(outs []*outcome) error {
 	}
 	tw.Flush()
 	for _, o := range outs {
-		if o.status == statusInterrupted {
+		if o.status == engine.RunInterrupted {
 			st.logf("interrupted: continue %s with `firebreak resume %s`", o.label, o.runID)
 		}
 	}

@@ -91,7 +91,7 @@ func (hw *hostWorld) runFile(t *testing.T, file string, given map[string]any, sw
 	h := &hostRun{hostWorld: hw, store: store, caseID: evidence.NewCaseID(now)}
 	runID := runner.NewRunID(now)
 	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: h.caseID, RunID: runID, Inputs: inputs,
-		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}}, nil)
+		Playbook: pb.Ref()}, nil)
 	if err != nil {
 		t.Fatalf("OpenCase: %v", err)
 	}
@@ -103,7 +103,7 @@ func (hw *hostWorld) runFile(t *testing.T, file string, given map[string]any, sw
 	for _, s := range h.res.Steps {
 		t.Logf("%s step %s: %s %s %s", name, s.ID, s.Status, s.Error, s.SkipReason)
 	}
-	if h.man, err = c.Finish(ctx, string(h.res.Status), time.Now()); err != nil {
+	if h.man, err = c.Finish(ctx, h.res.Status, time.Now()); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	return h

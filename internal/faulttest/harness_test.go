@@ -91,7 +91,7 @@ func runHost(t *testing.T, cfg aws.Config, w *awsfixture.World) *inProcess {
 	r := &inProcess{store: store, caseID: evidence.NewCaseID(now)}
 	runID := runner.NewRunID(now)
 	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: r.caseID, RunID: runID, Inputs: inputs,
-		Playbook: evidence.PlaybookRef{Name: pb.Name, Version: pb.Version, SHA256: pb.SHA256, Source: pb.Source}}, nil)
+		Playbook: pb.Ref()}, nil)
 	if err != nil {
 		t.Fatalf("OpenCase: %v", err)
 	}
@@ -103,7 +103,7 @@ func runHost(t *testing.T, cfg aws.Config, w *awsfixture.World) *inProcess {
 	for _, s := range r.res.Steps {
 		t.Logf("step %s: %s attempts %d %s %s", s.ID, s.Status, s.Attempts, s.Error, s.SkipReason)
 	}
-	if r.man, err = c.Finish(ctx, string(r.res.Status), time.Now()); err != nil {
+	if r.man, err = c.Finish(ctx, r.res.Status, time.Now()); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	return r

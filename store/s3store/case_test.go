@@ -18,7 +18,7 @@ import (
 )
 
 func s3Header(caseID string) evidence.Header {
-	return evidence.Header{CaseID: caseID, RunID: "run-1", Playbook: evidence.PlaybookRef{Name: "host-compromise"},
+	return evidence.Header{CaseID: caseID, RunID: "run-1", Playbook: engine.PlaybookRef{Name: "host-compromise"},
 		Tool: evidence.ToolRef{Name: "firebreak"}, Operator: evidence.Operator{ARN: "arn:aws:iam::123456789012:user/r"}}
 }
 
