@@ -20,11 +20,17 @@ func asffIncident(f map[string]any) map[string]any {
 		inc["severity"] = severityLabel(n, 100)
 	}
 	resources, _ := f["Resources"].([]any)
+	var buckets []string
 	for _, r := range resources {
 		if res, ok := r.(map[string]any); ok {
 			asffResource(inc, res)
+			if str(res["Type"]) == "AwsS3Bucket" {
+				buckets = append(buckets, lastSegment(str(res["Id"])))
+			}
 		}
 	}
+	setBuckets(inc, buckets)
+	asffProductFields(inc, f)
 	return inc
 }
 
@@ -46,12 +52,19 @@ func asffResource(inc map[string]any, res map[string]any) {
 		key := dig(res, "Details", "AwsIamAccessKey")
 		setOnce("principal", str(dig(key, "PrincipalName")))
 		setOnce("principal", str(dig(key, "UserName")))
-		if str(dig(key, "PrincipalType")) == "AssumedRole" {
+		kind := str(dig(key, "PrincipalType"))
+		if kind == "AssumedRole" {
 			setOnce("instance_id", sessionInstance(str(dig(key, "PrincipalId"))))
+			setOnce("role_name", inc["principal"].(string))
 		}
+		setOnce("principal_arn", principalARN(kind, inc["account"].(string), inc["principal"].(string)))
 	case "AwsIamUser", "AwsIamRole":
 		setOnce("principal", lastSegment(id))
+		if strings.HasPrefix(id, "arn:") {
+			setOnce("principal_arn", id)
+		}
 	}
+	asffResourceFields(setOnce, res)
 }
 
 // asffType gives a GuardDuty finding its GuardDuty type back: Security

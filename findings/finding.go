@@ -30,7 +30,17 @@ const (
 
 // Incident keys, present in every Finding.Incident (empty strings when
 // the finding does not say), so that expressions never meet a missing key.
-var IncidentKeys = []string{"type", "severity", "region", "account", "instance_id", "access_key_id", "principal", "finding_id"}
+//
+// principal is the user or role name of the access key the finding names;
+// role_name is that name again when the key is an assumed role's session
+// (and the role of an IAM role resource), so a playbook that acts on roles
+// never takes a user for one; principal_arn is the principal as an IAM ARN
+// without its path (user/NAME, role/NAME, root). bucket_name is the first
+// bucket the finding names, bucket_names all of them, comma-separated;
+// function_arn the Lambda function, db_instance_id the RDS instance,
+// trail_arn the CloudTrail trail an API call acted on.
+var IncidentKeys = []string{"type", "severity", "region", "account", "instance_id", "access_key_id", "principal", "finding_id",
+	"principal_arn", "role_name", "bucket_name", "bucket_names", "function_arn", "db_instance_id", "trail_arn"}
 
 // Finding is one parsed finding. It is read-only after Parse.
 type Finding struct {

@@ -32,10 +32,40 @@ func guardDutyIncident(f map[string]any) map[string]any {
 	inc["instance_id"] = str(dig(f, "resource", "instanceDetails", "instanceId"))
 	inc["access_key_id"] = str(dig(key, "accessKeyId"))
 	inc["principal"] = str(dig(key, "userName"))
-	if inc["instance_id"] == "" && str(dig(key, "userType")) == "AssumedRole" {
+	userType := str(dig(key, "userType"))
+	if inc["instance_id"] == "" && userType == "AssumedRole" {
 		inc["instance_id"] = sessionInstance(str(dig(key, "principalId")))
 	}
+	if userType == "AssumedRole" {
+		inc["role_name"] = inc["principal"]
+	}
+	inc["principal_arn"] = principalARN(userType, inc["account"].(string), inc["principal"].(string))
+	guardDutyResources(inc, f)
 	return inc
+}
+
+// principalARN is the IAM ARN of the principal a finding names, without
+// the path IAM may hold it under (GuardDuty does not give it): what a
+// deny written against aws:PrincipalArn needs, with a wildcard for the
+// path (see the bucket containment). "" when the kind is not one of
+// these or a part is missing.
+func principalARN(userType, account, name string) string {
+	if account == "" {
+		return ""
+	}
+	switch {
+	case userType == "Root":
+		return "arn:aws:iam::" + account + ":root"
+	case name == "":
+		return ""
+	case userType == "IAMUser":
+		return "arn:aws:iam::" + account + ":user/" + name
+	case userType == "AssumedRole" || userType == "Role":
+		return "arn:aws:iam::" + account + ":role/" + name
+	case userType == "FederatedUser":
+		return "arn:aws:sts::" + account + ":federated-user/" + name
+	}
+	return ""
 }
 
 // sessionInstance returns the instance id an instance role's session is

@@ -24,10 +24,10 @@ func fixture(t *testing.T, name string) []byte {
 }
 
 // backdoor is what every shape of the C&C finding must derive.
-var backdoor = map[string]any{
+var backdoor = incident(map[string]any{
 	"type": "Backdoor:EC2/C&CActivity.B", "severity": "HIGH", "region": "us-east-1", "account": "123456789012",
 	"instance_id": "i-0a1b2c3d4e5f67890", "access_key_id": "", "principal": "", "finding_id": "00000000000000000000000000001eef",
-}
+})
 
 func TestParseFixtures(t *testing.T) {
 	tests := []struct {
@@ -38,19 +38,21 @@ func TestParseFixtures(t *testing.T) {
 		{"guardduty-backdoor-c2.json", ShapeGuardDutyEvent, backdoor, "instanceDetails"},
 		{"guardduty-api-getfindings-backdoor.json", ShapeGuardDutyAPI, backdoor, "InstanceDetails"},
 		{"securityhub-asff-backdoor.json", ShapeASFF, backdoor, "Resources"},
-		{"guardduty-bitcoin.json", ShapeGuardDutyEvent, map[string]any{
+		{"guardduty-bitcoin.json", ShapeGuardDutyEvent, incident(map[string]any{
 			"type": "CryptoCurrency:EC2/BitcoinTool.B", "severity": "HIGH", "region": "us-east-1", "account": "123456789012",
 			"instance_id": "i-0a1b2c3d4e5f67890", "access_key_id": "", "principal": "", "finding_id": "00000000000000000000000000003dde",
-		}, "instanceDetails"},
-		{"guardduty-iamuser-malicious-ip.json", ShapeGuardDutyEvent, map[string]any{
+		}), "instanceDetails"},
+		{"guardduty-iamuser-malicious-ip.json", ShapeGuardDutyEvent, incident(map[string]any{
 			"type": "UnauthorizedAccess:IAMUser/MaliciousIPCaller", "severity": "MEDIUM", "region": "us-east-1", "account": "123456789012",
 			"instance_id": "", "access_key_id": "AKIAEXAMPLEKEY123456", "principal": "ci-deployer", "finding_id": "00000000000000000000000000005ccd",
-		}, "accessKeyDetails"},
-		{"guardduty-instance-credential-exfiltration.json", ShapeGuardDutyEvent, map[string]any{
+			"principal_arn": "arn:aws:iam::123456789012:user/ci-deployer",
+		}), "accessKeyDetails"},
+		{"guardduty-instance-credential-exfiltration.json", ShapeGuardDutyEvent, incident(map[string]any{
 			"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "severity": "HIGH", "region": "us-east-1",
 			"account": "123456789012", "instance_id": "i-0a1b2c3d4e5f67890", "access_key_id": "ASIAEXAMPLESESSION12",
 			"principal": "web-role", "finding_id": "00000000000000000000000000007bbc",
-		}, "accessKeyDetails"},
+			"role_name": "web-role", "principal_arn": "arn:aws:iam::123456789012:role/web-role",
+		}), "accessKeyDetails"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -149,10 +151,11 @@ func TestParseASFFAccessKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{
+	want := incident(map[string]any{
 		"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "severity": "HIGH", "region": "",
 		"account": "111122223333", "instance_id": "i-0123456789abcdef0", "access_key_id": "ASIAEXAMPLE", "principal": "web-role", "finding_id": "x",
-	}
+		"role_name": "web-role", "principal_arn": "arn:aws:iam::111122223333:role/web-role",
+	})
 	if !reflect.DeepEqual(f.Incident, want) {
 		t.Errorf("incident:\n got %v\nwant %v", f.Incident, want)
 	}
