@@ -104,6 +104,10 @@ type StepInput struct {
 	// items of one step apart.
 	ForEach   bool
 	ItemIndex int
+	// PlaybookDir is the directory of the playbook file the step comes
+	// from, so that an action can read files kept beside it (YARA rules);
+	// empty for a built-in playbook.
+	PlaybookDir string
 }
 
 // Evidence is what a step may do with its case's evidence. Implementations

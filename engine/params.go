@@ -36,6 +36,11 @@ import (
 // []int and []any (list), map[string]any (map), any (any), and a pointer to
 // a struct declared the same way (map, decoded key by key: unknown keys are
 // refused; nil when the map is absent, null or empty).
+//
+// An embedded struct field without a param tag is inlined: its parameters
+// are the outer struct's, in its place. Parameters shared by several actions
+// (the SSH connection of capture-memory and analyze-disk) are declared once
+// that way.
 
 // ParamsOf returns the parameters the struct T declares, in field order, for
 // ActionSpec.Params. Each call returns a fresh slice.
@@ -86,7 +91,7 @@ type paramDecl struct {
 // paramField is one declared parameter and where it goes.
 type paramField struct {
 	Param
-	index  int          // the struct field
+	index  []int        // the struct field (a path through inlined embedded structs)
 	def    any          // the default, coerced to Type, when hasDef
 	hasDef bool         // a default tag was given (default:"" counts)
 	nested *paramDecl   // for a pointer-to-struct field
@@ -117,6 +122,10 @@ func readDecl(t reflect.Type) *paramDecl {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		tag, ok := sf.Tag.Lookup("param")
+		if !ok && sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			d.inline(t, sf)
+			continue
+		}
 		if !ok {
 			declPanic(t, sf, "no param tag (param:\"-\" for a field the action fills itself)")
 		}
@@ -124,14 +133,29 @@ func readDecl(t reflect.Type) *paramDecl {
 			continue
 		}
 		f := readField(t, sf, tag)
-		if slices.Contains(d.names, f.Name) {
-			declPanic(t, sf, fmt.Sprintf("parameter %q is declared twice", f.Name))
-		}
-		f.index = i
-		d.fields = append(d.fields, f)
-		d.names = append(d.names, f.Name)
+		f.index = []int{i}
+		d.add(t, sf, f)
 	}
 	return d
+}
+
+// inline adds the parameters of the embedded struct sf, as if declared here.
+func (d *paramDecl) inline(t reflect.Type, sf reflect.StructField) {
+	if !sf.IsExported() {
+		declPanic(t, sf, "an embedded struct must be exported to be filled")
+	}
+	for _, f := range declOf(sf.Type).fields {
+		f.index = append([]int{sf.Index[0]}, f.index...)
+		d.add(t, sf, f)
+	}
+}
+
+func (d *paramDecl) add(t reflect.Type, sf reflect.StructField, f paramField) {
+	if slices.Contains(d.names, f.Name) {
+		declPanic(t, sf, fmt.Sprintf("parameter %q is declared twice", f.Name))
+	}
+	d.fields = append(d.fields, f)
+	d.names = append(d.names, f.Name)
 }
 
 // readField reads one field's tags; every mistake panics.

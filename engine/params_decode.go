@@ -24,7 +24,7 @@ func (d *paramDecl) decode(dst reflect.Value, p map[string]any, path string) err
 		}
 	}
 	for i := range d.fields {
-		if err := d.fields[i].decode(dst.Field(d.fields[i].index), p[d.fields[i].Name], path); err != nil {
+		if err := d.fields[i].decode(dst.FieldByIndex(d.fields[i].index), p[d.fields[i].Name], path); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -39,7 +41,8 @@ func (r *run) startUnit(ctx context.Context, u unit, batch []launch) []launch {
 	r.running++
 	r.inflight++
 	in := engine.StepInput{RunID: r.cfg.RunID, CaseID: r.cfg.CaseID, StepID: st.step.ID, Params: params, Log: log,
-		Evidence: r.evidence(st.step.ID), Operator: r.cfg.Operator, ForEach: u.index >= 0, ItemIndex: max(u.index, 0)}
+		Evidence: r.evidence(st.step.ID), Operator: r.cfg.Operator, ForEach: u.index >= 0, ItemIndex: max(u.index, 0),
+		PlaybookDir: playbookDir(r.cfg.Playbook)}
 	if r.jr != nil {
 		in.RunLogPath = r.jr.path
 	}
@@ -137,4 +140,17 @@ func (r *run) cancelled(ctx context.Context, u unit, err error) {
 	}
 	r.record(ctx, change{u: u, status: engine.StatusCancelled, attempt: rec.Attempts, err: rec.Error, event: "step.cancelled"})
 	r.log.Info("step cancelled", keyStep, u.st.step.ID, keyAction, u.st.step.Action, keyError, err)
+}
+
+// playbookDir is the absolute directory of pb's file, or "" for a
+// built-in playbook (or none).
+func playbookDir(pb *engine.Playbook) string {
+	if pb == nil || pb.Source == "" || strings.HasPrefix(pb.Source, "builtin:") {
+		return ""
+	}
+	dir, err := filepath.Abs(filepath.Dir(pb.Source))
+	if err != nil {
+		return filepath.Dir(pb.Source)
+	}
+	return dir
 }
