@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -195,4 +197,14 @@ func (c *Clients) SNS(region string) *sns.Client {
 // CloudTrail returns the CloudTrail client for region.
 func (c *Clients) CloudTrail(region string) *cloudtrail.Client {
 	return get(c, "cloudtrail", region, func(cfg aws.Config) *cloudtrail.Client { return cloudtrail.NewFromConfig(cfg) })
+}
+
+// Lambda returns the Lambda client for region.
+func (c *Clients) Lambda(region string) *lambda.Client {
+	return get(c, "lambda", region, func(cfg aws.Config) *lambda.Client { return lambda.NewFromConfig(cfg) })
+}
+
+// RDS returns the RDS client for region.
+func (c *Clients) RDS(region string) *rds.Client {
+	return get(c, "rds", region, func(cfg aws.Config) *rds.Client { return rds.NewFromConfig(cfg) })
 }
