@@ -22,7 +22,7 @@ import (
 type hostKeyPolicy struct {
 	Pinned        string // "SHA256:..."
 	ConsoleOutput string // EC2 console output text
-	KnownHosts    string // path; "" = ~/.ssh/known_hosts
+	KnownHosts    string // path, ~ expanded
 	Insecure      bool
 }
 
@@ -78,16 +78,13 @@ func fingerprintCallback(res *hostKeyResult, by string, want map[string]bool, wh
 	}
 }
 
+// knownHostsPath is the known_hosts file, ~ expanded. Its default is the
+// known_hosts parameter's; an empty path is a mistake, not a default.
 func (p hostKeyPolicy) knownHostsPath() (string, error) {
-	path := p.KnownHosts
-	if path == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no known_hosts given and no home directory: %w", err)
-		}
-		path = filepath.Join(home, ".ssh", "known_hosts")
+	if p.KnownHosts == "" {
+		return "", errors.New("known_hosts is empty: give a known_hosts file, a host_key pin or console_output")
 	}
-	return expandHome(path), nil
+	return expandHome(p.KnownHosts), nil
 }
 
 func (p hostKeyPolicy) knownHostsCallback(res *hostKeyResult) (ssh.HostKeyCallback, error) {

@@ -8,6 +8,50 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
+// captureParams declare capture-memory's parameters: the spec and the
+// decoding both read them.
+type captureParams struct {
+	Host            string        `param:"host,required" doc:"address to SSH to"`
+	Port            int           `param:"port" default:"22" doc:"SSH port"`
+	User            string        `param:"user" default:"ec2-user" doc:"SSH user"`
+	KeyFile         string        `param:"key_file" doc:"private key (ed25519, ECDSA, RSA); with none, ssh-agent (SSH_AUTH_SOCK)"`
+	PassphraseEnv   string        `param:"key_passphrase_env" doc:"name of the environment variable holding key_file's passphrase"`
+	Jump            *jumpParams   `param:"jump" doc:"bastion: {host, port, user, key_file, key_passphrase_env, host_key, known_hosts, insecure_host_key}"`
+	HostKey         string        `param:"host_key" doc:"pinned host key fingerprint, SHA256:..."`
+	KnownHosts      string        `param:"known_hosts" default:"~/.ssh/known_hosts" doc:"known_hosts file, used when neither host_key nor console_output is given"`
+	ConsoleOutput   string        `param:"console_output" doc:"EC2 console output holding the host key fingerprints printed at first boot"`
+	InsecureHostKey bool          `param:"insecure_host_key" default:"false" doc:"accept any host key (recorded in the custody log and outputs)"`
+	Method          string        `param:"method" default:"lime" enum:"lime,avml,raw" doc:"how memory is read"`
+	Source          string        `param:"source" doc:"device or file for raw, e.g. /dev/crash"`
+	ModuleDir       string        `param:"module_dir" doc:"local dir of LiME modules named lime-<uname -r>.ko"`
+	AvmlPath        string        `param:"avml_path" doc:"local AVML binary to upload"`
+	Sudo            bool          `param:"sudo" default:"true" doc:"prefix privileged remote commands with sudo -n"`
+	Sinks           []string      `param:"sinks" doc:"file://DIR and s3://BUCKET/PREFIX; none: the run's evidence store"`
+	Compress        string        `param:"compress" default:"none" enum:"none,zstd" doc:"compression of the stored image; hashes are of the uncompressed stream"`
+	StallTimeout    time.Duration `param:"stall_timeout" default:"60s" doc:"no byte for this long fails the capture"`
+	ExpectedSize    int64         `param:"expected_size" doc:"bytes expected on the wire (LiME headers included); overrides detection"`
+	LimePort        int           `param:"lime_port" doc:"target-local TCP port LiME listens on (127.0.0.1 only); default random"`
+	LimeWait        time.Duration `param:"lime_wait" default:"60s" doc:"how long to wait for LiME to listen"`
+	IomemPath       string        `param:"iomem_path" default:"/proc/iomem" doc:"where the target's RAM layout is read (for tests; leave the default)"`
+	Keepalive       time.Duration `param:"keepalive" default:"15s" doc:"SSH keepalive interval; three missed replies end the capture"`
+}
+
+// jumpParams declare the keys of the jump map. A key not given is the
+// target's (user, key_file, key_passphrase_env, known_hosts), except
+// insecure_host_key: a bastion's key is checked unless the jump map itself
+// says otherwise (a pin or console output names the target's own key,
+// never the bastion's).
+type jumpParams struct {
+	Host            string `param:"host,required"`
+	Port            int    `param:"port" default:"22"`
+	User            string `param:"user"`
+	KeyFile         string `param:"key_file"`
+	PassphraseEnv   string `param:"key_passphrase_env"`
+	HostKey         string `param:"host_key"`
+	KnownHosts      string `param:"known_hosts"`
+	InsecureHostKey bool   `param:"insecure_host_key" default:"false"`
+}
+
 // params are capture-memory's parameters, checked.
 type params struct {
 	Dial         dialConfig
@@ -25,74 +69,54 @@ type params struct {
 	IomemPath    string // where the RAM layout is read on the target; tests point it elsewhere
 }
 
-func parseParams(p engine.Params) (*params, error) {
+func parseParams(in engine.Params) (*params, error) {
+	p, err := engine.Decode[captureParams](in)
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	out := &params{
-		Method: p.String("method"), Source: p.String("source"), ModuleDir: p.String("module_dir"),
-		AvmlPath: p.String("avml_path"), Sudo: p.Bool("sudo"), Compress: p.String("compress"),
-		Stall: p.Duration("stall_timeout"), ExpectedSize: int64(p.Int("expected_size")),
-		LimePort: p.Int("lime_port"), LimeWait: p.Duration("lime_wait"), IomemPath: strOr(p, "iomem_path", "/proc/iomem"),
+		Method: p.Method, Source: p.Source, ModuleDir: p.ModuleDir, AvmlPath: p.AvmlPath, Sudo: p.Sudo,
+		Compress: p.Compress, Stall: p.StallTimeout, ExpectedSize: p.ExpectedSize, LimePort: p.LimePort,
+		LimeWait: p.LimeWait, IomemPath: p.IomemPath,
 	}
-	if !p.Has("sudo") {
-		out.Sudo = true
-	}
-	target := endpoint{
-		Host: p.String("host"), Port: intOr(p, "port", 22), User: strOr(p, "user", "ec2-user"),
-		KeyFile: p.String("key_file"), PassphraseEnv: p.String("key_passphrase_env"),
-		HostKey: hostKeyPolicy{Pinned: p.String("host_key"), ConsoleOutput: p.String("console_output"),
-			KnownHosts: p.String("known_hosts"), Insecure: p.Bool("insecure_host_key")},
-	}
-	if target.Host == "" {
+	target := endpoint{Host: p.Host, Port: p.Port, User: p.User, KeyFile: p.KeyFile, PassphraseEnv: p.PassphraseEnv,
+		HostKey: hostKeyPolicy{Pinned: p.HostKey, ConsoleOutput: p.ConsoleOutput, KnownHosts: p.KnownHosts, Insecure: p.InsecureHostKey}}
+	switch {
+	case target.Host == "":
 		bad("host is empty: give the address to SSH to")
+	case target.User == "":
+		bad("user is empty: give the SSH user")
 	}
 	if target.Port < 1 || target.Port > 65535 {
 		bad("port %d is out of range 1-65535", target.Port)
 	}
-	out.Dial = dialConfig{Target: target, Keepalive: durOr(p, "keepalive", 15*time.Second)}
-	if m := p.Map("jump"); len(m) > 0 {
-		j, err := parseJump(m, target)
-		if err != nil {
-			errs = append(errs, err)
-		}
+	out.Dial = dialConfig{Target: target, Keepalive: p.Keepalive}
+	if p.Jump != nil {
+		j := jumpEndpoint(p.Jump, target)
 		out.Dial.Jump = &j
 	}
-	switch out.Method {
-	case "":
-		out.Method = "lime"
-		fallthrough
-	case "lime":
-		if out.ModuleDir == "" {
-			bad("method lime needs module_dir: a directory of LiME modules named lime-<uname -r>.ko")
-		}
-	case "avml":
-		if out.AvmlPath == "" {
-			bad("method avml needs avml_path: the local AVML binary to upload")
-		}
-	case "raw":
-		if out.Source == "" {
-			bad("method raw needs source: the device or file to read, e.g. /dev/crash")
-		}
-	default:
-		bad("method %q is unknown: use lime, avml or raw", out.Method)
+	switch {
+	case out.Method == "lime" && out.ModuleDir == "":
+		bad("method lime needs module_dir: a directory of LiME modules named lime-<uname -r>.ko")
+	case out.Method == "avml" && out.AvmlPath == "":
+		bad("method avml needs avml_path: the local AVML binary to upload")
+	case out.Method == "raw" && out.Source == "":
+		bad("method raw needs source: the device or file to read, e.g. /dev/crash")
 	}
-	switch out.Compress {
-	case "":
-		out.Compress = "none"
-	case "none", "zstd":
-	default:
-		bad("compress %q is unknown: use none or zstd", out.Compress)
-	}
-	if out.Stall <= 0 {
-		out.Stall = 60 * time.Second
-	}
-	if out.LimeWait <= 0 {
-		out.LimeWait = 60 * time.Second
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"stall_timeout", out.Stall}, {"lime_wait", out.LimeWait}, {"keepalive", p.Keepalive}} {
+		if d.d <= 0 {
+			bad("%s %v is not positive: give a duration such as \"60s\"", d.name, d.d)
+		}
 	}
 	if out.ExpectedSize < 0 {
 		bad("expected_size %d is negative", out.ExpectedSize)
 	}
-	for _, s := range p.Strings("sinks") {
+	for _, s := range p.Sinks {
 		t, err := parseSink(s)
 		if err != nil {
 			errs = append(errs, err)
@@ -106,61 +130,16 @@ func parseParams(p engine.Params) (*params, error) {
 	return out, nil
 }
 
-// parseJump reads the jump map. Unset, the key file, passphrase and
-// known_hosts are the target's. insecure_host_key is not inherited: a
-// bastion's key is checked unless the jump map itself says otherwise (a
-// pin or console output names the target's own key, never the bastion's).
-func parseJump(m map[string]any, t endpoint) (endpoint, error) {
-	target := t.HostKey
-	p := engine.Params(m)
-	for _, k := range engine.SortedKeys(m) {
-		switch k {
-		case "host", "port", "user", "key_file", "key_passphrase_env", "host_key", "known_hosts", "insecure_host_key":
-		default:
-			return endpoint{}, fmt.Errorf("jump has unknown key %q: use host, port, user, key_file, key_passphrase_env, host_key, known_hosts, insecure_host_key", k)
+// jumpEndpoint is the bastion: the jump map's keys, the target's where
+// the map does not say (insecure_host_key excepted, see jumpParams).
+func jumpEndpoint(j *jumpParams, t endpoint) endpoint {
+	or := func(s, def string) string {
+		if s != "" {
+			return s
 		}
-	}
-	port, err := engine.Coerce(engine.TypeInt, orDefault(m["port"], 22))
-	if err != nil {
-		return endpoint{}, fmt.Errorf("jump port: %w", err)
-	}
-	insecure, err := engine.Coerce(engine.TypeBool, orDefault(m["insecure_host_key"], false))
-	if err != nil {
-		return endpoint{}, fmt.Errorf("jump insecure_host_key: %w", err)
-	}
-	e := endpoint{Host: p.String("host"), Port: port.(int), User: strOr(p, "user", t.User),
-		KeyFile: strOr(p, "key_file", t.KeyFile), PassphraseEnv: strOr(p, "key_passphrase_env", t.PassphraseEnv),
-		HostKey: hostKeyPolicy{Pinned: p.String("host_key"), KnownHosts: strOr(p, "known_hosts", target.KnownHosts), Insecure: insecure.(bool)}}
-	if e.Host == "" {
-		return endpoint{}, errors.New("jump has no host: give {host, port, user, key_file}")
-	}
-	return e, nil
-}
-
-func orDefault(v, def any) any {
-	if v == nil {
 		return def
 	}
-	return v
-}
-
-func intOr(p engine.Params, k string, def int) int {
-	if p.Has(k) {
-		return p.Int(k)
-	}
-	return def
-}
-
-func strOr(p engine.Params, k, def string) string {
-	if s := p.String(k); s != "" {
-		return s
-	}
-	return def
-}
-
-func durOr(p engine.Params, k string, def time.Duration) time.Duration {
-	if d := p.Duration(k); d > 0 {
-		return d
-	}
-	return def
+	return endpoint{Host: j.Host, Port: j.Port, User: or(j.User, t.User), KeyFile: or(j.KeyFile, t.KeyFile),
+		PassphraseEnv: or(j.PassphraseEnv, t.PassphraseEnv),
+		HostKey:       hostKeyPolicy{Pinned: j.HostKey, KnownHosts: or(j.KnownHosts, t.HostKey.KnownHosts), Insecure: j.InsecureHostKey}}
 }

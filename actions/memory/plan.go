@@ -15,31 +15,32 @@ var _ engine.Planner = (*capture)(nil)
 // locally (the parameters, the module dir, the AVML binary).
 func (c *capture) Plan(_ context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
 	p := in.Params
-	val := func(k, def string) string {
+	// plan fills in the declared defaults; "?" is a value nobody gave.
+	val := func(k string) string {
 		if v, ok := p[k]; ok && v != nil && fmt.Sprint(v) != "" {
 			return fmt.Sprint(v)
 		}
-		return def
+		return "?"
 	}
 	priv := "sudo -n "
 	if b, ok := p["sudo"].(bool); ok && !b {
 		priv = ""
 	}
-	method := val("method", "lime")
+	method := val("method")
 	d := &engine.PlanDetail{Calls: []string{fmt.Sprintf("ssh %s@%s:%s (host key: %s)",
-		val("user", "ec2-user"), val("host", "?"), val("port", "22"), hostKeyMode(p))}}
+		val("user"), val("host"), val("port"), hostKeyMode(p))}}
 	switch method {
 	case "lime":
 		d.Calls = append(d.Calls, "ssh: uname -r",
-			"ssh: upload "+val("module_dir", "?")+"/lime-<release>.ko to /tmp",
+			"ssh: upload "+val("module_dir")+"/lime-<release>.ko to /tmp",
 			"ssh: "+priv+"insmod <module> \"path=tcp:<port> format=lime localhostonly=1\"",
 			"ssh: direct-tcpip to 127.0.0.1:<port> on the target, stream LiME",
 			"ssh: "+priv+"rmmod lime; rm <module> (also after a failure)")
 	case "avml":
-		d.Calls = append(d.Calls, "ssh: upload "+val("avml_path", "?")+" to /tmp",
+		d.Calls = append(d.Calls, "ssh: upload "+val("avml_path")+" to /tmp",
 			"ssh: "+priv+"<avml> /dev/stdout, stream", "ssh: rm <avml> (also after a failure)")
 	default:
-		d.Calls = append(d.Calls, "ssh: "+priv+"dd if="+val("source", "?")+" bs=1M, stream")
+		d.Calls = append(d.Calls, "ssh: "+priv+"dd if="+val("source")+" bs=1M, stream")
 	}
 	sinks, _ := p["sinks"].([]any)
 	for _, s := range sinks {
