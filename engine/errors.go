@@ -1,11 +1,16 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/firebreak-ir/firebreak/engine/graph"
+)
 
 // Sentinel errors of the engine. Callers test them with errors.Is.
 var (
-	// ErrCycle: the steps' needs form a cycle.
-	ErrCycle = errors.New("dependency cycle")
+	// ErrCycle: the steps' needs form a cycle (the graph package's own
+	// sentinel, which its *graph.CycleError wraps).
+	ErrCycle = graph.ErrCycle
 	// ErrUpstreamFailed: a step was skipped because a step it needs failed.
 	ErrUpstreamFailed = errors.New("a needed step failed")
 	// ErrInterrupted: the run was cancelled (Ctrl-C, SIGTERM) and can be resumed.

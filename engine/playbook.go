@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/firebreak-ir/firebreak/engine/graph"
 )
 
 // Pos is a position in a playbook file. Line and Col start at 1.
@@ -40,6 +42,13 @@ type Playbook struct {
 	// SHA256 is the hex SHA-256 of the raw file.
 	SHA256 string
 	Raw    []byte
+
+	// Graph and FinallyGraph are the needs graphs of Steps and of Finally
+	// (each block is its own graph). The loader builds them once, as it
+	// checks the playbook; the runner and the planner walk them (Graphs)
+	// and build none. A Playbook made by hand calls BuildGraphs once its
+	// steps are set.
+	Graph, FinallyGraph *graph.Graph
 }
 
 // Input returns the declared input called name.

@@ -1,17 +1,26 @@
 // Package graph is the dependency graph of a playbook's steps: build, cycle
-// check, stable topological order, waves, critical path, ancestors.
+// check, stable topological order, waves, critical path.
 //
 // It is pure: no goroutines, no I/O, and a Graph never changes after Build,
-// so one Graph may be shared by any number of goroutines.
+// so one Graph may be shared by any number of goroutines. It imports
+// nothing of firebreak: the engine keeps the graphs the loader built on
+// its Playbook, and the runner and the planner walk those.
 package graph
 
 import (
 	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/firebreak-ir/firebreak/engine"
 )
+
+// ErrCycle is wrapped by every *CycleError; engine.ErrCycle is this error.
+var ErrCycle = errors.New("dependency cycle")
+
+// Node is one step as the graph sees it: its id and the ids it needs.
+type Node struct {
+	ID    string
+	Needs []string
+}
 
 // Graph is the needs graph of one block of steps (the main steps, or the
 // finally steps: they form their own graph, run after every main step ended,
@@ -22,15 +31,6 @@ type Graph struct {
 	index map[string]int // id -> position in ids
 	needs [][]int        // needs[i]: what step i needs, in the order written, no repeats
 	deps  [][]int        // deps[i]: steps that need step i, in file order
-}
-
-// NeedError is a need that names no step of the graph.
-type NeedError struct {
-	Step, Need string
-}
-
-func (e *NeedError) Error() string {
-	return fmt.Sprintf("step %q needs %q, which is not a step of this block: fix the name in needs", e.Step, e.Need)
 }
 
 // CycleError is a dependency cycle. Path starts and ends with the same id;
@@ -50,23 +50,19 @@ func (e *CycleError) Error() string {
 	return s
 }
 
-// Unwrap makes errors.Is(err, engine.ErrCycle) true.
-func (e *CycleError) Unwrap() error { return engine.ErrCycle }
+// Unwrap makes errors.Is(err, ErrCycle) true.
+func (e *CycleError) Unwrap() error { return ErrCycle }
 
 // Build makes the graph of steps, in their file order. It reports every
-// problem at once, joined (errors.Join): a nil step, an empty or duplicate
-// id, a need naming no step (*NeedError), and each cycle (*CycleError,
-// wrapping engine.ErrCycle, one per strongly connected set of steps,
-// starting at its first step in file order). A need written twice counts
-// once.
-func Build(steps []*engine.Step) (*Graph, error) {
+// problem at once, joined (errors.Join): an empty or duplicate id, a need
+// naming no step, and each cycle (*CycleError, wrapping ErrCycle, one per
+// strongly connected set of steps, starting at its first step in file
+// order). A need written twice counts once.
+func Build(steps []Node) (*Graph, error) {
 	g := &Graph{index: make(map[string]int, len(steps))}
 	var errs []error
 	for i, s := range steps {
 		switch {
-		case s == nil:
-			errs = append(errs, fmt.Errorf("step %d is empty: give it an id and an action", i+1))
-			continue
 		case s.ID == "":
 			errs = append(errs, fmt.Errorf("step %d has no id: give it one", i+1))
 			continue
@@ -82,7 +78,7 @@ func Build(steps []*engine.Step) (*Graph, error) {
 	g.deps = make([][]int, len(g.ids))
 	seen := make([]int, len(g.ids)) // seen[j] == i+1: step i already needs j
 	for _, s := range steps {
-		if s == nil || s.ID == "" {
+		if s.ID == "" {
 			continue
 		}
 		i := g.index[s.ID]
@@ -93,7 +89,7 @@ func Build(steps []*engine.Step) (*Graph, error) {
 		for _, n := range s.Needs {
 			j, ok := g.index[n]
 			if !ok {
-				errs = append(errs, &NeedError{Step: s.ID, Need: n})
+				errs = append(errs, fmt.Errorf("step %q needs %q, which is not a step of this block: fix the name in needs", s.ID, n))
 				continue
 			}
 			if seen[j] != i+1 {
@@ -118,9 +114,6 @@ func Build(steps []*engine.Step) (*Graph, error) {
 // IDs returns the step ids in file order.
 func (g *Graph) IDs() []string { return slices.Clone(g.ids) }
 
-// Has reports whether id is a step of the graph.
-func (g *Graph) Has(id string) bool { _, ok := g.index[id]; return ok }
-
 // Needs returns the steps id needs directly, as written (repeats dropped).
 func (g *Graph) Needs(id string) []string {
 	i, ok := g.index[id]
@@ -137,37 +130,6 @@ func (g *Graph) Dependents(id string) []string {
 		return nil
 	}
 	return g.names(g.deps[i])
-}
-
-// Ancestors returns every step id needs, directly or not (id itself
-// excluded). It is empty for an unknown id.
-func (g *Graph) Ancestors(id string) map[string]bool {
-	return g.reach(id, g.needs)
-}
-
-// Descendants returns every step that needs id, directly or not (id itself
-// excluded): what a failure of id skips.
-func (g *Graph) Descendants(id string) map[string]bool {
-	return g.reach(id, g.deps)
-}
-
-func (g *Graph) reach(id string, edges [][]int) map[string]bool {
-	out := map[string]bool{}
-	i, ok := g.index[id]
-	if !ok {
-		return out
-	}
-	stack := slices.Clone(edges[i])
-	for len(stack) > 0 {
-		j := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if out[g.ids[j]] {
-			continue
-		}
-		out[g.ids[j]] = true
-		stack = append(stack, edges[j]...)
-	}
-	return out
 }
 
 func (g *Graph) names(idx []int) []string {

@@ -3,22 +3,21 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/firebreak-ir/firebreak/engine"
 )
 
-// steps builds steps from "id:need,need" specs, in order.
-func steps(specs ...string) []*engine.Step {
-	var out []*engine.Step
+// steps builds nodes from "id:need,need" specs, in order.
+func steps(specs ...string) []Node {
+	var out []Node
 	for _, s := range specs {
 		id, needs, _ := strings.Cut(s, ":")
-		st := &engine.Step{ID: id}
+		st := Node{ID: id}
 		if needs != "" {
 			st.Needs = strings.Split(needs, ",")
 		}
@@ -27,14 +26,14 @@ func steps(specs ...string) []*engine.Step {
 	return out
 }
 
-// spec is the playbook of SPEC §2.
+// spec is host-compromise's shape.
 var spec = steps("gather", "isolate:gather", "memory:isolate", "disks:isolate", "stop:memory,disks")
 
 func TestBuildErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		steps []*engine.Step
+		steps []Node
 		want  string
 		cycle bool
 	}{
@@ -46,11 +45,10 @@ func TestBuildErrors(t *testing.T) {
 		{name: "shortest loop back", steps: steps("a:b,c", "b:c", "c:a"), want: "dependency cycle: a -> c -> a", cycle: true},
 		{name: "two separate cycles, both reported", steps: steps("p:q", "q:p", "a", "r:s", "s:r"), want: "dependency cycle: p -> q -> p\ndependency cycle: r -> s -> r", cycle: true},
 		{name: "cycle downstream of a step", steps: steps("a", "b:a,c", "c:b"), want: "dependency cycle: b -> c -> b", cycle: true},
-		{name: "a finally block cannot need a main step", steps: []*engine.Step{{ID: "log", Finally: true, Needs: []string{"gather"}}},
+		{name: "a finally block cannot need a main step", steps: []Node{{ID: "log", Needs: []string{"gather"}}},
 			want: `step "log" needs "gather", which is not a step of this block: fix the name in needs`},
 		{name: "duplicate id", steps: steps("a", "a"), want: `duplicate step id "a": rename one of them`},
 		{name: "empty id", steps: steps("a", ""), want: "step 2 has no id: give it one"},
-		{name: "nil step", steps: []*engine.Step{nil}, want: "step 1 is empty: give it an id and an action"},
 		{name: "all at once", steps: steps("a:a", "b:nope"), want: "step \"b\" needs \"nope\", which is not a step of this block: fix the name in needs\ndependency cycle: a -> a", cycle: true},
 	}
 	for _, tt := range tests {
@@ -63,7 +61,7 @@ func TestBuildErrors(t *testing.T) {
 			if got := err.Error(); got != tt.want {
 				t.Errorf("error:\n got %q\nwant %q", got, tt.want)
 			}
-			if got := errors.Is(err, engine.ErrCycle); got != tt.cycle {
+			if got := errors.Is(err, ErrCycle); got != tt.cycle {
 				t.Errorf("errors.Is(err, ErrCycle) = %v, want %v", got, tt.cycle)
 			}
 			var ce *CycleError
@@ -78,7 +76,7 @@ func TestQueries(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		steps    []*engine.Step
+		steps    []Node
 		order    []string
 		waves    [][]string
 		critical []string
@@ -113,8 +111,8 @@ func TestQueries(t *testing.T) {
 					t.Errorf("IDs() = %v, want file order", ids)
 				}
 			}
-			if got := g.Order(); !reflect.DeepEqual(got, tt.order) {
-				t.Errorf("Order() = %v, want %v", got, tt.order)
+			if got := g.order(); !reflect.DeepEqual(got, tt.order) {
+				t.Errorf("order() = %v, want %v", got, tt.order)
 			}
 			if got := g.Waves(); !reflect.DeepEqual(got, tt.waves) {
 				t.Errorf("Waves() = %v, want %v", got, tt.waves)
@@ -165,45 +163,27 @@ func TestRelations(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		id          string
-		ancestors   []string
-		descendants []string
-		dependents  []string
-		needs       []string
+		id         string
+		dependents []string
+		needs      []string
 	}{
-		{id: "gather", ancestors: nil, descendants: []string{"disks", "isolate", "memory", "stop"}, dependents: []string{"isolate"}, needs: []string{}},
-		{id: "memory", ancestors: []string{"gather", "isolate"}, descendants: []string{"stop"}, dependents: []string{"stop"}, needs: []string{"isolate"}},
-		{id: "isolate", ancestors: []string{"gather"}, descendants: []string{"disks", "memory", "stop"}, dependents: []string{"memory", "disks"}, needs: []string{"gather"}},
-		{id: "stop", ancestors: []string{"disks", "gather", "isolate", "memory"}, descendants: nil, dependents: []string{}, needs: []string{"memory", "disks"}},
-		{id: "nope", ancestors: nil, descendants: nil, dependents: nil, needs: nil},
+		{id: "gather", dependents: []string{"isolate"}, needs: []string{}},
+		{id: "memory", dependents: []string{"stop"}, needs: []string{"isolate"}},
+		{id: "isolate", dependents: []string{"memory", "disks"}, needs: []string{"gather"}},
+		{id: "stop", dependents: []string{}, needs: []string{"memory", "disks"}},
+		{id: "nope", dependents: nil, needs: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			t.Parallel()
-			if got := keys(g.Ancestors(tt.id)); !reflect.DeepEqual(got, tt.ancestors) {
-				t.Errorf("Ancestors = %v, want %v", got, tt.ancestors)
-			}
-			if got := keys(g.Descendants(tt.id)); !reflect.DeepEqual(got, tt.descendants) {
-				t.Errorf("Descendants = %v, want %v", got, tt.descendants)
-			}
 			if got := g.Dependents(tt.id); !reflect.DeepEqual(got, tt.dependents) {
 				t.Errorf("Dependents = %v, want %v", got, tt.dependents)
 			}
 			if got := g.Needs(tt.id); !reflect.DeepEqual(got, tt.needs) {
 				t.Errorf("Needs = %v, want %v", got, tt.needs)
 			}
-			if got, want := g.Has(tt.id), tt.id != "nope"; got != want {
-				t.Errorf("Has = %v, want %v", got, want)
-			}
 		})
 	}
-}
-
-func keys(m map[string]bool) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	return engine.SortedKeys(m)
 }
 
 // TestRandomDAGs checks the invariants on many random acyclic graphs
@@ -214,9 +194,9 @@ func TestRandomDAGs(t *testing.T) {
 	for round := range 300 {
 		n := 1 + rng.IntN(25)
 		perm := rng.Perm(n) // a hidden order the needs respect
-		st := make([]*engine.Step, n)
+		st := make([]Node, n)
 		for i := range st {
-			st[i] = &engine.Step{ID: fmt.Sprintf("s%d", i)}
+			st[i] = Node{ID: fmt.Sprintf("s%d", i)}
 		}
 		for i := range st {
 			for j := range st {
@@ -231,25 +211,25 @@ func TestRandomDAGs(t *testing.T) {
 		}
 		checkInvariants(t, g, st)
 		// Closing a loop anywhere must be caught.
-		if last := st[slices.Index(perm, n-1)]; n > 1 && len(g.Ancestors(last.ID)) > 0 {
-			root := keys(g.Ancestors(last.ID))[0]
-			i := slices.IndexFunc(st, func(s *engine.Step) bool { return s.ID == root })
+		if last := st[slices.Index(perm, n-1)]; n > 1 && len(bruteAncestors(st, last.ID)) > 0 {
+			root := keys(bruteAncestors(st, last.ID))[0]
+			i := slices.IndexFunc(st, func(s Node) bool { return s.ID == root })
 			st[i].Needs = append(st[i].Needs, last.ID)
-			if _, err := Build(st); !errors.Is(err, engine.ErrCycle) {
+			if _, err := Build(st); !errors.Is(err, ErrCycle) {
 				t.Fatalf("round %d: a loop %s -> %s gave %v, want a cycle", round, root, last.ID, err)
 			}
 		}
 	}
 }
 
-func checkInvariants(t *testing.T, g *Graph, st []*engine.Step) {
+func checkInvariants(t *testing.T, g *Graph, st []Node) {
 	t.Helper()
 	pos := map[string]int{}
-	for i, id := range g.Order() {
+	for i, id := range g.order() {
 		pos[id] = i
 	}
 	if len(pos) != len(st) {
-		t.Fatalf("Order has %d steps, want %d", len(pos), len(st))
+		t.Fatalf("order has %d steps, want %d", len(pos), len(st))
 	}
 	wave := map[string]int{}
 	for w, ids := range g.Waves() {
@@ -261,15 +241,15 @@ func checkInvariants(t *testing.T, g *Graph, st []*engine.Step) {
 		deepest := -1
 		for _, n := range s.Needs {
 			if pos[n] >= pos[s.ID] {
-				t.Errorf("Order puts %s before %s, which it needs", s.ID, n)
+				t.Errorf("order puts %s before %s, which it needs", s.ID, n)
 			}
 			deepest = max(deepest, wave[n])
 		}
 		if wave[s.ID] != deepest+1 {
 			t.Errorf("%s in wave %d, want %d", s.ID, wave[s.ID], deepest+1)
 		}
-		if got, want := g.Ancestors(s.ID), bruteAncestors(st, s.ID); !reflect.DeepEqual(got, want) {
-			t.Errorf("Ancestors(%s) = %v, want %v", s.ID, got, want)
+		if got, want := g.Dependents(s.ID), bruteDependents(st, s.ID); !reflect.DeepEqual(got, want) {
+			t.Errorf("Dependents(%s) = %v, want %v", s.ID, got, want)
 		}
 	}
 	cp := g.CriticalPath(nil)
@@ -283,7 +263,18 @@ func checkInvariants(t *testing.T, g *Graph, st []*engine.Step) {
 	}
 }
 
-func bruteAncestors(st []*engine.Step, id string) map[string]bool {
+// bruteDependents are the steps that need id, in file order.
+func bruteDependents(st []Node, id string) []string {
+	out := []string{}
+	for _, s := range st {
+		if slices.Contains(s.Needs, id) {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+func bruteAncestors(st []Node, id string) map[string]bool {
 	needs := map[string][]string{}
 	for _, s := range st {
 		needs[s.ID] = s.Needs
@@ -306,9 +297,9 @@ func bruteAncestors(st []*engine.Step, id string) map[string]bool {
 func TestLongChain(t *testing.T) {
 	t.Parallel()
 	const n = 100000
-	st := make([]*engine.Step, n)
+	st := make([]Node, n)
 	for i := range st {
-		st[i] = &engine.Step{ID: fmt.Sprintf("s%d", i)}
+		st[i] = Node{ID: fmt.Sprintf("s%d", i)}
 		if i > 0 {
 			st[i].Needs = []string{st[i-1].ID}
 		}
@@ -330,9 +321,9 @@ func TestLongChain(t *testing.T) {
 }
 
 func BenchmarkBuildOrder(b *testing.B) {
-	st := make([]*engine.Step, 2000)
+	st := make([]Node, 2000)
 	for i := range st {
-		st[i] = &engine.Step{ID: fmt.Sprintf("s%d", i)}
+		st[i] = Node{ID: fmt.Sprintf("s%d", i)}
 		for j := 1; j <= 3 && i-j*7 >= 0; j++ {
 			st[i].Needs = append(st[i].Needs, st[i-j*7].ID)
 		}
@@ -342,8 +333,15 @@ func BenchmarkBuildOrder(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		g.Order()
+		g.order()
 		g.Waves()
 		g.CriticalPath(nil)
 	}
+}
+
+func keys(m map[string]bool) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// Order returns the steps in a topological order (every step after all it
+// order returns the steps in a topological order (every step after all it
 // needs), stable: among the steps ready at once, file order decides.
-func (g *Graph) Order() []string {
+func (g *Graph) order() []string {
 	pending := make([]int, len(g.ids))
 	ready := &intHeap{}
 	for i := range g.ids {
@@ -36,7 +36,7 @@ func (g *Graph) Order() []string {
 func (g *Graph) Waves() [][]string {
 	depth := make([]int, len(g.ids))
 	var waves [][]string
-	for _, id := range g.Order() {
+	for _, id := range g.order() {
 		i := g.index[id]
 		for _, n := range g.needs[i] {
 			depth[i] = max(depth[i], depth[n]+1)
@@ -67,7 +67,7 @@ func (g *Graph) CriticalPath(weight func(id string) time.Duration) []string {
 	}
 	total := make([]time.Duration, len(g.ids))
 	best := make([]int, len(g.ids)) // the need on the heaviest path, -1 at a root
-	for _, id := range g.Order() {
+	for _, id := range g.order() {
 		i := g.index[id]
 		best[i] = -1
 		for _, n := range g.needs[i] {

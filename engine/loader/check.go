@@ -14,6 +14,7 @@ type block struct {
 	ids     map[string]*stepDecl // first decl of each id
 	names   []string             // the ids, sorted, for suggestions
 	finally bool
+	graph   *graph.Graph // built by cycles; nil when the block has a cycle
 }
 
 // check runs the checks that need the whole playbook: ids, needs, cycles,
@@ -38,6 +39,9 @@ func (d *decoder) check(pb *engine.Playbook, main, fin []*stepDecl, reg *engine.
 			d.action(sd, reg)
 		}
 	}
+	// With no problem anywhere, each block's graph holds every step of it,
+	// in order: it is the graph the runner and the planner walk.
+	pb.Graph, pb.FinallyGraph = mb.graph, fb.graph
 }
 
 func (d *decoder) uniqueIDs(blocks ...*block) {
@@ -87,8 +91,9 @@ func (d *decoder) cycles(b *block) {
 			steps = append(steps, sd.s)
 		}
 	}
-	_, err := graph.Build(steps)
+	g, err := engine.GraphOf(steps)
 	if err == nil {
+		b.graph = g
 		return
 	}
 	var list []error

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
+	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/graph"
 )
 
@@ -41,11 +43,22 @@ func FuzzLoad(f *testing.F) {
 		if pb.Name == "" || len(pb.Steps) == 0 {
 			t.Fatalf("accepted a playbook without name or steps")
 		}
-		if _, err := graph.Build(pb.Steps); err != nil {
-			t.Fatalf("accepted a playbook whose graph fails: %v", err)
+		main, fin, err := pb.Graphs()
+		if err != nil {
+			t.Fatalf("accepted a playbook without its graphs: %v", err)
 		}
-		if _, err := graph.Build(pb.Finally); err != nil {
-			t.Fatalf("accepted a playbook whose finally graph fails: %v", err)
+		// The loader's graphs are those of the steps it returns.
+		for _, b := range []struct {
+			g     *graph.Graph
+			steps []*engine.Step
+		}{{main, pb.Steps}, {fin, pb.Finally}} {
+			again, err := engine.GraphOf(b.steps)
+			if err != nil {
+				t.Fatalf("accepted a playbook whose graph fails: %v", err)
+			}
+			if !reflect.DeepEqual(again.Waves(), b.g.Waves()) {
+				t.Fatalf("the loader's graph has waves %v, its steps %v", b.g.Waves(), again.Waves())
+			}
 		}
 	})
 }

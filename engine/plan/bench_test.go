@@ -46,7 +46,7 @@ func benchPlaybook(b *testing.B, n int) (*engine.Registry, *engine.Playbook) {
 		}
 		pb.Steps = append(pb.Steps, s)
 	}
-	return reg, pb
+	return reg, graphed(b, pb)
 }
 
 // BenchmarkBuild reports ns/step for 100 and 1,000 steps: equal figures

@@ -94,7 +94,17 @@ func hostCompromise(t *testing.T) (*engine.Registry, *engine.Playbook, *planner)
 		},
 		Finally: []*engine.Step{{ID: "log", Action: "upload-log", Finally: true}},
 	}
-	return reg, pb, meta
+	return reg, graphed(t, pb), meta
+}
+
+// graphed builds pb's graphs, as the loader does for the playbooks it
+// loads; a test that changes the steps after calls it again.
+func graphed(t testing.TB, pb *engine.Playbook) *engine.Playbook {
+	t.Helper()
+	if err := pb.BuildGraphs(); err != nil {
+		t.Fatal(err)
+	}
+	return pb
 }
 
 var hostInputs = map[string]any{"instance_id": "i-0abc1234", "terminate": false}

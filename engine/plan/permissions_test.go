@@ -52,7 +52,7 @@ func permPlaybook(t *testing.T) (*engine.Registry, *engine.Playbook) {
 			{ID: "key", Action: "disable-key"},
 			{ID: "stop", Action: "terminate", When: compileExpr(t, "inputs.terminate", engine.ExprBool)},
 		}}
-	return reg, pb
+	return reg, graphed(t, pb)
 }
 
 func TestPermissionCheck(t *testing.T) {

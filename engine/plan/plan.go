@@ -12,7 +12,6 @@ import (
 	"log/slog"
 
 	"github.com/firebreak-ir/firebreak/engine"
-	"github.com/firebreak-ir/firebreak/engine/graph"
 )
 
 // Decision says whether a step would run.
@@ -109,9 +108,9 @@ type builder struct {
 }
 
 func (b *builder) build(ctx context.Context) (*Plan, error) {
-	main, err := graph.Build(b.pb.Steps)
+	main, fin, err := b.pb.Graphs()
 	if err != nil {
-		return nil, fmt.Errorf("playbook %q: %w", b.pb.Name, err)
+		return nil, err
 	}
 	p := &Plan{
 		Playbook: b.pb.Ref(),
@@ -125,14 +124,8 @@ func (b *builder) build(ctx context.Context) (*Plan, error) {
 	if p.CriticalPath == nil {
 		p.CriticalPath = []string{}
 	}
-	if len(b.pb.Finally) > 0 {
-		fin, err := graph.Build(b.pb.Finally)
-		if err != nil {
-			return nil, fmt.Errorf("playbook %q finally: %w", b.pb.Name, err)
-		}
-		// Finally steps run after every main step ended: their waves follow.
-		p.Waves = append(p.Waves, fin.Waves()...)
-	}
+	// Finally steps run after every main step ended: their waves follow.
+	p.Waves = append(p.Waves, fin.Waves()...)
 	waveOf := map[string]int{}
 	for i, w := range p.Waves {
 		for _, id := range w {

@@ -75,6 +75,7 @@ func TestPlannerInput(t *testing.T) {
 		reg.Register(mem)
 		pb.Steps = append(pb.Steps, &engine.Step{ID: "mem2", Action: "memory2", Needs: []string{"gather"},
 			With: with(t, map[string]any{"host": "${{ steps.gather.outputs.private_ip }}", "sudo": "true"})})
+		graphed(t, pb)
 		p, err := Build(context.Background(), reg, pb, hostInputs, check)
 		if err != nil {
 			t.Fatalf("Build: %v", err)
@@ -135,7 +136,7 @@ func TestDecisions(t *testing.T) {
 			if tt.forEach != "" {
 				b.ForEach = compileExpr(t, tt.forEach, engine.ExprList)
 			}
-			pb := &engine.Playbook{Name: "d", Steps: []*engine.Step{{ID: "a", Action: "x"}, b}}
+			pb := graphed(t, &engine.Playbook{Name: "d", Steps: []*engine.Step{{ID: "a", Action: "x"}, b}})
 			p, err := Build(context.Background(), reg, pb, tt.inputs, false)
 			if err != nil {
 				t.Fatalf("Build: %v", err)
@@ -166,9 +167,9 @@ func TestFanOutPlansEachItem(t *testing.T) {
 		return &engine.PlanDetail{Calls: []string{"ec2:CreateTags " + in.Params.String("id")}}, nil
 	}
 	reg.Register(pl)
-	pb := &engine.Playbook{Name: "f", Steps: []*engine.Step{{ID: "t", Action: "tag",
+	pb := graphed(t, &engine.Playbook{Name: "f", Steps: []*engine.Step{{ID: "t", Action: "tag",
 		ForEach: compileExpr(t, "inputs.ids", engine.ExprList),
-		With:    with(t, map[string]any{"id": "${{ index }}:${{ item }}"})}}}
+		With:    with(t, map[string]any{"id": "${{ index }}:${{ item }}"})}}})
 	p, err := Build(context.Background(), reg, pb, map[string]any{"ids": []any{"i-1", "i-2", "i-1"}}, false)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
@@ -189,10 +190,10 @@ func TestStepProblems(t *testing.T) {
 	reg.Register(failing)
 	reg.Register(panicky)
 	reg.Register(typed)
-	pb := &engine.Playbook{Name: "p", Steps: []*engine.Step{
+	pb := graphed(t, &engine.Playbook{Name: "p", Steps: []*engine.Step{
 		{ID: "a", Action: "deny"}, {ID: "b", Action: "boom"}, {ID: "c", Action: "nope"},
 		{ID: "d", Action: "typed", With: with(t, map[string]any{"n": "${{ inputs.word }}"})},
-	}}
+	}})
 	p, err := Build(context.Background(), reg, pb, map[string]any{"word": "many"}, true)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
@@ -209,17 +210,16 @@ func TestStepProblems(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	reg := engine.NewRegistry()
 	reg.Register(&noRun{t: t, spec: engine.ActionSpec{Name: "x"}})
-	cyclic := &engine.Playbook{Name: "c", Steps: []*engine.Step{
-		{ID: "a", Action: "x", Needs: []string{"b"}}, {ID: "b", Action: "x", Needs: []string{"a"}}}}
-	if _, err := Build(context.Background(), reg, cyclic, nil, false); !errors.Is(err, engine.ErrCycle) {
-		t.Errorf("cycle: got %v, want an error wrapping engine.ErrCycle", err)
+	noGraph := &engine.Playbook{Name: "c", Steps: []*engine.Step{{ID: "a", Action: "x"}}}
+	if _, err := Build(context.Background(), reg, noGraph, nil, false); err == nil || !strings.Contains(err.Error(), "call BuildGraphs") {
+		t.Errorf("a playbook without its graph: got %v, want an error that says to call BuildGraphs", err)
 	}
 	if _, err := Build(context.Background(), reg, nil, nil, false); err == nil {
 		t.Errorf("nil playbook: got no error")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	ok := &engine.Playbook{Name: "o", Steps: []*engine.Step{{ID: "a", Action: "x"}}}
+	ok := graphed(t, &engine.Playbook{Name: "o", Steps: []*engine.Step{{ID: "a", Action: "x"}}})
 	if _, err := Build(ctx, reg, ok, nil, false); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v, want context.Canceled", err)
 	}
@@ -259,8 +259,8 @@ func TestJSONShape(t *testing.T) {
 func TestWithFinding(t *testing.T) {
 	reg := engine.NewRegistry()
 	reg.Register(&noRun{t: t, spec: engine.ActionSpec{Name: "x"}})
-	pb := &engine.Playbook{Name: "f", Steps: []*engine.Step{
-		{ID: "ec2", Action: "x", When: compileExpr(t, `incident.instance_id != ""`, engine.ExprBool)}}}
+	pb := graphed(t, &engine.Playbook{Name: "f", Steps: []*engine.Step{
+		{ID: "ec2", Action: "x", When: compileExpr(t, `incident.instance_id != ""`, engine.ExprBool)}}})
 	for _, tt := range []struct {
 		name     string
 		incident map[string]any

@@ -45,6 +45,9 @@ func TestWithEvidenceCase(t *testing.T) {
 	skip := &engine.Step{ID: "never", Action: "put", Needs: []string{"collect"}}
 	skip.When, _ = engine.CompileExpr("false", engine.ExprBool)
 	pb := &engine.Playbook{Name: "e", Steps: []*engine.Step{{ID: "collect", Action: "put"}, skip}}
+	if err := pb.BuildGraphs(); err != nil {
+		t.Fatal(err)
+	}
 	res, err := runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, RunID: "run-e", CaseID: c.ID(), Case: c})
 	if err != nil || res.Status != engine.RunSucceeded {
 		t.Fatalf("Run: %v, %v", res.Status, err)
@@ -89,6 +92,9 @@ func TestWithoutCaseEvidenceIsRefused(t *testing.T) {
 	reg := engine.NewRegistry()
 	reg.Register(putAction{})
 	pb := &engine.Playbook{Name: "p", Concurrency: 1, Steps: []*engine.Step{{ID: "a", Action: "put"}}}
+	if err := pb.BuildGraphs(); err != nil {
+		t.Fatal(err)
+	}
 	res, err := runner.Run(context.Background(), runner.Config{Registry: reg, Playbook: pb})
 	if err != nil {
 		t.Fatal(err)

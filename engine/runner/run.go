@@ -79,13 +79,16 @@ func newRun(cfg Config, prior *RunState) (*run, error) {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.log = r.log.With(keyRun, cfg.RunID)
-	var err error
-	if r.main, err = r.build(cfg.Playbook.Steps, prior); err != nil {
+	mainGraph, finGraph, err := cfg.Playbook.Graphs()
+	if err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	if r.main, err = r.build(cfg.Playbook.Steps, mainGraph, prior); err != nil {
 		return nil, err
 	}
 	// Finally steps report on the whole invocation, so they run again on
 	// every Resume: their journal records are not kept.
-	if r.fin, err = r.build(cfg.Playbook.Finally, nil); err != nil {
+	if r.fin, err = r.build(cfg.Playbook.Finally, finGraph, nil); err != nil {
 		return nil, err
 	}
 	r.base = engine.Env{Inputs: cfg.Inputs, Finding: cfg.Finding, Incident: cfg.Incident,
@@ -95,11 +98,9 @@ func newRun(cfg Config, prior *RunState) (*run, error) {
 }
 
 // build makes the states of one block of steps (main or finally), checking
-// their actions and needs, and restoring from prior what a Resume keeps.
-func (r *run) build(steps []*engine.Step, prior *RunState) ([]*stepState, error) {
-	if _, err := graph.Build(steps); err != nil {
-		return nil, fmt.Errorf("playbook %q: %w; run `firebreak validate` on it", r.cfg.Playbook.Name, err)
-	}
+// their actions, wiring needs and dependents as the block's graph has
+// them, and restoring from prior what a Resume keeps.
+func (r *run) build(steps []*engine.Step, g *graph.Graph, prior *RunState) ([]*stepState, error) {
 	out := make([]*stepState, len(steps))
 	for i, s := range steps {
 		a, ok := r.cfg.Registry.Lookup(s.Action)
@@ -118,10 +119,11 @@ func (r *run) build(steps []*engine.Step, prior *RunState) ([]*stepState, error)
 		r.byID[s.ID] = st
 	}
 	for _, st := range out {
-		for _, n := range st.step.Needs {
-			dep := r.byID[n] // graph.Build checked that it is in this block
-			st.needs = append(st.needs, dep)
-			dep.dependents = append(dep.dependents, st)
+		for _, n := range g.Needs(st.step.ID) {
+			st.needs = append(st.needs, r.byID[n]) // the graph holds only this block's steps
+		}
+		for _, d := range g.Dependents(st.step.ID) {
+			st.dependents = append(st.dependents, r.byID[d])
 		}
 	}
 	return out, nil

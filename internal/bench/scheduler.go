@@ -30,6 +30,9 @@ func nopPlaybook(n int, chain bool) *engine.Playbook {
 		}
 		pb.Steps = append(pb.Steps, st)
 	}
+	if err := pb.BuildGraphs(); err != nil {
+		panic(err) // a chain or independent steps: always a graph
+	}
 	return pb
 }
 
