@@ -33,6 +33,9 @@ var callPermissions = map[string][]string{
 	"s3:GetBucketNotificationConfiguration": {"s3:GetBucketNotification"},
 	"s3:PutBucketNotificationConfiguration": {"s3:PutBucketNotification"},
 	"s3:ListBuckets":                        {"s3:ListAllMyBuckets"},
+	"s3:DeletePublicAccessBlock":            {"s3:PutBucketPublicAccessBlock"},
+	"s3:DeleteBucketTagging":                {"s3:PutBucketTagging"},
+	"s3:GetBucketCors":                      {"s3:GetBucketCORS"},
 }
 
 // PermissionsOf returns the IAM actions call needs.

@@ -20,6 +20,8 @@ func classify(r *http.Request, body []byte) Call {
 	case r.Header.Get("X-Amz-Target") != "":
 		t := r.Header.Get("X-Amz-Target")
 		c.Operation = t[strings.LastIndex(t, ".")+1:]
+	case c.Service == "lambda":
+		c.Operation = lambdaOperation(r.Method, r.URL.Path)
 	default:
 		c.Operation = actionOf(r, body)
 		c.DryRun = formValue(r, body, "DryRun") == "true"
@@ -109,8 +111,11 @@ func s3Operation(r *http.Request, bucket, key string) string {
 func s3BucketOperation(method string, q url.Values) string {
 	for sub := range q {
 		switch sub {
-		case "versioning", "encryption", "policy", "tagging", "acl", "logging", "publicAccessBlock", "object-lock", "lifecycle", "location":
+		case "versioning", "encryption", "policy", "tagging", "acl", "logging", "publicAccessBlock", "object-lock", "lifecycle", "location",
+			"ownershipControls", "replication", "notification", "policyStatus", "cors", "website":
 			return methodVerb(method) + "Bucket" + strings.ToUpper(sub[:1]) + strings.ReplaceAll(sub[1:], "-l", "L")
+		case "versions":
+			return "ListObjectVersions"
 		}
 	}
 	switch method {
@@ -138,6 +143,42 @@ func methodVerb(m string) string {
 		return "Post"
 	}
 	return m
+}
+
+// lambdaOperations name Lambda's REST calls (restJson1: no Action, no
+// X-Amz-Target) by method and what follows /functions/NAME.
+var lambdaOperations = map[string]string{
+	"GET ": "GetFunction", "DELETE ": "DeleteFunction", "GET /configuration": "GetFunctionConfiguration",
+	"PUT /configuration": "UpdateFunctionConfiguration", "PUT /code": "UpdateFunctionCode",
+	"GET /policy": "GetPolicy", "POST /policy": "AddPermission", "DELETE /policy": "RemovePermission",
+	"GET /concurrency": "GetFunctionConcurrency", "PUT /concurrency": "PutFunctionConcurrency", "DELETE /concurrency": "DeleteFunctionConcurrency",
+	"GET /url": "GetFunctionUrlConfig", "POST /url": "CreateFunctionUrlConfig", "PUT /url": "UpdateFunctionUrlConfig", "DELETE /url": "DeleteFunctionUrlConfig",
+	"GET /aliases": "ListAliases", "GET /versions": "ListVersionsByFunction", "POST /invocations": "Invoke",
+}
+
+// lambdaOperation names a Lambda call from its method and path
+// ("/2015-03-31/functions/NAME/policy/SID"); one it does not know is named
+// by its method and path, and counts as mutating unless it is a GET.
+func lambdaOperation(method, path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(parts) >= 3 && parts[1] == "functions":
+		sub := ""
+		if len(parts) >= 4 {
+			sub = "/" + parts[3]
+		}
+		if op, ok := lambdaOperations[method+" "+sub]; ok {
+			return op
+		}
+	case len(parts) >= 2 && parts[1] == "tags":
+		return map[string]string{http.MethodGet: "ListTags", http.MethodPost: "TagResource", http.MethodDelete: "UntagResource"}[method]
+	case len(parts) == 2 && parts[1] == "functions" && method == http.MethodGet:
+		return "ListFunctions"
+	}
+	if method == http.MethodGet {
+		return "Get " + path
+	}
+	return method + " " + path
 }
 
 // readPrefixes are the operation name prefixes of calls that change

@@ -72,6 +72,17 @@ func TestClassify(t *testing.T) {
 		{name: "s3 complete", method: "POST", path: "/evidence/k?uploadId=u", service: "s3", wantOp: "CompleteMultipartUpload", wantMutating: true, wantBucket: "evidence"},
 		{name: "s3 list", method: "GET", path: "/evidence?list-type=2", service: "s3", wantOp: "ListObjects", wantBucket: "evidence"},
 		{name: "s3 versioning", method: "PUT", path: "/evidence?versioning", service: "s3", wantOp: "PutBucketVersioning", wantMutating: true, wantBucket: "evidence"},
+		{name: "s3 ownership", method: "GET", path: "/victim?ownershipControls", service: "s3", wantOp: "GetBucketOwnershipControls", wantBucket: "victim"},
+		{name: "s3 versions", method: "GET", path: "/victim?versions", service: "s3", wantOp: "ListObjectVersions", wantBucket: "victim"},
+		{name: "s3 drop public access block", method: "DELETE", path: "/victim?publicAccessBlock", service: "s3", wantOp: "DeleteBucketPublicAccessBlock", wantMutating: true, wantBucket: "victim"},
+		{name: "lambda get", method: "GET", path: "/2015-03-31/functions/fn", service: "lambda", wantOp: "GetFunction"},
+		{name: "lambda url read", method: "GET", path: "/2021-10-31/functions/fn/url", service: "lambda", wantOp: "GetFunctionUrlConfig"},
+		{name: "lambda url update", method: "PUT", path: "/2021-10-31/functions/fn/url", service: "lambda", wantOp: "UpdateFunctionUrlConfig", wantMutating: true},
+		{name: "lambda remove permission", method: "DELETE", path: "/2015-03-31/functions/fn/policy/sid", service: "lambda", wantOp: "RemovePermission", wantMutating: true},
+		{name: "lambda concurrency", method: "PUT", path: "/2017-10-31/functions/fn/concurrency", service: "lambda", wantOp: "PutFunctionConcurrency", wantMutating: true},
+		{name: "lambda tags", method: "GET", path: "/2017-03-31/tags/arn:aws:lambda:us-east-1:1:function:fn", service: "lambda", wantOp: "ListTags"},
+		{name: "lambda tag", method: "POST", path: "/2017-03-31/tags/arn:aws:lambda:us-east-1:1:function:fn", service: "lambda", wantOp: "TagResource", wantMutating: true},
+		{name: "lambda unknown post", method: "POST", path: "/2099-01-01/layers/x", service: "lambda", wantOp: "POST /2099-01-01/layers/x", wantMutating: true},
 		{name: "unsigned", method: "GET", path: "/moto-api/data.json", wantOp: "", wantMutating: true},
 	}
 	for _, tt := range tests {
