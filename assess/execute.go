@@ -14,7 +14,7 @@ import (
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
-// Exit codes of `firebreak assess` (SPEC §1, §7).
+// Exit codes of `firebreak assess` (README "Command line").
 const (
 	ExitOK         = 0
 	ExitHighFailed = 1 // a high-severity check failed or could not run, or the account could not be read at all

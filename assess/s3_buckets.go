@@ -3,7 +3,6 @@ package assess
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -99,6 +98,3 @@ func forBuckets(ctx context.Context, env *Env, region string, judge func(ctx con
 	})
 	return out
 }
-
-// inRegions reports whether region is one of the run's regions.
-func (e *Env) inRegions(region string) bool { return slices.Contains(e.regions, region) }

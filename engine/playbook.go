@@ -109,7 +109,8 @@ type Backoff struct {
 	Jitter  bool
 }
 
-// DefaultBackoff is exponential with jitter from 2s, as SPEC §2 says.
+// DefaultBackoff is exponential with jitter from 2s up to 2m, the
+// README's playbook defaults.
 var DefaultBackoff = Backoff{Initial: 2 * time.Second, Max: 2 * time.Minute, Factor: 2, Jitter: true}
 
 // Step is one step of a playbook, with its defaults already applied.

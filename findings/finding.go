@@ -1,5 +1,5 @@
 // Package findings reads the security findings a run can start from
-// (SPEC §10): a GuardDuty finding as EventBridge delivers it (camelCase
+// (`run --finding`, README "A quick tour"): a GuardDuty finding as EventBridge delivers it (camelCase
 // under detail), as GetFindings returns it (PascalCase, alone or in a
 // Findings list), or a Security Hub ASFF finding (alone, in a Findings
 // list, or in an EventBridge event under detail.findings).

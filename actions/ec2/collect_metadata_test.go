@@ -21,7 +21,7 @@ func TestCollectMetadataSavesEverythingAndRecordsGaps(t *testing.T) {
 	a := &collectMetadata{region: hw.clients.Region, apis: func(region string) collectAPIs {
 		return collectAPIs{ec2: hw.clients.EC2(region), iam: hw.clients.IAM(), asg: hw.clients.AutoScaling(region)}
 	}}
-	out, err, ev := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": w.InstanceID})
+	out, ev, err := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": w.InstanceID})
 	if err != nil {
 		t.Fatalf("collect-metadata: %v\nsubsteps: %v", err, out["substeps"])
 	}
@@ -84,7 +84,7 @@ func TestCollectMetadataUnknownInstanceFails(t *testing.T) {
 	a := &collectMetadata{region: hw.clients.Region, apis: func(region string) collectAPIs {
 		return collectAPIs{ec2: hw.clients.EC2(region), iam: hw.clients.IAM(), asg: hw.clients.AutoScaling(region)}
 	}}
-	_, err, _ := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": "i-0000000000000dead"})
+	_, _, err := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": "i-0000000000000dead"})
 	if err == nil || !strings.Contains(err.Error(), `"i-0000000000000dead"`) || engine.IsRetryable(err) {
 		t.Errorf("error: got %v, want a non-retryable one naming the instance", err)
 	}

@@ -76,7 +76,7 @@ func TestCollectMetadataPagesIAMAndFallsBackFromLatest(t *testing.T) {
 	a := &collectMetadata{region: hw.clients.Region, apis: func(region string) collectAPIs {
 		return collectAPIs{ec2: f, iam: pagedIAM{hw.clients.IAM()}, asg: hw.clients.AutoScaling(region)}
 	}}
-	out, err, ev := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": hw.w.InstanceID})
+	out, ev, err := hostRun(ctx, a, "cr-col", "gather", engine.Params{"instance_id": hw.w.InstanceID})
 	if err != nil {
 		t.Fatalf("collect-metadata: %v\nsubsteps: %v", err, out["substeps"])
 	}

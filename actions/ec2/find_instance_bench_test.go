@@ -31,7 +31,7 @@ func BenchmarkFindInstanceAllRegions(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, conc := range []int{1, 8} {
 			start := time.Now()
-			_, err, _ := hostRun(ctx, a, "cr-bench", "find", engine.Params{"target": w.PrivateIP, "concurrency": conc})
+			_, _, err := hostRun(ctx, a, "cr-bench", "find", engine.Params{"target": w.PrivateIP, "concurrency": conc})
 			if err != nil {
 				b.Fatal(err)
 			}

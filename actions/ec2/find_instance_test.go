@@ -90,7 +90,7 @@ func TestFindInstanceAcrossRegions(t *testing.T) {
 			if tt.regions != nil {
 				p["regions"] = tt.regions
 			}
-			out, err, _ := hostRun(ctx, a, "cr-find", "find", p)
+			out, _, err := hostRun(ctx, a, "cr-find", "find", p)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error: got %v, want one containing %q", err, tt.wantErr)

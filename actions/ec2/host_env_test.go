@@ -82,11 +82,11 @@ func newHostWorld(t *testing.T) *hostWorld {
 	return &hostWorld{moto: m, w: w, clients: awsapi.NewClients(m.Config()), check: awsfixture.NewClients(m.Config())}
 }
 
-// hostRun runs a on a fresh step input and returns its outputs, error and
-// the evidence it wrote.
-func hostRun(ctx context.Context, a engine.Action, caseID, step string, params engine.Params) (engine.Outputs, error, *hostEvidence) {
+// hostRun runs a on a fresh step input and returns its outputs, the
+// evidence it wrote and its error.
+func hostRun(ctx context.Context, a engine.Action, caseID, step string, params engine.Params) (engine.Outputs, *hostEvidence, error) {
 	ev := &hostEvidence{}
 	in := &engine.StepInput{RunID: "run-test", CaseID: caseID, StepID: step, Params: params, Attempt: 1, Evidence: ev}
 	out, err := a.Run(ctx, in)
-	return out, err, ev
+	return out, ev, err
 }

@@ -35,7 +35,7 @@ func TestIsolateAndReleaseABusyENI(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(groups)
-	out, err, ev := hostRun(ctx, hw.isolateAction(), "cr-busy", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
+	out, ev, err := hostRun(ctx, hw.isolateAction(), "cr-busy", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
 	if err != nil {
 		t.Fatalf("isolate: %v", err)
 	}
@@ -63,7 +63,7 @@ func TestIsolateAndReleaseABusyENI(t *testing.T) {
 		t.Errorf("isolation group holds %v, want %s", got, eni)
 	}
 	rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
-	if out, err, _ := hostRun(ctx, rel, "cr-busy", "release", engine.Params{"instance_id": hw.w.InstanceID}); err != nil {
+	if out, _, err := hostRun(ctx, rel, "cr-busy", "release", engine.Params{"instance_id": hw.w.InstanceID}); err != nil {
 		t.Fatalf("release: %v\nsubsteps: %v", err, out["substeps"])
 	}
 	for _, g := range groups {

@@ -40,7 +40,7 @@ func TestConversionGroupAllowsIPv4AndIPv6BothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err, _ := hostRun(ctx, hw.isolateAction(), "cr-v6", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
+	out, _, err := hostRun(ctx, hw.isolateAction(), "cr-v6", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
 	if err != nil {
 		t.Fatalf("isolate: %v", err)
 	}

@@ -40,11 +40,11 @@ func TestIsolateTwiceMakesNothingTwice(t *testing.T) {
 	ctx := testenv.Context(t)
 	a := hw.isolateAction()
 	p := engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true}
-	first, err, _ := hostRun(ctx, a, "cr-twice", "isolate", p)
+	first, _, err := hostRun(ctx, a, "cr-twice", "isolate", p)
 	if err != nil {
 		t.Fatalf("first isolate: %v", err)
 	}
-	second, err, _ := hostRun(ctx, a, "cr-twice", "isolate", p)
+	second, _, err := hostRun(ctx, a, "cr-twice", "isolate", p)
 	if err != nil {
 		t.Fatalf("second isolate: %v\nsubsteps: %v", err, second["substeps"])
 	}
@@ -75,7 +75,7 @@ func TestIsolateTwiceMakesNothingTwice(t *testing.T) {
 func TestIsolateWithSSHAndNACL(t *testing.T) {
 	hw := newHostWorld(t)
 	ctx := testenv.Context(t)
-	out, err, _ := hostRun(ctx, hw.isolateAction(), "cr-ssh", "isolate", engine.Params{
+	out, _, err := hostRun(ctx, hw.isolateAction(), "cr-ssh", "isolate", engine.Params{
 		"instance_id": hw.w.InstanceID, "allow_ssh_from": "198.51.100.7", "nacl": true, "revoke_sessions": false,
 	})
 	if err != nil {
@@ -154,7 +154,7 @@ func TestIsolateReportsAFailedPartAndDoesTheRest(t *testing.T) {
 	a := hw.isolateAction()
 	apis := a.apis
 	a.apis = func(region string) hostAPIs { h := apis(region); h.iam = failingIAM{h.iam}; return h }
-	out, err, ev := hostRun(ctx, a, "cr-fail", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
+	out, ev, err := hostRun(ctx, a, "cr-fail", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
 	if err == nil || !strings.Contains(err.Error(), "1 part(s) failed (revoke-sessions)") || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("error: got %v, want one naming revoke-sessions and its cause", err)
 	}
@@ -213,7 +213,7 @@ func TestParseExaminerCIDR(t *testing.T) {
 func TestIsolateOrder(t *testing.T) {
 	hw := newHostWorld(t)
 	ctx := testenv.Context(t)
-	out, err, ev := hostRun(ctx, hw.isolateAction(), "cr-order", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
+	out, ev, err := hostRun(ctx, hw.isolateAction(), "cr-order", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
 	if err != nil {
 		t.Fatalf("isolate: %v", err)
 	}
@@ -263,7 +263,7 @@ func TestIsolateReplacesTheProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err, _ := hostRun(ctx, hw.isolateAction(), "cr-repl", "isolate", engine.Params{
+	out, _, err := hostRun(ctx, hw.isolateAction(), "cr-repl", "isolate", engine.Params{
 		"instance_id": hw.w.InstanceID, "replacement_profile": name, "revoke_sessions": true,
 	})
 	if err != nil {
@@ -378,7 +378,7 @@ func TestIsolateBadInputChangesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err, ev := hostRun(ctx, hw.isolateAction(), "cr-bad", "isolate", tt.params)
+			_, ev, err := hostRun(ctx, hw.isolateAction(), "cr-bad", "isolate", tt.params)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || engine.IsRetryable(err) {
 				t.Fatalf("error: got %v, want a non-retryable one containing %s", err, tt.wantErr)
 			}
@@ -408,7 +408,7 @@ func TestIsolateTwoHostsOfOneVPCAtOnce(t *testing.T) {
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
 		go func() {
-			_, err, _ := hostRun(ctx, hw.isolateAction(), "cr-two", "isolate", engine.Params{"instance_id": id, "nacl": true, "revoke_sessions": true})
+			_, _, err := hostRun(ctx, hw.isolateAction(), "cr-two", "isolate", engine.Params{"instance_id": id, "nacl": true, "revoke_sessions": true})
 			errs <- err
 		}()
 	}

@@ -30,7 +30,7 @@ func TestIsolateRefusesToRevokeTheRunsOwnRole(t *testing.T) {
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
 	a := &isolate{apis: clientAPIs(awsapi.NewClients(cfg)), region: hw.clients.Region, now: hw.isolateAction().now}
 
-	out, err, _ := hostRun(ctx, a, "cr-self", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
+	out, _, err := hostRun(ctx, a, "cr-self", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true})
 	want := "whose own session this would revoke: run as another principal, or set force: true"
 	if err == nil || !strings.Contains(err.Error(), "revoke-sessions: the run acts as ") || !strings.Contains(err.Error(), want) {
 		t.Fatalf("isolate as the instance's role: got %v, want the revoke-sessions part refused", err)
@@ -42,7 +42,7 @@ func TestIsolateRefusesToRevokeTheRunsOwnRole(t *testing.T) {
 	if !awsapi.IsNotFound(gerr) {
 		t.Fatalf("revoke policy on the run's own role after refusal: GetRolePolicy err %v, want NoSuchEntity", gerr)
 	}
-	if _, err, _ := hostRun(ctx, a, "cr-self", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true, "force": true}); err != nil {
+	if _, _, err := hostRun(ctx, a, "cr-self", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": true, "force": true}); err != nil {
 		t.Fatalf("isolate with force: %v", err)
 	}
 	hw.assertRevoked(t, ctx)

@@ -29,7 +29,7 @@ func TestIsolateUnsupportedOperationIsAFailure(t *testing.T) {
 	a := hw.isolateAction()
 	apis := a.apis
 	a.apis = func(region string) hostAPIs { h := apis(region); h.ec2 = unsupportedSG{h.ec2}; return h }
-	out, err, ev := hostRun(ctx, a, "cr-x", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
+	out, ev, err := hostRun(ctx, a, "cr-x", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
 	if err == nil || !strings.Contains(err.Error(), "security-groups") {
 		t.Fatalf("err: got %v, want the security-groups part failed", err)
 	}

@@ -37,7 +37,7 @@ func TestIsolateRetriesTheMoveOutOfConversion(t *testing.T) {
 	apis := a.apis
 	var n atomic.Int32
 	a.apis = func(region string) hostAPIs { h := apis(region); h.ec2 = secondMoveFails{h.ec2, &n}; return h }
-	out, err, _ := hostRun(ctx, a, "cr-y", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
+	out, _, err := hostRun(ctx, a, "cr-y", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
 	if err != nil {
 		t.Fatalf("isolate: %v", err)
 	}
@@ -76,7 +76,7 @@ func TestIsolateMovesAStuckENIBackAndIsolatesTheRest(t *testing.T) {
 		h.ec2 = primaryStuck{h.ec2, hw.w.PrimaryENI, &n}
 		return h
 	}
-	out, err, _ := hostRun(ctx, a, "cr-z", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
+	out, _, err := hostRun(ctx, a, "cr-z", "isolate", engine.Params{"instance_id": hw.w.InstanceID})
 	if err == nil || !strings.Contains(err.Error(), "moved it back to its original groups") || !strings.Contains(err.Error(), hw.w.PrimaryENI) {
 		t.Fatalf("isolate: got %v, want an error naming %s moved back to its original groups", err, hw.w.PrimaryENI)
 	}

@@ -33,7 +33,7 @@ func TestIsolateContainsTheHost(t *testing.T) {
 	hw := newHostWorld(t)
 	ctx := testenv.Context(t)
 	w := hw.w
-	out, err, ev := hostRun(ctx, hw.isolateAction(), "cr-iso", "isolate", engine.Params{"instance_id": w.InstanceID, "revoke_sessions": true})
+	out, ev, err := hostRun(ctx, hw.isolateAction(), "cr-iso", "isolate", engine.Params{"instance_id": w.InstanceID, "revoke_sessions": true})
 	if err != nil {
 		t.Fatalf("isolate: %v\nsubsteps: %v", err, out["substeps"])
 	}

@@ -26,7 +26,7 @@ func TestReleaseUndoesIsolate(t *testing.T) {
 			hw := newHostWorld(t)
 			ctx := testenv.Context(t)
 			w := hw.w
-			iso, err, _ := hostRun(ctx, hw.isolateAction(), "cr-rel", "isolate", engine.Params{"instance_id": w.InstanceID, "nacl": true, "revoke_sessions": true})
+			iso, _, err := hostRun(ctx, hw.isolateAction(), "cr-rel", "isolate", engine.Params{"instance_id": w.InstanceID, "nacl": true, "revoke_sessions": true})
 			if err != nil {
 				t.Fatalf("isolate: %v", err)
 			}
@@ -35,7 +35,7 @@ func TestReleaseUndoesIsolate(t *testing.T) {
 				p["previous_state"] = iso["previous_state"]
 			}
 			rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
-			out, err, _ := hostRun(ctx, rel, "cr-rel", "release", p)
+			out, _, err := hostRun(ctx, rel, "cr-rel", "release", p)
 			if err != nil {
 				t.Fatalf("release: %v\nsubsteps: %v", err, out["substeps"])
 			}
@@ -99,18 +99,18 @@ func TestReleaseWithoutRecordedStateChangesNothing(t *testing.T) {
 	hw := newHostWorld(t)
 	ctx := testenv.Context(t)
 	rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
-	_, err, ev := hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID})
+	_, ev, err := hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID})
 	if err == nil || !strings.Contains(err.Error(), "carries no pre-isolation state") || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("error: got %v, want one saying there is no recorded state and nothing changed", err)
 	}
 	if n := len(ev.eventsNamed("aws-change")); n != 0 {
 		t.Errorf("custody: %d changes recorded, want none", n)
 	}
-	_, err, _ = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": "i-0other"}})
+	_, _, err = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": "i-0other"}})
 	if err == nil || !strings.Contains(err.Error(), `previous_state is of instance "i-0other"`) {
 		t.Errorf("error for another instance's state: got %v", err)
 	}
-	_, err, _ = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": 5, "groups": "x"}})
+	_, _, err = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": 5, "groups": "x"}})
 	if err == nil || !strings.Contains(err.Error(), "previous_state is not the isolate step's previous_state output") {
 		t.Errorf("error for a malformed state: got %v", err)
 	}
@@ -153,7 +153,7 @@ func TestReleasePlanShowsTheRecordedState(t *testing.T) {
 	if err != nil || len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "carries no pre-isolation state") {
 		t.Fatalf("plan before any isolation: got %+v, %v; want the missing state as a problem", d, err)
 	}
-	if _, err, _ := hostRun(ctx, hw.isolateAction(), "cr-rp", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": false}); err != nil {
+	if _, _, err := hostRun(ctx, hw.isolateAction(), "cr-rp", "isolate", engine.Params{"instance_id": hw.w.InstanceID, "revoke_sessions": false}); err != nil {
 		t.Fatalf("isolate: %v", err)
 	}
 	d, err = rel.Plan(ctx, &engine.PlanInput{Check: true, Params: engine.Params{"instance_id": hw.w.InstanceID}})

@@ -51,6 +51,9 @@ func TestTerminateRefusesUntilTheDisksAreSafe(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `is tagged firebreak:status="", not "isolated": refusing to terminate it`) {
 		t.Fatalf("unisolated: got %v, want a refusal naming the status tag", err)
 	}
+	if len(ev.puts)+len(ev.events) != 0 {
+		t.Errorf("evidence written on refusal: %v %v", ev.puts, ev.events)
+	}
 	// Isolated but with no snapshot: still refused.
 	_, err = w.ec2.CreateTags(testenv.Context(t), &ec2.CreateTagsInput{Resources: []string{w.instance},
 		Tags: []types.Tag{{Key: aws.String("firebreak:status"), Value: aws.String("isolated")}}})

@@ -94,11 +94,9 @@ func (x *wsRun) createVolume(ctx context.Context, s types.Snapshot, az string) (
 // returns the device it is at.
 func (x *wsRun) attach(ctx context.Context, v types.Volume, instance, device string) (string, error) {
 	id := aws.ToString(v.VolumeId)
-	for _, a := range v.Attachments {
-		if aws.ToString(a.InstanceId) == instance {
-			return aws.ToString(a.Device), nil
-		}
-		return "", fmt.Errorf("evidence volume %q is attached to %q, not to the workstation %q", id, aws.ToString(a.InstanceId), instance)
+	at, err := attachedAt(v, instance)
+	if err != nil || at != "" {
+		return at, err
 	}
 	if v.State != types.VolumeStateAvailable {
 		w := ec2.NewVolumeAvailableWaiter(x.api)
@@ -117,4 +115,22 @@ func (x *wsRun) attach(ctx context.Context, v types.Volume, instance, device str
 		return "", fmt.Errorf("waiting for volume %q to attach: %w", id, engine.Retryable(err))
 	}
 	return device, nil
+}
+
+// attachedAt returns the device v is attached at on instance ("" when it
+// is not), and refuses v when any other instance has it: a Multi-Attach
+// volume can be attached to several at once, in any order, and evidence
+// another host can write to is not evidence.
+func attachedAt(v types.Volume, instance string) (string, error) {
+	var at string
+	for _, a := range v.Attachments {
+		switch {
+		case a.State == types.VolumeAttachmentStateDetached:
+		case aws.ToString(a.InstanceId) == instance:
+			at = aws.ToString(a.Device)
+		default:
+			return "", fmt.Errorf("evidence volume %q is attached to %q, not only to the workstation %q: detach it there and run again", aws.ToString(v.VolumeId), aws.ToString(a.InstanceId), instance)
+		}
+	}
+	return at, nil
 }

@@ -99,7 +99,7 @@ func (ss *sinkSet) abandon(ctx context.Context) {
 // returns the artifacts and the first sink error.
 func (ss *sinkSet) finish(ctx context.Context, complete bool, res copyResult, meta map[string]any) ([]engine.Artifact, error) {
 	ctx = context.WithoutCancel(ctx) // a cancelled step still records what it holds
-	want := storedSum{SHA256: res.SHA256, Size: res.Size}
+	want := storedSum(res)
 	if ss.stored != nil {
 		want = storedSum{SHA256: ss.stored.sum(), Size: ss.stored.size}
 	}

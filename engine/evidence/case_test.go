@@ -243,7 +243,7 @@ func TestNewCaseID(t *testing.T) {
 	if !strings.HasPrefix(id, "cr-20261129T092217Z-") || len(id) != len("cr-20261129T102217Z-7d5f") || CheckCaseID(id) != nil {
 		t.Fatalf("NewCaseID = %q", id)
 	}
-	if NewCaseID(now) == NewCaseID(now) && NewCaseID(now) == NewCaseID(now) {
+	if a, b, c := NewCaseID(now), NewCaseID(now), NewCaseID(now); a == b && b == c {
 		t.Fatalf("NewCaseID gives the same id again and again")
 	}
 }

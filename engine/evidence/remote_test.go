@@ -18,7 +18,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
-// TestArtifactInAnotherBucketIsRehashed: SPEC §6 has verify re-read every
+// TestArtifactInAnotherBucketIsRehashed: verify re-reads every
 // artifact; one in an S3 bucket that is not the store is read through
 // VerifyOptions.OpenURI, and without a way to read it verify fails.
 func TestArtifactInAnotherBucketIsRehashed(t *testing.T) {

@@ -27,8 +27,8 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 	key, inStore := artifactKey(store, caseID, a, stored)
 	rc, err := openArtifact(ctx, store, key, inStore, a, openURI)
 	if rc == nil && err == nil {
-		// SPEC §6: every artifact with a hash is re-read. One that cannot
-		// be is not a pass.
+		// Every artifact with a hash is re-read. One that cannot be is
+		// not a pass.
 		rep.problem("artifact %s: held at %s, which this verifier cannot read: its sha256 was not checked", a.ID, a.URI)
 		return nil
 	}

@@ -25,9 +25,8 @@ func fileSHA(t *testing.T, path string) string {
 func TestVerifyNamesEachTampering(t *testing.T) {
 	t.Parallel()
 	type env struct {
-		dir  string // the case dir
-		m    *Manifest
-		line func(n int) string
+		dir string // the case dir
+		m   *Manifest
 	}
 	tests := []struct {
 		name   string

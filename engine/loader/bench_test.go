@@ -7,7 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// BenchmarkLoad loads the SPEC example: parse, checks and compiling every
+// BenchmarkLoad loads the host-compromise example: parse, checks and compiling every
 // expression. Compare with BenchmarkYAMLOnly, the bare parse it starts
 // from, to see what validation costs on top.
 func BenchmarkLoad(b *testing.B) {

@@ -58,7 +58,7 @@ func with(t *testing.T, kv map[string]any) map[string]engine.Value {
 	return out
 }
 
-// hostCompromise is SPEC §2's example, built by hand so these tests do not
+// hostCompromise is the README's host-compromise example, built by hand so these tests do not
 // depend on the loader.
 func hostCompromise(t *testing.T) (*engine.Registry, *engine.Playbook, *planner) {
 	t.Helper()

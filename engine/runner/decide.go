@@ -88,9 +88,9 @@ func evalParams(stepID string, spec engine.ActionSpec, with map[string]engine.Va
 		}
 		if out[name], err = coerceParam(p, v); err != nil {
 			if p.Secret { // the error would quote the value
-				return nil, fmt.Errorf("step %q: secret parameter %q: the value is not a valid %s (not shown); fix its value under with:", stepID, name, p.Type)
+				return nil, fmt.Errorf("step %q: secret parameter %q: the value is not a valid %s (not shown); fix its value in the step's `with`", stepID, name, p.Type)
 			}
-			return nil, fmt.Errorf("step %q: parameter %q: %w; fix its value under with:", stepID, name, err)
+			return nil, fmt.Errorf("step %q: parameter %q: %w; fix its value in the step's `with`", stepID, name, err)
 		}
 	}
 	for _, p := range spec.Params {
@@ -104,7 +104,7 @@ func evalParams(stepID string, spec engine.ActionSpec, with map[string]engine.Va
 			}
 			out[p.Name] = v
 		} else if p.Required {
-			return nil, fmt.Errorf("step %q: parameter %q is required but has no value; set it under with:", stepID, p.Name)
+			return nil, fmt.Errorf("step %q: parameter %q is required but has no value; set it in the step's `with`", stepID, p.Name)
 		}
 	}
 	return out, nil

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/engine/plan"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // IAMAPI is the one IAM call the checker makes; *iam.Client has it.

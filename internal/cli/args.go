@@ -7,7 +7,7 @@ import (
 )
 
 // interspersed moves a command's flags in front of its arguments, so that
-// `firebreak plan NAME -i k=v` works as SPEC §1 writes it: urfave/cli v2
+// `firebreak plan NAME -i k=v` works as the README writes it: urfave/cli v2
 // stops reading flags at the first argument. Global flags written after the
 // command (`run x --no-color`) move before it. Everything after "--" stays
 // an argument.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"time"
@@ -89,6 +90,6 @@ func (d *logDisplay) observer(label string) func(runner.StepEvent) {
 		if ev.Status == engine.StatusFailed {
 			level = slog.LevelWarn
 		}
-		d.log.Log(nil, level, "step "+string(ev.Status), attrs...) //nolint:staticcheck // no context to pass from an observer
+		d.log.Log(context.Background(), level, "step "+string(ev.Status), attrs...) // an observer has no context of its own
 	}
 }

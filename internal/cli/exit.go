@@ -10,7 +10,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine/loader"
 )
 
-// Exit codes, as SPEC §1 fixes them.
+// Exit codes, as the README's "Command line" section fixes them.
 const (
 	exitOK          = 0
 	exitFailed      = 1 // a run or a verify failed

@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 
-	"github.com/firebreak-ir/firebreak/internal/awsperm"
 	"github.com/firebreak-ir/firebreak/engine/plan"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // permissionChecker is the IAM permission check of plan --check and

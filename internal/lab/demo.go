@@ -137,4 +137,3 @@ func (d *demo) respond(ctx context.Context, scratch, instanceID string) error {
 	verify := append(global, "verify", filepath.Join(evidenceDir, caseID), "--pub", key)
 	return cli.ExitError(cli.Execute(ctx, verify, d.stdin, d.stdout, d.stderr), nil)
 }
-

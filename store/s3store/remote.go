@@ -15,7 +15,7 @@ var _ evidence.URIOpener = (*Store)(nil)
 
 // OpenURI reads s3://BUCKET/KEY in any bucket the store's client can
 // read, so evidence.Verify re-hashes a memory image whose sink was not
-// the evidence store (SPEC §6: every artifact is re-read).
+// the evidence store: verify re-reads every artifact.
 func (s *Store) OpenURI(ctx context.Context, uri string) (io.ReadCloser, error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
 	bucket, key, _ := strings.Cut(rest, "/")
