@@ -165,6 +165,7 @@ type (
 		A string
 	}
 	unexported struct {
+		//lint:ignore U1000 an unexported field with a tag is the mistake this case tests
 		a string `param:"a"`
 	}
 	badName struct {
