@@ -13,6 +13,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // collectEC2 is what collect-metadata needs from EC2; *ec2.Client has it.
@@ -69,6 +70,12 @@ var collectCalls = []string{
 	"autoscaling:DescribeAutoScalingInstances",
 }
 
+// collectParams declare collect-metadata's parameters.
+type collectParams struct {
+	InstanceID string `param:"instance_id,required"`
+	Region     string `param:"region" default:"" doc:"the instance's region; empty: the run's default"`
+}
+
 func (*collectMetadata) Spec() engine.ActionSpec {
 	str := func(name, doc string) engine.Output {
 		return engine.Output{Name: name, Type: engine.TypeString, Doc: doc}
@@ -77,10 +84,7 @@ func (*collectMetadata) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "collect-metadata",
 		Summary: "Save the instance's description, volumes, interfaces, security groups (full rules), attributes, profile and role policies, AMI, tags, console output and screenshot as artifacts",
-		Params: []engine.Param{
-			{Name: "instance_id", Type: engine.TypeString, Required: true},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
-		},
+		Params:  engine.ParamsOf[collectParams](),
 		Outputs: []engine.Output{
 			str("platform", "linux or windows"), str("region", ""), str("az", ""), str("vpc_id", ""), str("subnet_id", ""),
 			list("volume_ids"), list("eni_ids"), list("security_group_ids"), str("private_ip", ""), str("public_ip", ""),
@@ -90,13 +94,16 @@ func (*collectMetadata) Spec() engine.ActionSpec {
 			{Name: "substeps", Type: engine.TypeMap},
 		},
 		Calls:       collectCalls,
-		Permissions: collectCalls,
+		Permissions: awsperm.ForCalls(collectCalls),
 	}
 }
 
 func (a *collectMetadata) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	id := in.Params.String("instance_id")
-	region := a.region(in.Params.String("region"))
+	p, err := engine.Decode[collectParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("collect-metadata: %w", err)
+	}
+	id, region := p.InstanceID, a.region(p.Region)
 	c := &collection{apis: a.apis(region), in: in, id: id, steps: newGapSubsteps(in.Evidence)}
 	inst, err := describeInstance(ctx, c.apis.ec2, id)
 	if err != nil {

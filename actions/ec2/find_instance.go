@@ -14,6 +14,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // findAPI is what find-instance needs from EC2; *ec2.Client has it.
@@ -36,15 +37,20 @@ func registerFindInstance(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&findInstance{api: func(region string) findAPI { return c.EC2(region) }})
 }
 
+// findParams declare find-instance's parameters.
+type findParams struct {
+	Target      string   `param:"target,required" doc:"an instance id (i-...) or an IPv4 address: public, or private on any of its ENIs"`
+	Regions     []string `param:"regions" doc:"regions to search; empty: every region enabled for the account (DescribeRegions)"`
+	Concurrency int      `param:"concurrency" default:"8" doc:"regions searched at once"`
+}
+
+var findCalls = []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"}
+
 func (*findInstance) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "find-instance",
 		Summary: "Find an instance by id, private or public IP across all enabled regions, in parallel",
-		Params: []engine.Param{
-			{Name: "target", Type: engine.TypeString, Required: true, Doc: "an instance id (i-...) or an IPv4 address: public, or private on any of its ENIs"},
-			{Name: "regions", Type: engine.TypeList, Doc: "regions to search; empty: every region enabled for the account (DescribeRegions)"},
-			{Name: "concurrency", Type: engine.TypeInt, Default: 8, Doc: "regions searched at once"},
-		},
+		Params:  engine.ParamsOf[findParams](),
 		Outputs: []engine.Output{
 			{Name: "region", Type: engine.TypeString},
 			{Name: "instance_id", Type: engine.TypeString},
@@ -52,8 +58,8 @@ func (*findInstance) Spec() engine.ActionSpec {
 			{Name: "private_ip", Type: engine.TypeString},
 			{Name: "public_ip", Type: engine.TypeString},
 		},
-		Calls:       []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"},
-		Permissions: []string{"ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"},
+		Calls:       findCalls,
+		Permissions: awsperm.ForCalls(findCalls),
 	}
 }
 
@@ -64,18 +70,22 @@ type match struct {
 }
 
 func (a *findInstance) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	target := strings.TrimSpace(in.Params.String("target"))
+	p, err := engine.Decode[findParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("find-instance: %w", err)
+	}
+	target := strings.TrimSpace(p.Target)
 	filter, err := targetFilter(target)
 	if err != nil {
 		return nil, err
 	}
-	regions := in.Params.Strings("regions")
+	regions := p.Regions
 	if len(regions) == 0 {
 		if regions, err = a.enabledRegions(ctx); err != nil {
 			return nil, err
 		}
 	}
-	found, failed := a.search(ctx, regions, filter, max(1, in.Params.Int("concurrency")))
+	found, failed := a.search(ctx, regions, filter, max(1, p.Concurrency))
 	return findResult(target, found, failed)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // isolate contains a compromised instance while keeping it, and its
@@ -47,19 +48,22 @@ var isolateCalls = []string{
 	"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry", "sts:GetCallerIdentity",
 }
 
+// isolateParams declare isolate's parameters.
+type isolateParams struct {
+	InstanceID         string `param:"instance_id,required"`
+	Region             string `param:"region" default:"" doc:"the instance's region; empty: the run's default"`
+	AllowSSHFrom       string `param:"allow_ssh_from" default:"" doc:"IPv4 CIDR allowed to reach tcp/22 on the primary interface (for memory capture); empty: nothing"`
+	ReplacementProfile string `param:"replacement_profile" default:"" doc:"instance profile (name or ARN) to put in place of the current one; empty: remove it"`
+	RevokeSessions     bool   `param:"revoke_sessions" default:"true" doc:"deny the role's sessions issued before now (other instances of the role recover at their next credential refresh)"`
+	Force              bool   `param:"force" default:"false" doc:"revoke the role's sessions even when the run itself acts as that role (its own session stops working)"`
+	NACL               bool   `param:"nacl" default:"false" doc:"also deny the host's addresses, in and out, in the network ACLs of the other subnets of its VPC (cuts lateral movement across subnets)"`
+}
+
 func (*isolate) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "isolate",
 		Summary: "Contain an instance: record its state, protect it and its volumes, take it out of its Auto Scaling group and load balancers, cut every ENI off (tracked connections included: IPv4 and IPv6; flows through an NLB, NAT gateway, Transit Gateway, VPC endpoint or GWLB stay tracked by AWS, see nacl), pull its role",
-		Params: []engine.Param{
-			{Name: "instance_id", Type: engine.TypeString, Required: true},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
-			{Name: "allow_ssh_from", Type: engine.TypeString, Default: "", Doc: "IPv4 CIDR allowed to reach tcp/22 on the primary interface (for memory capture); empty: nothing"},
-			{Name: "replacement_profile", Type: engine.TypeString, Default: "", Doc: "instance profile (name or ARN) to put in place of the current one; empty: remove it"},
-			{Name: "revoke_sessions", Type: engine.TypeBool, Default: true, Doc: "deny the role's sessions issued before now (other instances of the role recover at their next credential refresh)"},
-			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "revoke the role's sessions even when the run itself acts as that role (its own session stops working)"},
-			{Name: "nacl", Type: engine.TypeBool, Default: false, Doc: "also deny the host's addresses, in and out, in the network ACLs of the other subnets of its VPC (cuts lateral movement across subnets)"},
-		},
+		Params:  engine.ParamsOf[isolateParams](),
 		Outputs: []engine.Output{
 			{Name: "isolation_group_id", Type: engine.TypeString, Doc: "the group without rules the ENIs end in"},
 			{Name: "ssh_group_id", Type: engine.TypeString, Doc: "with allow_ssh_from: the group of the primary ENI"},
@@ -74,7 +78,7 @@ func (*isolate) Spec() engine.ActionSpec {
 		Calls: isolateCalls,
 		// The calls' own permissions, and iam:PassRole, which associating
 		// a replacement profile needs.
-		Permissions: append(append([]string(nil), isolateCalls...), "iam:PassRole"),
+		Permissions: awsperm.ForCalls(isolateCalls, "iam:PassRole"),
 		Mutating:    true,
 	}
 }
@@ -93,12 +97,16 @@ type isolation struct {
 }
 
 func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	id := in.Params.String("instance_id")
-	ssh, hasSSH, err := parseExaminerCIDR(in.Params.String("allow_ssh_from"))
+	p, err := engine.Decode[isolateParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("isolate: %w (no isolation change was made)", err)
+	}
+	id := p.InstanceID
+	ssh, hasSSH, err := parseExaminerCIDR(p.AllowSSHFrom)
 	if err != nil {
 		return nil, fmt.Errorf("isolate: %w", err)
 	}
-	region := a.region(in.Params.String("region"))
+	region := a.region(p.Region)
 	x := &isolation{in: in, apis: a.apis(region), ssh: ssh, hasSSH: hasSSH, steps: newSubsteps(in.Evidence), out: engine.Outputs{
 		// Every declared output is present, empty when its part did not run.
 		"isolation_group_id": "", "ssh_group_id": "", "conversion_group_id": "", "revoked_roles": []any{}, "nacl_ids": []any{},
@@ -113,8 +121,8 @@ func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	x.protect(ctx)
 	x.leaveTraffic(ctx)
 	x.cutNetwork(ctx)
-	x.pullCredentials(ctx, in.Params.String("replacement_profile"), in.Params.Bool("revoke_sessions"), in.Params.Bool("force"), a.now())
-	x.denyNACL(ctx, in.Params.Bool("nacl"))
+	x.pullCredentials(ctx, p.ReplacementProfile, p.RevokeSessions, p.Force, a.now())
+	x.denyNACL(ctx, p.NACL)
 	x.tag(ctx)
 	x.out["substeps"] = x.steps.asMap()
 	return x.out, x.steps.err("isolate")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // release undoes isolate for a false positive, from the state isolate
@@ -31,6 +32,13 @@ func registerRelease(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&release{apis: clientAPIs(c), region: c.Region})
 }
 
+// releaseParams declare release's parameters.
+type releaseParams struct {
+	InstanceID    string         `param:"instance_id,required"`
+	Region        string         `param:"region" default:""`
+	PreviousState map[string]any `param:"previous_state" doc:"the isolate step's previous_state output; empty: read the prev tags isolate left on the resources"`
+}
+
 func (*release) Spec() engine.ActionSpec {
 	calls := []string{
 		"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces",
@@ -43,27 +51,27 @@ func (*release) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "release",
 		Summary: "Undo isolate (a false positive): original groups on every ENI, termination protection, shutdown behaviour, DeleteOnTermination, instance profile, Auto Scaling group and load balancers",
-		Params: []engine.Param{
-			{Name: "instance_id", Type: engine.TypeString, Required: true},
-			{Name: "region", Type: engine.TypeString, Default: ""},
-			{Name: "previous_state", Type: engine.TypeMap, Doc: "the isolate step's previous_state output; empty: read the prev tags isolate left on the resources"},
-		},
+		Params:  engine.ParamsOf[releaseParams](),
 		Outputs: []engine.Output{
 			{Name: "restored_groups", Type: engine.TypeMap, Doc: "ENI id -> the group ids put back"},
 			{Name: "substeps", Type: engine.TypeMap},
 			{Name: "not_restored", Type: engine.TypeList, Doc: "what release leaves to the responder: the revoke policy on the role"},
 		},
-		Calls:       calls,
-		Permissions: append(append([]string(nil), calls...), "iam:PassRole"),
+		Calls: calls,
+		// Restoring the instance's own profile passes its role.
+		Permissions: awsperm.ForCalls(calls, "iam:PassRole"),
 		Mutating:    true,
 	}
 }
 
 func (a *release) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	id := in.Params.String("instance_id")
-	region := a.region(in.Params.String("region"))
+	p, err := engine.Decode[releaseParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("release: %w (nothing was changed)", err)
+	}
+	id, region := p.InstanceID, a.region(p.Region)
 	apis := a.apis(region)
-	inst, st, err := a.state(ctx, apis.ec2, in.Params.Map("previous_state"), id, region)
+	inst, st, err := a.state(ctx, apis.ec2, p.PreviousState, id, region)
 	if err != nil {
 		return nil, fmt.Errorf("release: %w (nothing was changed)", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // Tag keys the snapshot action writes and later finds its work by.
@@ -58,42 +59,53 @@ func registerSnapshot(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&snapshot{api: func(region string) snapshotAPI { return c.EC2(region) }, region: c.Region})
 }
 
+// snapshotParams declare snapshot's parameters.
+type snapshotParams struct {
+	InstanceID       string        `param:"instance_id,required" doc:"the instance whose attached volumes to snapshot"`
+	Region           string        `param:"region" default:"" doc:"the instance's region; empty: the run's default"`
+	WaitTimeout      time.Duration `param:"wait_timeout" default:"2h" doc:"how long to wait for the snapshots to complete (the step timeout also bounds it)"`
+	CopyToKMSKey     string        `param:"copy_to_kms_key" default:"" doc:"copy each snapshot, encrypted with this KMS key (id, alias or ARN)"`
+	ShareWithAccount string        `param:"share_with_account" default:"" doc:"grant this AWS account createVolumePermission on the snapshots (the copies when copy_to_kms_key is set)"`
+}
+
+var snapshotCalls = []string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
+	"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"}
+
 func (*snapshot) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "snapshot",
 		Summary: "Snapshot every EBS volume of an instance at once (crash-consistent), tagged with the case, and wait until complete",
-		Params: []engine.Param{
-			{Name: "instance_id", Type: engine.TypeString, Required: true, Doc: "the instance whose attached volumes to snapshot"},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
-			{Name: "wait_timeout", Type: engine.TypeDuration, Default: "2h", Doc: "how long to wait for the snapshots to complete (the step timeout also bounds it)"},
-			{Name: "copy_to_kms_key", Type: engine.TypeString, Default: "", Doc: "copy each snapshot, encrypted with this KMS key (id, alias or ARN)"},
-			{Name: "share_with_account", Type: engine.TypeString, Default: "", Doc: "grant this AWS account createVolumePermission on the snapshots (the copies when copy_to_kms_key is set)"},
-		},
+		Params:  engine.ParamsOf[snapshotParams](),
 		Outputs: []engine.Output{
 			{Name: "snapshot_ids", Type: engine.TypeList, Doc: "the snapshots, in volume id order"},
 			{Name: "volumes", Type: engine.TypeMap, Doc: "volume id -> snapshot id"},
 			{Name: "copies", Type: engine.TypeMap, Doc: "snapshot id -> its KMS-encrypted copy (copy_to_kms_key only)"},
 			{Name: "reused", Type: engine.TypeBool, Doc: "true when the case's snapshots already existed (rerun or resume)"},
 		},
-		Calls: []string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
-			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"},
+		Calls: snapshotCalls,
 		// copy_to_kms_key: EC2 uses the key on the caller's behalf, so the
 		// caller needs these on it too.
-		Permissions: append([]string{"ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshots", "ec2:CreateSnapshot",
-			"ec2:CreateTags", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute"}, kmsEBSPermissions...),
-		Mutating: true,
+		Permissions: awsperm.ForCalls(snapshotCalls, kmsEBSPermissions...),
+		Mutating:    true,
 	}
 }
 
 func (a *snapshot) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	id := in.Params.String("instance_id")
+	p, err := engine.Decode[snapshotParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	if p.WaitTimeout <= 0 {
+		return nil, fmt.Errorf("snapshot: wait_timeout %v is not positive: give a duration such as \"2h\"", p.WaitTimeout)
+	}
+	id := p.InstanceID
 	if id == "" {
 		return nil, fmt.Errorf("snapshot: instance_id is empty: give the instance to snapshot")
 	}
 	if in.CaseID == "" {
 		return nil, fmt.Errorf("snapshot: no case id: snapshots are tagged and found by case, run it through a case")
 	}
-	region := in.Params.String("region")
+	region := p.Region
 	api := a.api(region)
 	if a.region != nil {
 		region = a.region(region)
@@ -106,11 +118,7 @@ func (a *snapshot) Run(ctx context.Context, in *engine.StepInput) (engine.Output
 	if err != nil {
 		return nil, err
 	}
-	timeout := in.Params.Duration("wait_timeout")
-	if timeout <= 0 {
-		timeout = 2 * time.Hour
-	}
-	done, err := a.waitCompleted(ctx, api, set.ids(), timeout)
+	done, err := a.waitCompleted(ctx, api, set.ids(), p.WaitTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +127,7 @@ func (a *snapshot) Run(ctx context.Context, in *engine.StepInput) (engine.Output
 			return nil, fmt.Errorf("snapshot: recording %q in the evidence: %w", aws.ToString(s.SnapshotId), err)
 		}
 	}
-	copies, err := a.copyAndShare(ctx, api, in, region, id, set, timeout)
+	copies, err := a.copyAndShare(ctx, api, in, p, region, set)
 	if err != nil {
 		return nil, err
 	}

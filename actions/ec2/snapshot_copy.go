@@ -21,8 +21,8 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 // copyAndShare makes the optional KMS-encrypted copies (found again by
 // their copy-of tag on a rerun) and shares the final snapshots with another
 // account. It returns snapshot id -> copy id.
-func (a *snapshot) copyAndShare(ctx context.Context, api snapshotAPI, in *engine.StepInput, region, instance string, set snapSet, timeout time.Duration) (map[string]any, error) {
-	key, account := in.Params.String("copy_to_kms_key"), in.Params.String("share_with_account")
+func (a *snapshot) copyAndShare(ctx context.Context, api snapshotAPI, in *engine.StepInput, p snapshotParams, region string, set snapSet) (map[string]any, error) {
+	key, account, instance, timeout := p.CopyToKMSKey, p.ShareWithAccount, p.InstanceID, p.WaitTimeout
 	if account != "" && !accountIDPattern.MatchString(account) {
 		return nil, fmt.Errorf("snapshot: share_with_account %q is not a 12-digit AWS account id", account)
 	}

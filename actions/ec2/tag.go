@@ -11,6 +11,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // tagAPI is what the tag action needs from EC2; *ec2.Client has it.
@@ -30,39 +31,48 @@ func registerTag(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&tag{api: func(region string) tagAPI { return c.EC2(region) }})
 }
 
+// tagParams declare the tag action's parameters.
+type tagParams struct {
+	Tags        map[string]any `param:"tags,required" doc:"key -> value; values that are not strings are formatted"`
+	InstanceID  string         `param:"instance_id" default:"" doc:"an instance to tag"`
+	ResourceIDs []string       `param:"resource_ids" default:"" doc:"more EC2 resource ids to tag"`
+	Region      string         `param:"region" default:"" doc:"the resources' region; empty: the run's default"`
+}
+
+var tagCalls = []string{"ec2:CreateTags"}
+
 func (*tag) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "tag",
 		Summary: "Set tags on an instance or any other EC2 resources (volumes, snapshots, groups ...)",
-		Params: []engine.Param{
-			{Name: "tags", Type: engine.TypeMap, Required: true, Doc: "key -> value; values that are not strings are formatted"},
-			{Name: "instance_id", Type: engine.TypeString, Default: "", Doc: "an instance to tag"},
-			{Name: "resource_ids", Type: engine.TypeList, Default: []any{}, Doc: "more EC2 resource ids to tag"},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the resources' region; empty: the run's default"},
-		},
+		Params:  engine.ParamsOf[tagParams](),
 		Outputs: []engine.Output{
 			{Name: "resource_ids", Type: engine.TypeList, Doc: "the resources tagged"},
 			{Name: "tags", Type: engine.TypeMap, Doc: "the tags set, as strings"},
 		},
-		Calls:       []string{"ec2:CreateTags"},
-		Permissions: []string{"ec2:CreateTags"},
+		Calls:       tagCalls,
+		Permissions: awsperm.ForCalls(tagCalls),
 		Mutating:    true,
 	}
 }
 
 func (a *tag) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	ids := in.Params.Strings("resource_ids")
-	if id := in.Params.String("instance_id"); id != "" {
-		ids = append([]string{id}, ids...)
+	p, err := engine.Decode[tagParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("tag: %w", err)
+	}
+	ids := p.ResourceIDs
+	if p.InstanceID != "" {
+		ids = append([]string{p.InstanceID}, ids...)
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("tag: nothing to tag: give instance_id or resource_ids")
 	}
-	tags, set, err := tagList(in.Params.Map("tags"))
+	tags, set, err := tagList(p.Tags)
 	if err != nil {
 		return nil, err
 	}
-	_, err = a.api(in.Params.String("region")).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags})
+	_, err = a.api(p.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags})
 	if err != nil {
 		return nil, fmt.Errorf("tag: tagging %s: %w", strings.Join(ids, ", "), awsapi.Classify(err))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // terminateAPI is what the terminate action needs from EC2; *ec2.Client has it.
@@ -48,46 +49,49 @@ func registerTerminate(r *engine.Registry, c *awsapi.Clients) {
 var terminateCalls = []string{"ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeInstanceTypes",
 	"ec2:DescribeSnapshots", "ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}
 
+// terminateParams declare terminate's parameters.
+type terminateParams struct {
+	InstanceID  string        `param:"instance_id,required" doc:"the instance to stop or terminate"`
+	Mode        string        `param:"mode" default:"stop" enum:"stop,terminate" doc:"stop keeps the disks and termination protection; terminate lifts the protection isolate set"`
+	Force       bool          `param:"force" default:"false" doc:"act on an instance not tagged firebreak:case=<this case> (recorded)"`
+	Region      string        `param:"region" default:"" doc:"the instance's region; empty: the run's default"`
+	WaitTimeout time.Duration `param:"wait_timeout" default:"15m" doc:"how long to wait for stopped or terminated"`
+}
+
 func (*terminate) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "terminate",
 		Summary: "Stop (default) or terminate an instance isolated in this case, recording its state before",
-		Params: []engine.Param{
-			{Name: "instance_id", Type: engine.TypeString, Required: true, Doc: "the instance to stop or terminate"},
-			{Name: "mode", Type: engine.TypeString, Default: "stop", Enum: []string{"stop", "terminate"},
-				Doc: "stop keeps the disks and termination protection; terminate lifts the protection isolate set"},
-			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "act on an instance not tagged firebreak:case=<this case> (recorded)"},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the instance's region; empty: the run's default"},
-			{Name: "wait_timeout", Type: engine.TypeDuration, Default: "15m", Doc: "how long to wait for stopped or terminated"},
-		},
+		Params:  engine.ParamsOf[terminateParams](),
 		Outputs: []engine.Output{
 			{Name: "previous_state", Type: engine.TypeString, Doc: "the instance state before"},
 			{Name: "state", Type: engine.TypeString, Doc: "stopped or terminated"},
 			{Name: "protection_lifted", Type: engine.TypeBool, Doc: "true when termination protection was turned off"},
 		},
 		Calls:       terminateCalls,
-		Permissions: terminateCalls,
+		Permissions: awsperm.ForCalls(terminateCalls),
 		Mutating:    true,
 	}
 }
 
 func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	id, mode := in.Params.String("instance_id"), in.Params.String("mode")
-	if mode == "" {
-		mode = "stop"
+	p, err := engine.Decode[terminateParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("terminate: %w", err)
 	}
-	if mode != "stop" && mode != "terminate" {
-		return nil, fmt.Errorf("terminate: mode %q: want stop or terminate", mode)
-	}
+	id, mode := p.InstanceID, p.Mode
 	if id == "" {
 		return nil, fmt.Errorf("terminate: instance_id is empty: give the instance to %s", mode)
 	}
-	api := a.api(in.Params.String("region"))
+	if p.WaitTimeout <= 0 {
+		return nil, fmt.Errorf("terminate: wait_timeout %v is not positive: give a duration such as \"15m\"", p.WaitTimeout)
+	}
+	api := a.api(p.Region)
 	inst, err := terminateDescribe(ctx, api, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkCase(ctx, in, inst, mode); err != nil {
+	if err := a.checkCase(ctx, in, inst, mode, p.Force); err != nil {
 		return nil, err
 	}
 	prev, want := instState(inst), types.InstanceStateNameStopped
@@ -99,7 +103,7 @@ func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outpu
 	}
 	gone := prev == types.InstanceStateNameShuttingDown
 	if mode == "terminate" && !gone {
-		if err := checkTerminable(ctx, api, in, inst); err != nil {
+		if err := checkTerminable(ctx, api, in, inst, p.Force); err != nil {
 			return nil, err
 		}
 	}
@@ -119,24 +123,20 @@ func (a *terminate) Run(ctx context.Context, in *engine.StepInput) (engine.Outpu
 	if err := a.changeState(ctx, api, in, id, prev, want); err != nil {
 		return nil, err
 	}
-	timeout := in.Params.Duration("wait_timeout")
-	if timeout <= 0 {
-		timeout = 15 * time.Minute
-	}
-	if err := a.waitState(ctx, api, id, want, timeout); err != nil {
+	if err := a.waitState(ctx, api, id, want, p.WaitTimeout); err != nil {
 		return nil, err
 	}
 	return engine.Outputs{"previous_state": string(prev), "state": string(want), "protection_lifted": lifted}, nil
 }
 
 // checkCase refuses an instance this case has not claimed, unless forced.
-func (a *terminate) checkCase(ctx context.Context, in *engine.StepInput, inst types.Instance, mode string) error {
+func (a *terminate) checkCase(ctx context.Context, in *engine.StepInput, inst types.Instance, mode string, force bool) error {
 	id := aws.ToString(inst.InstanceId)
 	got := snapTag(inst.Tags, awsapi.TagCase)
 	if in.CaseID != "" && got == in.CaseID {
 		return nil
 	}
-	if !in.Params.Bool("force") {
+	if !force {
 		return fmt.Errorf("terminate: instance %q is not tagged firebreak:case=%q (it has %q): refusing to %s it; isolate it in this case first, or set force: true",
 			id, in.CaseID, got, mode)
 	}

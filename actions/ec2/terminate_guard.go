@@ -17,10 +17,10 @@ import (
 // instance isolated (firebreak:status=isolated, unless force, recorded) and
 // a completed snapshot, tagged with the case, of every attached EBS volume.
 // It changes nothing; keepVolumes does the DeleteOnTermination part.
-func checkTerminable(ctx context.Context, api terminateAPI, in *engine.StepInput, inst types.Instance) error {
+func checkTerminable(ctx context.Context, api terminateAPI, in *engine.StepInput, inst types.Instance, force bool) error {
 	id := aws.ToString(inst.InstanceId)
 	if got := snapTag(inst.Tags, awsapi.TagStatus); got != "isolated" {
-		if !in.Params.Bool("force") {
+		if !force {
 			return fmt.Errorf("terminate: instance %q is tagged firebreak:status=%q, not \"isolated\": refusing to terminate it; isolate it first, or set force: true",
 				id, got)
 		}

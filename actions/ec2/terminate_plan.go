@@ -17,10 +17,9 @@ var _ engine.Planner = (*terminate)(nil)
 // (state, case tag) and asks EC2 whether the stop or terminate would be
 // allowed (DryRun), changing nothing.
 func (a *terminate) Plan(ctx context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
+	// plan fills in mode's default; a mode known only at run time is
+	// shown as the stop it would be unless it says terminate.
 	id, mode := planValue(in.Params["instance_id"]), in.Params.String("mode")
-	if mode == "" {
-		mode = "stop"
-	}
 	d := &engine.PlanDetail{Calls: []string{"ec2:DescribeInstances " + id + " (refuse unless tagged firebreak:case=<case> or force)"}}
 	if mode == "terminate" {
 		d.Calls = append(d.Calls, "ec2:DescribeSnapshots (refuse unless tagged firebreak:status=isolated, or force, and the case has a completed snapshot of every EBS volume)",

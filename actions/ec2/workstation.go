@@ -9,6 +9,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // roleWorkstation is the firebreak:role tag of everything
@@ -36,21 +37,24 @@ func registerWorkstation(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&workstation{ec2: func(region string) workstationEC2 { return c.EC2(region) }, iam: c.IAM(), region: c.Region})
 }
 
+// workstationParams declare create-workstation's parameters.
+type workstationParams struct {
+	AMIID          string        `param:"ami_id,required" doc:"the examiner's forensic image (e.g. a SIFT build)"`
+	ExaminerCIDR   string        `param:"examiner_cidr,required" doc:"IPv4 CIDR allowed in on tcp/22, /8 or narrower"`
+	CaseID         string        `param:"case_id" default:"" doc:"the case whose snapshots (tag firebreak:case) to mount; empty: this run's case"`
+	SubnetID       string        `param:"subnet_id" default:"" doc:"put the workstation here instead of in a new VPC without internet"`
+	EvidenceBucket string        `param:"evidence_bucket" default:"" doc:"S3 bucket the workstation's instance profile may read; empty: no profile"`
+	InstanceType   string        `param:"instance_type" default:"t3.large"`
+	KeyName        string        `param:"key_name" default:"" doc:"EC2 key pair for SSH"`
+	Region         string        `param:"region" default:"" doc:"empty: the run's default"`
+	WaitTimeout    time.Duration `param:"wait_timeout" default:"15m" doc:"how long to wait for the instance and the volumes"`
+}
+
 func (*workstation) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "create-workstation",
 		Summary: "Forensic workstation for a case: its own VPC and subnet without internet (or a given subnet), a group allowing only tcp/22 from the examiner, a volume from each case snapshot attached, read access to the evidence bucket",
-		Params: []engine.Param{
-			{Name: "ami_id", Type: engine.TypeString, Required: true, Doc: "the examiner's forensic image (e.g. a SIFT build)"},
-			{Name: "examiner_cidr", Type: engine.TypeString, Required: true, Doc: "IPv4 CIDR allowed in on tcp/22, /8 or narrower"},
-			{Name: "case_id", Type: engine.TypeString, Default: "", Doc: "the case whose snapshots (tag firebreak:case) to mount; empty: this run's case"},
-			{Name: "subnet_id", Type: engine.TypeString, Default: "", Doc: "put the workstation here instead of in a new VPC without internet"},
-			{Name: "evidence_bucket", Type: engine.TypeString, Default: "", Doc: "S3 bucket the workstation's instance profile may read; empty: no profile"},
-			{Name: "instance_type", Type: engine.TypeString, Default: "t3.large"},
-			{Name: "key_name", Type: engine.TypeString, Default: "", Doc: "EC2 key pair for SSH"},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "empty: the run's default"},
-			{Name: "wait_timeout", Type: engine.TypeDuration, Default: "15m", Doc: "how long to wait for the instance and the volumes"},
-		},
+		Params:  engine.ParamsOf[workstationParams](),
 		Outputs: []engine.Output{
 			{Name: "instance_id", Type: engine.TypeString},
 			{Name: "private_ip", Type: engine.TypeString},
@@ -64,7 +68,7 @@ func (*workstation) Spec() engine.ActionSpec {
 		Calls: workstationCalls,
 		// CreateVolume from snapshots encrypted with a customer managed key
 		// needs the key permissions as well.
-		Permissions: append(append(append([]string{}, workstationCalls...), "iam:PassRole"), kmsEBSPermissions...),
+		Permissions: awsperm.ForCalls(workstationCalls, append([]string{"iam:PassRole"}, kmsEBSPermissions...)...),
 		Mutating:    true,
 	}
 }
@@ -82,6 +86,7 @@ var workstationCalls = []string{
 // wsRun carries one run of create-workstation between its parts.
 type wsRun struct {
 	in      *engine.StepInput
+	p       workstationParams
 	api     workstationEC2
 	region  string
 	caseID  string
@@ -103,21 +108,28 @@ func (a *workstation) Run(ctx context.Context, in *engine.StepInput) (engine.Out
 }
 
 func (a *workstation) prepare(in *engine.StepInput) (*wsRun, error) {
-	caseID := in.Params.String("case_id")
+	p, err := engine.Decode[workstationParams](in.Params)
+	if err != nil {
+		return nil, err
+	}
+	caseID := p.CaseID
 	if caseID == "" {
 		caseID = in.CaseID
 	}
 	if !workstationCaseID.MatchString(caseID) {
 		return nil, fmt.Errorf("case id %q cannot name a workstation: give case_id, letters, digits and _.=@+- up to 41", caseID)
 	}
-	cidr, err := netip.ParsePrefix(in.Params.String("examiner_cidr"))
+	cidr, err := netip.ParsePrefix(p.ExaminerCIDR)
 	if err != nil || !cidr.Addr().Is4() || cidr.Bits() < 8 {
-		return nil, fmt.Errorf("examiner_cidr %q is not an IPv4 CIDR of /8 or narrower: give the examiner's range, e.g. 198.51.100.7/32", in.Params.String("examiner_cidr"))
+		return nil, fmt.Errorf("examiner_cidr %q is not an IPv4 CIDR of /8 or narrower: give the examiner's range, e.g. 198.51.100.7/32", p.ExaminerCIDR)
 	}
-	region := a.region(in.Params.String("region"))
+	if p.WaitTimeout <= 0 {
+		return nil, fmt.Errorf("wait_timeout %v is not positive: give a duration such as \"15m\"", p.WaitTimeout)
+	}
+	region := a.region(p.Region)
 	return &wsRun{
-		in: in, api: a.ec2(region), region: region, caseID: caseID, cidr: cidr.Masked(),
-		timeout: in.Params.Duration("wait_timeout"),
+		in: in, p: p, api: a.ec2(region), region: region, caseID: caseID, cidr: cidr.Masked(),
+		timeout: p.WaitTimeout,
 		tags:    map[string]string{awsapi.TagCase: caseID, awsapi.TagRole: roleWorkstation},
 	}, nil
 }
@@ -128,7 +140,7 @@ func (a *workstation) build(ctx context.Context, x *wsRun) (engine.Outputs, erro
 	if err != nil {
 		return nil, err
 	}
-	given, bucket := x.in.Params.String("subnet_id"), x.in.Params.String("evidence_bucket")
+	given, bucket := x.p.SubnetID, x.p.EvidenceBucket
 	vpc, subnet, az, err := x.network(ctx, given)
 	if err != nil {
 		return nil, err

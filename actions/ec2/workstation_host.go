@@ -84,14 +84,14 @@ func (x *wsRun) instance(ctx context.Context, subnet, sg, profile string) (host,
 
 func (x *wsRun) launch(ctx context.Context, subnet, sg, profile string) (string, error) {
 	in := &ec2.RunInstancesInput{
-		ImageId: aws.String(x.in.Params.String("ami_id")), InstanceType: types.InstanceType(x.in.Params.String("instance_type")),
+		ImageId: aws.String(x.p.AMIID), InstanceType: types.InstanceType(x.p.InstanceType),
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: aws.String(subnet), SecurityGroupIds: []string{sg},
 		// The same token on a retry after a lost answer launches nothing new.
 		ClientToken:       aws.String("firebreak-workstation-" + x.caseID),
 		TagSpecifications: append(x.tagSpec(types.ResourceTypeInstance, nil), x.tagSpec(types.ResourceTypeVolume, map[string]string{awsapi.TagRole: "workstation-root"})...),
 		MetadataOptions:   &types.InstanceMetadataOptionsRequest{HttpTokens: types.HttpTokensStateRequired},
 	}
-	if k := x.in.Params.String("key_name"); k != "" {
+	if k := x.p.KeyName; k != "" {
 		in.KeyName = aws.String(k)
 	}
 	if profile != "" {
