@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 // capture is the capture-memory action. It is safe for concurrent use:
@@ -37,13 +39,13 @@ func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cn, err := dial(ctx, p.Dial)
+	cn, err := sshconn.Dial(ctx, p.Dial)
 	if err != nil {
 		return nil, err
 	}
 	defer cn.Close()
-	hostKey := hostKeyFacts(cn)
-	if cn.HostKey.VerifiedBy == "insecure" || (cn.JumpKey != nil && cn.JumpKey.VerifiedBy == "insecure") {
+	hostKey := sshconn.Facts(cn)
+	if cn.Insecure() {
 		// Accepting an unverified key is a custody fact, not only a log line.
 		if err := in.Evidence.Event(ctx, "insecure-host-key", hostKey); err != nil {
 			return nil, err
@@ -52,7 +54,7 @@ func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	}
 
 	var cl cleanups
-	r := remote{c: cn, sudo: p.Sudo}
+	r := sshconn.Remote{Conn: cn, Sudo: p.Sudo}
 	out, err := c.capture(ctx, in, p, r, &cl, log)
 	// Cleanup runs even when ctx is done: an unloaded module and removed
 	// files matter most after a failure.
@@ -76,43 +78,26 @@ func (c *capture) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 // cleanup runs the undo steps. When some fail (the connection may have
 // died with the stream), it dials again once, pinned to the host keys this
 // capture verified, and runs the failed steps again there.
-func (c *capture) cleanup(ctx context.Context, p *params, cn *conn, r remote, cl *cleanups, log *slog.Logger) []string {
+func (c *capture) cleanup(ctx context.Context, p *params, cn *sshconn.Conn, r sshconn.Remote, cl *cleanups, log *slog.Logger) []string {
 	left, msgs := cl.run(ctx, r)
 	if len(left.steps) == 0 {
 		return nil
 	}
 	log.Info("cleanup on the target failed; dialling again", "problems", msgs)
-	cfg := p.Dial
-	cfg.Target.HostKey = hostKeyPolicy{Pinned: cn.HostKey.Fingerprint}
-	if cfg.Jump != nil && cn.JumpKey != nil {
-		j := *cfg.Jump
-		j.HostKey = hostKeyPolicy{Pinned: cn.JumpKey.Fingerprint}
-		cfg.Jump = &j
-	}
-	cn2, err := dial(ctx, cfg)
+	cn2, err := sshconn.Dial(ctx, cn.Pinned(p.Dial))
 	if err != nil {
 		return append(msgs, "dialling again for cleanup: "+err.Error())
 	}
 	defer cn2.Close()
-	left, msgs = left.run(ctx, remote{c: cn2, sudo: r.sudo})
+	left, msgs = left.run(ctx, sshconn.Remote{Conn: cn2, Sudo: r.Sudo})
 	if len(left.steps) == 0 {
 		return nil
 	}
 	return msgs
 }
 
-func hostKeyFacts(cn *conn) map[string]any {
-	m := map[string]any{"host_key_fingerprint": cn.HostKey.Fingerprint, "host_key_type": cn.HostKey.Type,
-		"host_key_verified_by": cn.HostKey.VerifiedBy, "insecure_host_key": cn.HostKey.VerifiedBy == "insecure"}
-	if cn.JumpKey != nil {
-		m["jump_host_key_fingerprint"] = cn.JumpKey.Fingerprint
-		m["jump_host_key_verified_by"] = cn.JumpKey.VerifiedBy
-	}
-	return m
-}
-
 // capture opens the method and the sinks, copies, and records the result.
-func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, r remote, cl *cleanups, log *slog.Logger) (engine.Outputs, error) {
+func (c *capture) capture(ctx context.Context, in *engine.StepInput, p *params, r sshconn.Remote, cl *cleanups, log *slog.Logger) (engine.Outputs, error) {
 	src, err := openMethod(ctx, r, p, cl)
 	if err != nil {
 		return nil, err
@@ -234,7 +219,7 @@ func paramSummary(p *params) map[string]any {
 		"compress": p.Compress, "stall_timeout": p.Stall.String(), "expected_size": p.ExpectedSize,
 		"insecure_host_key": t.HostKey.Insecure, "host_key": t.HostKey.Pinned, "known_hosts": t.HostKey.KnownHosts}
 	if p.Dial.Jump != nil {
-		m["jump"] = p.Dial.Jump.addr()
+		m["jump"] = p.Dial.Jump.Addr()
 	}
 	return m
 }

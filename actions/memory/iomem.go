@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 // iomemLayout is the target's physical RAM as /proc/iomem lists it: the
@@ -35,8 +37,8 @@ func (l iomemLayout) facts() map[string]any {
 // readIomem reads path (normally /proc/iomem) on the target, with sudo
 // when sudo is on: without root the kernel shows every address as zero,
 // which is reported as unknown, never as a layout.
-func readIomem(ctx context.Context, r remote, path string) iomemLayout {
-	out, err := r.output(ctx, r.priv("cat "+shellQuote(path)), nil)
+func readIomem(ctx context.Context, r sshconn.Remote, path string) iomemLayout {
+	out, err := r.Output(ctx, r.Priv("cat "+sshconn.ShellQuote(path)), nil)
 	if err != nil {
 		return iomemLayout{Err: err.Error()}
 	}

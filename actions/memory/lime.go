@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 // openLime loads the LiME module that matches the target's kernel and
@@ -19,8 +21,8 @@ import (
 // 127.0.0.1:PORT on the target. LiME is told localhostonly=1, so the image
 // is never offered on any other interface. The uploaded module is removed
 // and the module unloaded afterwards, whatever happened (cl).
-func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, error) {
-	rel, err := r.output(ctx, "uname -r", nil)
+func openLime(ctx context.Context, r sshconn.Remote, p *params, cl *cleanups) (*source, error) {
+	rel, err := r.Output(ctx, "uname -r", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -28,12 +30,12 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	if !kernelReleaseRE.MatchString(rel) {
 		return nil, fmt.Errorf("target reported an unusable kernel release %q", rel)
 	}
-	module := filepath.Join(expandHome(p.ModuleDir), "lime-"+rel+".ko")
+	module := filepath.Join(sshconn.ExpandHome(p.ModuleDir), "lime-"+rel+".ko")
 	if _, err := os.Stat(module); err != nil {
 		return nil, fmt.Errorf("no LiME module for kernel %q: %q is missing; build LiME against that kernel and put it in module_dir", rel, module)
 	}
-	up, err := r.upload(ctx, module, "lime.ko", 0o600)
-	cl.add("remove uploaded module "+up.Path, func(ctx context.Context, r remote) error { return r.removeUpload(ctx, up) })
+	up, err := r.Upload(ctx, module, "lime.ko", 0o600)
+	cl.add("remove uploaded module "+up.Path, func(ctx context.Context, r sshconn.Remote) error { return r.RemoveUpload(ctx, up) })
 	if err != nil {
 		return nil, err
 	}
@@ -45,18 +47,18 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 	if port == 0 {
 		port = pickLimePort(ctx, r)
 	}
-	insmod := r.verified(up, "insmod", up.Path, fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))
+	insmod := r.Verified(up, "insmod", up.Path, fmt.Sprintf("path=tcp:%d format=lime localhostonly=1", port))
 	if err := limeNotLoaded(ctx, r); err != nil {
 		return nil, err
 	}
-	_, stopIns, waitIns, err := r.streamCmd(insmod)
+	_, stopIns, waitIns, err := r.StreamCmd(insmod)
 	if err != nil {
 		return nil, err
 	}
 	// Only now is a loaded lime ours to unload.
-	cl.add("rmmod lime", func(ctx context.Context, r remote) error {
+	cl.add("rmmod lime", func(ctx context.Context, r sshconn.Remote) error {
 		stopIns()
-		_, err := r.output(ctx, r.priv("rmmod lime"), nil)
+		_, err := r.Output(ctx, r.Priv("rmmod lime"), nil)
 		return err
 	})
 	insDone := make(chan error, 1)
@@ -81,10 +83,10 @@ func openLime(ctx context.Context, r remote, p *params, cl *cleanups) (*source, 
 // may be an earlier capture's that was never unloaded, or someone else's
 // (perhaps the intruder's). Unloading it could destroy evidence, and
 // loading ours would fail, so the responder decides.
-func limeNotLoaded(ctx context.Context, r remote) error {
+func limeNotLoaded(ctx context.Context, r sshconn.Remote) error {
 	// No /proc/modules (a kernel without module support) means none is
 	// loaded; insmod then fails with its own message.
-	mods, err := r.output(ctx, "cat /proc/modules 2>/dev/null; true", nil)
+	mods, err := r.Output(ctx, "cat /proc/modules 2>/dev/null; true", nil)
 	if err != nil {
 		return fmt.Errorf("checking for a loaded lime module: %w", err)
 	}
@@ -104,12 +106,12 @@ var kernelReleaseRE = regexp.MustCompile(`^[A-Za-z0-9._+~-]{1,128}$`)
 // dialLime connects to LiME's port through the SSH connection, retrying
 // while the module starts listening, and gives up when insmod exits first
 // or wait passes.
-func dialLime(ctx context.Context, r remote, port int, wait time.Duration, insDone <-chan error) (net.Conn, error) {
+func dialLime(ctx context.Context, r sshconn.Remote, port int, wait time.Duration, insDone <-chan error) (net.Conn, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		ch, err := r.c.DialContext(ctx, "tcp", addr)
+		ch, err := r.Conn.DialContext(ctx, "tcp", addr)
 		if err == nil {
 			return ch, nil
 		}
@@ -156,9 +158,9 @@ func limeExit(insDone <-chan error, failed bool) (string, error) {
 // pickLimePort picks a port below the usual ephemeral range (32768+) that
 // no socket on the target uses (/proc/net/tcp, tcp6), so insmod does not
 // fail on a port some connection already holds.
-func pickLimePort(ctx context.Context, r remote) int {
+func pickLimePort(ctx context.Context, r sshconn.Remote) int {
 	used := map[int]bool{}
-	out, _ := r.output(ctx, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", nil)
+	out, _ := r.Output(ctx, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", nil)
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 {

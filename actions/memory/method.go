@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 // source is an open memory stream from the target.
@@ -64,16 +66,16 @@ type cleanups struct {
 
 type cleanupStep struct {
 	what string
-	fn   func(ctx context.Context, r remote) error
+	fn   func(ctx context.Context, r sshconn.Remote) error
 }
 
-func (c *cleanups) add(what string, fn func(ctx context.Context, r remote) error) {
+func (c *cleanups) add(what string, fn func(ctx context.Context, r sshconn.Remote) error) {
 	c.steps = append(c.steps, cleanupStep{what, fn})
 }
 
 // run runs every step on r, latest first, and returns the steps that
 // failed (in the same order, to run again) and what went wrong.
-func (c *cleanups) run(ctx context.Context, r remote) (*cleanups, []string) {
+func (c *cleanups) run(ctx context.Context, r sshconn.Remote) (*cleanups, []string) {
 	failed := &cleanups{}
 	var msgs []string
 	for i := len(c.steps) - 1; i >= 0; i-- {
@@ -86,7 +88,7 @@ func (c *cleanups) run(ctx context.Context, r remote) (*cleanups, []string) {
 }
 
 // openMethod starts the stream for p.Method.
-func openMethod(ctx context.Context, r remote, p *params, cl *cleanups) (*source, error) {
+func openMethod(ctx context.Context, r sshconn.Remote, p *params, cl *cleanups) (*source, error) {
 	switch p.Method {
 	case "lime":
 		return openLime(ctx, r, p, cl)

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/firebreak-ir/firebreak/engine"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 var _ engine.Planner = (*capture)(nil)
@@ -82,12 +84,12 @@ func checkLocal(p engine.Params, method string) []string {
 	}
 	var problems []string
 	if dir := p.String("module_dir"); method == "lime" {
-		if fi, err := os.Stat(expandHome(dir)); err != nil || !fi.IsDir() {
+		if fi, err := os.Stat(sshconn.ExpandHome(dir)); err != nil || !fi.IsDir() {
 			problems = append(problems, fmt.Sprintf("module_dir %q is not a directory here", dir))
 		}
 	}
 	if bin := p.String("avml_path"); method == "avml" {
-		if _, err := os.Stat(expandHome(bin)); err != nil {
+		if _, err := os.Stat(sshconn.ExpandHome(bin)); err != nil {
 			problems = append(problems, fmt.Sprintf("avml_path %q: %v", bin, err))
 		}
 	}

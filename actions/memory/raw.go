@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 // rawMarker ends the size preamble that the raw command prints before the
@@ -20,14 +22,14 @@ const rawMarker = "--firebreak-raw-data--"
 // space is larger than MemTotal), so it is used as a lower bound: fewer
 // bytes fail the capture, more are accepted. Only expected_size makes a raw
 // capture of a memory device exact.
-func openRaw(ctx context.Context, r remote, p *params) (*source, error) {
-	q := shellQuote(p.Source)
-	dd := r.priv("dd if=" + q + " bs=1M status=none")
+func openRaw(ctx context.Context, r sshconn.Remote, p *params) (*source, error) {
+	q := sshconn.ShellQuote(p.Source)
+	dd := r.Priv("dd if=" + q + " bs=1M status=none")
 	cmd := fmt.Sprintf("stat -L -c 'stat:%%F:%%s' -- %[1]s 2>/dev/null; "+
 		"if [ -b %[1]s ]; then %[2]s 2>/dev/null | sed 's/^/blockdev:/'; fi; "+
 		"grep -m1 '^MemTotal:' /proc/meminfo 2>/dev/null; echo %[3]s; exec %[4]s",
-		q, r.priv("blockdev --getsize64 "+q), rawMarker, dd)
-	out, abort, wait, err := r.streamCmd(cmd)
+		q, r.Priv("blockdev --getsize64 "+q), rawMarker, dd)
+	out, abort, wait, err := r.StreamCmd(cmd)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
 // sink is one place a memory image is written to. Write is called from one
@@ -60,7 +62,7 @@ func parseSink(raw string) (sinkTarget, error) {
 		if dir == "" {
 			return sinkTarget{}, fmt.Errorf("sink %q names no directory: write file:///abs/dir", raw)
 		}
-		return sinkTarget{Scheme: "file", Dir: expandHome(dir)}, nil
+		return sinkTarget{Scheme: "file", Dir: sshconn.ExpandHome(dir)}, nil
 	case "s3":
 		if u.Host == "" {
 			return sinkTarget{}, fmt.Errorf("sink %q names no bucket: write s3://BUCKET/PREFIX", raw)

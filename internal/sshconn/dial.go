@@ -1,4 +1,4 @@
-package memory
+package sshconn
 
 import (
 	"bufio"
@@ -16,8 +16,8 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
-// endpoint is one SSH hop: the target or a bastion.
-type endpoint struct {
+// Endpoint is one SSH hop: the target or a bastion.
+type Endpoint struct {
 	Host    string
 	Port    int
 	User    string
@@ -25,32 +25,33 @@ type endpoint struct {
 	// PassphraseEnv names the environment variable holding KeyFile's
 	// passphrase; the passphrase itself never appears in a playbook.
 	PassphraseEnv string
-	HostKey       hostKeyPolicy
+	HostKey       HostKeyPolicy
 }
 
-func (e endpoint) addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+// Addr is host:port.
+func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
 
-// dialConfig says how to reach the target.
-type dialConfig struct {
-	Target    endpoint
-	Jump      *endpoint // nil: direct
+// DialConfig says how to reach the target.
+type DialConfig struct {
+	Target    Endpoint
+	Jump      *Endpoint // nil: direct
 	Keepalive time.Duration
 	// HandshakeTimeout bounds each hop's TCP connect and SSH handshake.
 	HandshakeTimeout time.Duration
 }
 
-// conn is an authenticated SSH connection to the target, through the jump
+// Conn is an authenticated SSH connection to the target, through the jump
 // host when there is one. Close it to end both.
-type conn struct {
+type Conn struct {
 	*ssh.Client
 	jump     *ssh.Client
-	HostKey  *hostKeyResult
-	JumpKey  *hostKeyResult
+	HostKey  *HostKeyResult
+	JumpKey  *HostKeyResult
 	stopKeep chan struct{}
 }
 
 // Close ends the target connection, the jump connection and the keepalives.
-func (c *conn) Close() error {
+func (c *Conn) Close() error {
 	select {
 	case <-c.stopKeep:
 	default:
@@ -63,25 +64,25 @@ func (c *conn) Close() error {
 	return err
 }
 
-// dial connects to cfg.Target, honouring ctx during the TCP connect and
+// Dial connects to cfg.Target, honouring ctx during the TCP connect and
 // the handshake (never ssh.Dial, which cannot be cancelled).
-func dial(ctx context.Context, cfg dialConfig) (*conn, error) {
-	c := &conn{HostKey: &hostKeyResult{}, stopKeep: make(chan struct{})}
+func Dial(ctx context.Context, cfg DialConfig) (*Conn, error) {
+	c := &Conn{HostKey: &HostKeyResult{}, stopKeep: make(chan struct{})}
 	var err error
 	var d net.Dialer
 	dialTarget := func(ctx context.Context) (net.Conn, error) {
-		raw, err := d.DialContext(ctx, "tcp", cfg.Target.addr())
+		raw, err := d.DialContext(ctx, "tcp", cfg.Target.Addr())
 		if err != nil {
-			return nil, engine.Retryable(fmt.Errorf("connecting to %q: %w", cfg.Target.addr(), err))
+			return nil, engine.Retryable(fmt.Errorf("connecting to %q: %w", cfg.Target.Addr(), err))
 		}
 		return raw, nil
 	}
 	if cfg.Jump != nil {
-		c.JumpKey = &hostKeyResult{}
+		c.JumpKey = &HostKeyResult{}
 		dialJump := func(ctx context.Context) (net.Conn, error) {
-			raw, err := d.DialContext(ctx, "tcp", cfg.Jump.addr())
+			raw, err := d.DialContext(ctx, "tcp", cfg.Jump.Addr())
 			if err != nil {
-				return nil, engine.Retryable(fmt.Errorf("connecting to jump host %q: %w", cfg.Jump.addr(), err))
+				return nil, engine.Retryable(fmt.Errorf("connecting to jump host %q: %w", cfg.Jump.Addr(), err))
 			}
 			return raw, nil
 		}
@@ -89,9 +90,9 @@ func dial(ctx context.Context, cfg dialConfig) (*conn, error) {
 			return nil, fmt.Errorf("jump host: %w", err)
 		}
 		dialTarget = func(ctx context.Context) (net.Conn, error) {
-			raw, err := c.jump.DialContext(ctx, "tcp", cfg.Target.addr())
+			raw, err := c.jump.DialContext(ctx, "tcp", cfg.Target.Addr())
 			if err != nil {
-				return nil, engine.Retryable(fmt.Errorf("connecting to %q through jump host %q: %w", cfg.Target.addr(), cfg.Jump.addr(), err))
+				return nil, engine.Retryable(fmt.Errorf("connecting to %q through jump host %q: %w", cfg.Target.Addr(), cfg.Jump.Addr(), err))
 			}
 			return raw, nil
 		}
@@ -112,7 +113,7 @@ func dial(ctx context.Context, cfg dialConfig) (*conn, error) {
 // handshake connects to one hop and runs the SSH handshake, once per set of
 // host key algorithms the policy wants tried (a pinned fingerprint of an
 // unknown key type), until one is accepted.
-func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResult, dialFn func(context.Context) (net.Conn, error)) (*ssh.Client, error) {
+func handshake(ctx context.Context, cfg DialConfig, e Endpoint, res *HostKeyResult, dialFn func(context.Context) (net.Conn, error)) (*ssh.Client, error) {
 	hk, err := e.HostKey.callback(res)
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func handshake(ctx context.Context, cfg dialConfig, e endpoint, res *hostKeyResu
 	return nil, first
 }
 
-func handshakeOnce(ctx context.Context, cfg dialConfig, e endpoint, cc *ssh.ClientConfig, dialFn func(context.Context) (net.Conn, error)) (*ssh.Client, error) {
+func handshakeOnce(ctx context.Context, cfg DialConfig, e Endpoint, cc *ssh.ClientConfig, dialFn func(context.Context) (net.Conn, error)) (*ssh.Client, error) {
 	timeout := cfg.HandshakeTimeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
@@ -155,23 +156,23 @@ func handshakeOnce(ctx context.Context, cfg dialConfig, e endpoint, cc *ssh.Clie
 	// ssh.NewClientConn has no context: closing the connection is what
 	// interrupts a handshake that ctx no longer wants.
 	stop := context.AfterFunc(hctx, func() { raw.Close() })
-	sc, chans, reqs, err := ssh.NewClientConn(raw, e.addr(), cc)
+	sc, chans, reqs, err := ssh.NewClientConn(raw, e.Addr(), cc)
 	if !stop() {
 		if err == nil {
 			sc.Close()
 		}
-		return nil, engine.Retryable(fmt.Errorf("ssh handshake with %q: %w", e.addr(), context.Cause(hctx)))
+		return nil, engine.Retryable(fmt.Errorf("ssh handshake with %q: %w", e.Addr(), context.Cause(hctx)))
 	}
 	if err != nil {
 		raw.Close()
-		return nil, fmt.Errorf("ssh handshake with %q as %q: %w", e.addr(), e.User, err)
+		return nil, fmt.Errorf("ssh handshake with %q as %q: %w", e.Addr(), e.User, err)
 	}
 	return ssh.NewClient(sc, chans, reqs), nil
 }
 
 // authMethods returns the key file's signer, or the ssh-agent's keys when
 // there is no key file.
-func authMethods(e endpoint) ([]ssh.AuthMethod, func(), error) {
+func authMethods(e Endpoint) ([]ssh.AuthMethod, func(), error) {
 	if e.KeyFile != "" {
 		s, err := loadSigner(e.KeyFile, e.PassphraseEnv)
 		if err != nil {
@@ -192,7 +193,7 @@ func authMethods(e endpoint) ([]ssh.AuthMethod, func(), error) {
 
 // loadSigner reads an OpenSSH or PEM private key (ed25519, ECDSA, RSA).
 func loadSigner(path, passphraseEnv string) (ssh.Signer, error) {
-	path = expandHome(path)
+	path = ExpandHome(path)
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading key_file: %w", err)

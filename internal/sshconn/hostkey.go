@@ -1,4 +1,4 @@
-package memory
+package sshconn
 
 import (
 	"bufio"
@@ -14,27 +14,27 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// hostKeyPolicy says how a target's host key is checked. Exactly one way
+// HostKeyPolicy says how a target's host key is checked. Exactly one way
 // applies, in this order: pinned fingerprint, insecure, console output,
 // known_hosts. An explicit pin is always checked, even with insecure: the
 // responder gave it for this very host. A pin or console output wins over
 // known_hosts for the same reason.
-type hostKeyPolicy struct {
+type HostKeyPolicy struct {
 	Pinned        string // "SHA256:..."
 	ConsoleOutput string // EC2 console output text
 	KnownHosts    string // path, ~ expanded
 	Insecure      bool
 }
 
-// hostKeyResult is what was accepted, for the outputs and the custody log.
-type hostKeyResult struct {
+// HostKeyResult is what was accepted, for the outputs and the custody log.
+type HostKeyResult struct {
 	mu          sync.Mutex
 	Fingerprint string
 	Type        string
 	VerifiedBy  string // "pinned", "console-output", "known-hosts", "insecure"
 }
 
-func (r *hostKeyResult) set(key ssh.PublicKey, by string) {
+func (r *HostKeyResult) set(key ssh.PublicKey, by string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Fingerprint, r.Type, r.VerifiedBy = ssh.FingerprintSHA256(key), key.Type(), by
@@ -42,7 +42,7 @@ func (r *hostKeyResult) set(key ssh.PublicKey, by string) {
 
 // callback returns the ssh.HostKeyCallback for p, recording the accepted
 // key in res.
-func (p hostKeyPolicy) callback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
+func (p HostKeyPolicy) callback(res *HostKeyResult) (ssh.HostKeyCallback, error) {
 	switch {
 	case p.Pinned != "":
 		want := strings.TrimSpace(p.Pinned)
@@ -66,7 +66,7 @@ func (p hostKeyPolicy) callback(res *hostKeyResult) (ssh.HostKeyCallback, error)
 	}
 }
 
-func fingerprintCallback(res *hostKeyResult, by string, want map[string]bool, what string) ssh.HostKeyCallback {
+func fingerprintCallback(res *HostKeyResult, by string, want map[string]bool, what string) ssh.HostKeyCallback {
 	return func(host string, _ net.Addr, key ssh.PublicKey) error {
 		fp := ssh.FingerprintSHA256(key)
 		if !want[fp] {
@@ -80,14 +80,14 @@ func fingerprintCallback(res *hostKeyResult, by string, want map[string]bool, wh
 
 // knownHostsPath is the known_hosts file, ~ expanded. Its default is the
 // known_hosts parameter's; an empty path is a mistake, not a default.
-func (p hostKeyPolicy) knownHostsPath() (string, error) {
+func (p HostKeyPolicy) knownHostsPath() (string, error) {
 	if p.KnownHosts == "" {
 		return "", errors.New("known_hosts is empty: give a known_hosts file, a host_key pin or console_output")
 	}
-	return expandHome(p.KnownHosts), nil
+	return ExpandHome(p.KnownHosts), nil
 }
 
-func (p hostKeyPolicy) knownHostsCallback(res *hostKeyResult) (ssh.HostKeyCallback, error) {
+func (p HostKeyPolicy) knownHostsCallback(res *HostKeyResult) (ssh.HostKeyCallback, error) {
 	path, err := p.knownHostsPath()
 	if err != nil {
 		return nil, err
@@ -154,7 +154,8 @@ func consoleFingerprints(console string) (map[string]bool, error) {
 	return fps, nil
 }
 
-func expandHome(p string) string {
+// ExpandHome replaces a leading ~ with the home directory.
+func ExpandHome(p string) string {
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		if home, err := os.UserHomeDir(); err == nil {
 			return filepath.Join(home, p[1:])

@@ -1,4 +1,4 @@
-package memory
+package sshconn
 
 import (
 	"bytes"
@@ -14,25 +14,26 @@ import (
 	"sync"
 )
 
-// remote runs commands on the target over one SSH connection.
-type remote struct {
-	c    *conn
-	sudo bool
+// Remote runs commands on a host over one SSH connection. Sudo prefixes
+// privileged commands (Priv) with "sudo -n".
+type Remote struct {
+	Conn *Conn
+	Sudo bool
 }
 
-// priv prefixes cmd with "sudo -n" when sudo is on: -n makes a sudo that
+// Priv prefixes cmd with "sudo -n" when sudo is on: -n makes a sudo that
 // wants a password fail at once instead of hanging the capture.
-func (r remote) priv(cmd string) string {
-	if r.sudo {
+func (r Remote) Priv(cmd string) string {
+	if r.Sudo {
 		return "sudo -n " + cmd
 	}
 	return cmd
 }
 
-// output runs cmd and returns its stdout; a non-zero exit is an error that
+// Output runs cmd and returns its stdout; a non-zero exit is an error that
 // carries stderr. ctx ending closes the session.
-func (r remote) output(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
-	s, err := r.c.NewSession()
+func (r Remote) Output(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+	s, err := r.Conn.NewSession()
 	if err != nil {
 		return "", fmt.Errorf("opening an ssh session: %w", err)
 	}
@@ -50,8 +51,8 @@ func (r remote) output(ctx context.Context, cmd string, stdin io.Reader) (string
 	return stdout.String(), nil
 }
 
-// uploaded is a local file copied to the target.
-type uploaded struct {
+// Uploaded is a local file copied to the target.
+type Uploaded struct {
 	Dir    string // the private directory made for it; removed afterwards
 	Path   string // remote path
 	SHA256 string // of the local file, as sent
@@ -60,68 +61,68 @@ type uploaded struct {
 
 var tempDirRE = regexp.MustCompile(`^/tmp/firebreak-[A-Za-z0-9]{10}$`)
 
-// upload copies the local file into a fresh directory on the target (exec
+// Upload copies the local file into a fresh directory on the target (exec
 // "cat >", which needs no SFTP subsystem) and checks the size that arrived.
 // With sudo the directory is made by root (mktemp -d: 0700), so the login
 // user, who may be the intruder, cannot swap the file before root loads it;
 // without sudo it is the user's own, and only the hash check at use
 // (verified) stands between a swap and its use. A returned Dir must be
 // removed even when err is set.
-func (r remote) upload(ctx context.Context, local, name string, mode os.FileMode) (uploaded, error) {
-	f, err := os.Open(expandHome(local))
+func (r Remote) Upload(ctx context.Context, local, name string, mode os.FileMode) (Uploaded, error) {
+	f, err := os.Open(ExpandHome(local))
 	if err != nil {
-		return uploaded{}, fmt.Errorf("opening %q to upload: %w", local, err)
+		return Uploaded{}, fmt.Errorf("opening %q to upload: %w", local, err)
 	}
 	defer f.Close()
-	out, err := r.output(ctx, r.priv("mktemp -d /tmp/firebreak-XXXXXXXXXX"), nil)
+	out, err := r.Output(ctx, r.Priv("mktemp -d /tmp/firebreak-XXXXXXXXXX"), nil)
 	if err != nil {
-		return uploaded{}, fmt.Errorf("making a private directory on the target: %w", err)
+		return Uploaded{}, fmt.Errorf("making a private directory on the target: %w", err)
 	}
 	dir := strings.TrimSpace(out)
 	if !tempDirRE.MatchString(dir) {
-		return uploaded{}, fmt.Errorf("mktemp on the target answered %q, not a /tmp/firebreak-* directory", dir)
+		return Uploaded{}, fmt.Errorf("mktemp on the target answered %q, not a /tmp/firebreak-* directory", dir)
 	}
 	path := dir + "/" + name
 	h := sha256.New()
 	cr := &countReader{r: io.TeeReader(f, h)}
 	script := fmt.Sprintf(`umask 077 && cat > "$1" && chmod %o "$1" && wc -c < "$1"`, mode)
-	out, err = r.output(ctx, r.priv("sh -c "+shellQuote(script)+" firebreak "+shellQuote(path)), cr)
+	out, err = r.Output(ctx, r.Priv("sh -c "+ShellQuote(script)+" firebreak "+ShellQuote(path)), cr)
 	if err != nil {
-		return uploaded{Dir: dir, Path: path}, fmt.Errorf("uploading %q: %w", local, err)
+		return Uploaded{Dir: dir, Path: path}, fmt.Errorf("uploading %q: %w", local, err)
 	}
 	if got, _ := strconv.ParseInt(strings.TrimSpace(out), 10, 64); got != cr.n {
-		return uploaded{Dir: dir, Path: path}, fmt.Errorf("uploading %q: %d bytes arrived, sent %d", local, got, cr.n)
+		return Uploaded{Dir: dir, Path: path}, fmt.Errorf("uploading %q: %d bytes arrived, sent %d", local, got, cr.n)
 	}
-	return uploaded{Dir: dir, Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: cr.n}, nil
+	return Uploaded{Dir: dir, Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: cr.n}, nil
 }
 
-// verified is argv as one remote command (privileged when sudo is on) that
+// Verified is argv as one remote command (privileged when sudo is on) that
 // first checks the uploaded file still has the hash that was sent, in the
 // same shell that then runs argv, and refuses (exit 97) when it does not.
-func (r remote) verified(up uploaded, argv ...string) string {
+func (r Remote) Verified(up Uploaded, argv ...string) string {
 	script := `f=$1; shift; echo "` + up.SHA256 + `  $f" | sha256sum -c --status - || ` +
 		`{ echo "uploaded file $f no longer matches the sha256 sent: refusing to use it" >&2; exit 97; }; exec "$@"`
 	q := make([]string, 0, len(argv)+1)
-	q = append(q, shellQuote(up.Path))
+	q = append(q, ShellQuote(up.Path))
 	for _, a := range argv {
-		q = append(q, shellQuote(a))
+		q = append(q, ShellQuote(a))
 	}
-	return r.priv("sh -c " + shellQuote(script) + " firebreak " + strings.Join(q, " "))
+	return r.Priv("sh -c " + ShellQuote(script) + " firebreak " + strings.Join(q, " "))
 }
 
-// removeUpload deletes what upload made.
-func (r remote) removeUpload(ctx context.Context, up uploaded) error {
+// RemoveUpload deletes what upload made.
+func (r Remote) RemoveUpload(ctx context.Context, up Uploaded) error {
 	if up.Dir == "" {
 		return nil
 	}
-	_, err := r.output(ctx, r.priv("rm -rf -- "+shellQuote(up.Dir)), nil)
+	_, err := r.Output(ctx, r.Priv("rm -rf -- "+ShellQuote(up.Dir)), nil)
 	return err
 }
 
-// streamCmd starts cmd and returns its stdout; wait returns its exit
+// StreamCmd starts cmd and returns its stdout; wait returns its exit
 // status and stderr once stdout has ended.
-func (r remote) streamCmd(cmd string) (io.Reader, func(), func() error, error) {
-	s, err := r.c.NewSession()
+func (r Remote) StreamCmd(cmd string) (io.Reader, func(), func() error, error) {
+	s, err := r.Conn.NewSession()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("opening an ssh session: %w", err)
 	}
@@ -148,7 +149,8 @@ func (r remote) streamCmd(cmd string) (io.Reader, func(), func() error, error) {
 	return out, closeFn, wait, nil
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// ShellQuote quotes s as one word for a POSIX shell.
+func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 type countReader struct {
 	r io.Reader

@@ -1,4 +1,4 @@
-package memory
+package sshconn
 
 import (
 	"context"
@@ -9,23 +9,42 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-func (tg *target) endpoint() endpoint {
-	return endpoint{Host: tg.Host, Port: tg.Port, User: tg.User, KeyFile: tg.ClientKey,
-		HostKey: hostKeyPolicy{Pinned: tg.Fingerprint}}
+// target is an sshd plus the fingerprint of its host key.
+type target struct {
+	*testenv.SSHD
+	Fingerprint string
+}
+
+func startTarget(t testing.TB) *target {
+	t.Helper()
+	s := testenv.StartSSHD(t)
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s.HostKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &target{SSHD: s, Fingerprint: ssh.FingerprintSHA256(pub)}
+}
+
+// endpoint reaches the target with its key pinned.
+func (tg *target) endpoint() Endpoint {
+	return Endpoint{Host: tg.Host, Port: tg.Port, User: tg.User, KeyFile: tg.ClientKey,
+		HostKey: HostKeyPolicy{Pinned: tg.Fingerprint}}
 }
 
 // whoami dials with cfg and runs a command, proving the session works.
-func whoami(t *testing.T, cfg dialConfig) (string, error) {
+func whoami(t *testing.T, cfg DialConfig) (string, error) {
 	t.Helper()
-	c, err := dial(testenv.Context(t), cfg)
+	c, err := Dial(testenv.Context(t), cfg)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	out, err := remote{c: c}.output(testenv.Context(t), "echo firebreak-ok", nil)
+	out, err := Remote{Conn: c}.Output(testenv.Context(t), "echo firebreak-ok", nil)
 	return strings.TrimSpace(out), err
 }
 
@@ -50,7 +69,7 @@ func TestKeyTypesAndPassphrase(t *testing.T) {
 			}
 			e := tg.endpoint()
 			e.KeyFile, e.PassphraseEnv = key, tc.env
-			got, err := whoami(t, dialConfig{Target: e})
+			got, err := whoami(t, DialConfig{Target: e})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tc.wantErr)
@@ -87,11 +106,11 @@ func TestAgentAuth(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", sock)
 	e := tg.endpoint()
 	e.KeyFile = ""
-	if got, err := whoami(t, dialConfig{Target: e}); err != nil || got != "firebreak-ok" {
+	if got, err := whoami(t, DialConfig{Target: e}); err != nil || got != "firebreak-ok" {
 		t.Fatalf("through ssh-agent: got %q, %v", got, err)
 	}
 	t.Setenv("SSH_AUTH_SOCK", "")
-	if _, err := whoami(t, dialConfig{Target: e}); err == nil || !strings.Contains(err.Error(), "no ssh-agent") {
+	if _, err := whoami(t, DialConfig{Target: e}); err == nil || !strings.Contains(err.Error(), "no ssh-agent") {
 		t.Fatalf("without agent or key: error = %v, want one naming the missing agent", err)
 	}
 }
@@ -103,7 +122,7 @@ func TestJumpHost(t *testing.T) {
 	j := bastion.endpoint()
 	e := tg.endpoint()
 	e.KeyFile = bastion.ClientKey
-	c, err := dial(testenv.Context(t), dialConfig{Target: e, Jump: &j})
+	c, err := Dial(testenv.Context(t), DialConfig{Target: e, Jump: &j})
 	if err != nil {
 		t.Fatalf("dial through jump: %v", err)
 	}
@@ -113,7 +132,7 @@ func TestJumpHost(t *testing.T) {
 	}
 	// The target's own host key is still checked behind the bastion.
 	e.HostKey.Pinned = bastion.Fingerprint
-	if _, err := whoami(t, dialConfig{Target: e, Jump: &j}); err == nil || !strings.Contains(err.Error(), "does not match") {
+	if _, err := whoami(t, DialConfig{Target: e, Jump: &j}); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("wrong target key behind jump: error = %v, want a mismatch", err)
 	}
 }
@@ -122,7 +141,7 @@ func TestDialHonoursContext(t *testing.T) {
 	tg := startTarget(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := dial(ctx, dialConfig{Target: tg.endpoint()}); err == nil {
+	if _, err := Dial(ctx, DialConfig{Target: tg.endpoint()}); err == nil {
 		t.Fatal("dial with a cancelled context succeeded")
 	}
 }

@@ -1,4 +1,4 @@
-package memory
+package sshconn
 
 import (
 	"crypto/ed25519"
@@ -25,7 +25,7 @@ var (
 
 // algorithmSets returns the HostKeyAlgorithms to offer, one handshake per
 // set until one is accepted. nil means the library's default.
-func (p hostKeyPolicy) algorithmSets(e endpoint) [][]string {
+func (p HostKeyPolicy) algorithmSets(e Endpoint) [][]string {
 	switch {
 	case p.Insecure, p.ConsoleOutput != "":
 		// Console output lists every key type the host has.
@@ -44,7 +44,7 @@ func (p hostKeyPolicy) algorithmSets(e endpoint) [][]string {
 // knownAlgorithms asks known_hosts which key types it holds for the host,
 // as OpenSSH does, by checking a throw-away key and reading the keys the
 // mismatch error lists.
-func knownAlgorithms(p hostKeyPolicy, e endpoint) []string {
+func knownAlgorithms(p HostKeyPolicy, e Endpoint) []string {
 	path, err := p.knownHostsPath()
 	if err != nil {
 		return nil
