@@ -5,6 +5,7 @@
 package all
 
 import (
+	"github.com/firebreak-ir/firebreak/actions/cloudtrail"
 	"github.com/firebreak-ir/firebreak/actions/ec2"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
 	"github.com/firebreak-ir/firebreak/actions/iam"
@@ -34,6 +35,7 @@ func Register(reg *engine.Registry, clients *awsapi.Clients, opts Options) {
 	ec2.Register(reg, clients)
 	iam.Register(reg, clients)
 	s3.Register(reg, clients)
+	cloudtrail.Register(reg, clients)
 	// capture-memory writes to s3:// sinks through clients.
 	reg.Register(memory.New(memory.Options{S3: clients.S3(""), Progress: opts.Progress}))
 }

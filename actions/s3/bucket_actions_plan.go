@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 var (
@@ -14,22 +15,10 @@ var (
 	_ engine.Planner = (*collectBucket)(nil)
 )
 
-// planValue shows a parameter as plan prints it.
-func planValue(v any) string {
-	switch x := v.(type) {
-	case engine.Unknown:
-		return x.String()
-	case nil:
-		return "<none>"
-	default:
-		return engine.Format(x)
-	}
-}
-
 // Plan lists the calls contain-bucket would make. With Check it reads the
 // bucket's configuration (reads only) and says what a run would change.
 func (a *containBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
-	b := planValue(in.Params["bucket"])
+	b := awsapi.PlanValue(in.Params["bucket"])
 	d := &engine.PlanDetail{Calls: []string{
 		"s3:GetBucketPolicy, GetBucketAcl, GetPublicAccessBlock, GetBucketOwnershipControls, GetBucketVersioning, GetBucketLogging, GetBucketReplication, GetBucketNotificationConfiguration, GetBucketTagging " + b + " (recorded before any change)",
 		"s3:PutBucketTagging " + b + " firebreak:case, firebreak:status=contained, firebreak:prev:* (the state before, written once)",
@@ -37,21 +26,21 @@ func (a *containBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine
 	}}
 	if len(in.Params.List("deny_principals")) > 0 || in.Params.Bool("deny_all_but_responder") || isUnknown(in.Params["deny_principals"]) {
 		d.Calls = append(d.Calls, "sts:GetCallerIdentity (the responder)",
-			"s3:PutBucketPolicy "+b+" adding "+sidDenySuspects+" for "+planValue(in.Params["deny_principals"])+denyAllNote(in.Params)+" (the bucket's own statements kept)")
+			"s3:PutBucketPolicy "+b+" adding "+sidDenySuspects+" for "+awsapi.PlanValue(in.Params["deny_principals"])+denyAllNote(in.Params)+" (the bucket's own statements kept)")
 	}
 	if in.Params.Bool("versioning") || isUnknown(in.Params["versioning"]) {
 		d.Calls = append(d.Calls, "s3:PutBucketVersioning "+b+" Enabled (when not already)")
 	}
 	if lb := in.Params["log_bucket"]; lb != "" && lb != nil {
-		d.Calls = append(d.Calls, "s3:PutBucketPolicy "+planValue(lb)+" granting logging.s3.amazonaws.com s3:PutObject under "+planValue(in.Params["log_prefix"])+b+"/",
-			"s3:PutBucketLogging "+b+" to "+planValue(lb))
+		d.Calls = append(d.Calls, "s3:PutBucketPolicy "+awsapi.PlanValue(lb)+" granting logging.s3.amazonaws.com s3:PutObject under "+awsapi.PlanValue(in.Params["log_prefix"])+b+"/",
+			"s3:PutBucketLogging "+b+" to "+awsapi.PlanValue(lb))
 	}
 	name, known := in.Params["bucket"].(string)
 	if !in.Check || !known || a.api == nil {
 		return d, nil
 	}
 	region, _ := in.Params["region"].(string)
-	cfg, err := readConfig(ctx, noEvidence{}, name, containReads(a.api(region)))
+	cfg, err := readConfig(ctx, awsapi.PlanEvidence, name, containReads(a.api(region)))
 	if err != nil {
 		d.Problems = append(d.Problems, err.Error())
 		return d, nil
@@ -62,7 +51,7 @@ func (a *containBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine
 
 func denyAllNote(p engine.Params) string {
 	if p.Bool("deny_all_but_responder") {
-		return " and " + sidDenyAllBut + " (everyone but the responder and " + planValue(p["except_principals"]) + ")"
+		return " and " + sidDenyAllBut + " (everyone but the responder and " + awsapi.PlanValue(p["except_principals"]) + ")"
 	}
 	return ""
 }
@@ -101,7 +90,7 @@ func describeConfig(cfg *bucketConfig) []string {
 // Plan lists the calls release-bucket would make; with Check it reads the
 // bucket's tags and says whether there is a containment to undo.
 func (a *releaseBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
-	b := planValue(in.Params["bucket"])
+	b := awsapi.PlanValue(in.Params["bucket"])
 	d := &engine.PlanDetail{Calls: []string{
 		"s3:GetBucketTagging " + b + " (the prev tags, unless previous_state is given)",
 		"s3:PutBucketPolicy or DeleteBucketPolicy " + b + " without the " + containSidPrefix + "* statements",
@@ -127,17 +116,17 @@ func (a *releaseBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine
 // Plan lists collect-bucket's reads; with Check it reads the configuration
 // (the listing of versions is left to the run).
 func (a *collectBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engine.PlanDetail, error) {
-	b := planValue(in.Params["bucket"])
+	b := awsapi.PlanValue(in.Params["bucket"])
 	d := &engine.PlanDetail{Calls: []string{
 		"s3:Get* " + b + " (" + strings.Join(readNames(collectReads(nil)), ", ") + ")",
-		"s3:ListObjectVersions " + b + " up to " + planValue(in.Params["max_versions"]) + " versions and delete markers",
+		"s3:ListObjectVersions " + b + " up to " + awsapi.PlanValue(in.Params["max_versions"]) + " versions and delete markers",
 	}}
 	name, known := in.Params["bucket"].(string)
 	if !in.Check || !known || a.api == nil {
 		return d, nil
 	}
 	region, _ := in.Params["region"].(string)
-	cfg, err := readConfig(ctx, noEvidence{}, name, collectReads(a.api(region)))
+	cfg, err := readConfig(ctx, awsapi.PlanEvidence, name, collectReads(a.api(region)))
 	if err != nil {
 		d.Problems = append(d.Problems, err.Error())
 		return d, nil

@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -130,13 +129,3 @@ func readConfig(ctx context.Context, ev engine.Evidence, bucket string, reads []
 	}
 	return c, nil
 }
-
-// noEvidence stands in for a step's evidence where there is none (plan):
-// gaps found while planning are notes, not custody events.
-type noEvidence struct{}
-
-func (noEvidence) Put(context.Context, engine.ArtifactMeta, io.Reader) (engine.Artifact, error) {
-	return engine.Artifact{}, fmt.Errorf("plan stores no evidence")
-}
-func (noEvidence) Record(context.Context, engine.Artifact) error       { return nil }
-func (noEvidence) Event(context.Context, string, map[string]any) error { return nil }

@@ -23,7 +23,7 @@ func TestCollectBucket(t *testing.T) {
 	w := newBucketWorld(t)
 	ctx := t.Context()
 	must(t, func() error {
-		return putVersioning(ctx, w.s3, noEvidence{}, "victim", types.BucketVersioningStatusEnabled)
+		return putVersioning(ctx, w.s3, awsapi.PlanEvidence, "victim", types.BucketVersioningStatusEnabled)
 	})
 	for _, body := range []string{"ledger v1", "ledger v2 (overwritten by the attacker)"} {
 		must(t, func() error {

@@ -113,7 +113,7 @@ func TestReleaseBucketFromPreviousState(t *testing.T) {
 		return err
 	})
 	must(t, func() error {
-		return putVersioning(ctx, w.s3, noEvidence{}, "victim", types.BucketVersioningStatusSuspended)
+		return putVersioning(ctx, w.s3, awsapi.PlanEvidence, "victim", types.BucketVersioningStatusSuspended)
 	})
 	must(t, func() error {
 		if _, err := w.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("old-logs")}); err != nil {
@@ -149,10 +149,10 @@ func TestReleaseBucketFromPreviousState(t *testing.T) {
 
 // grantAndLog sets up logging from source to a target the way S3 wants it.
 func grantAndLog(ctx context.Context, api bucketOps, source string, to *logTarget) error {
-	if err := grantLogs(ctx, api, noEvidence{}, source, to); err != nil {
+	if err := grantLogs(ctx, api, awsapi.PlanEvidence, source, to); err != nil {
 		return err
 	}
-	return putLogging(ctx, api, noEvidence{}, source, to)
+	return putLogging(ctx, api, awsapi.PlanEvidence, source, to)
 }
 
 // TestContainBucketPlanChangesNothing: plan --check reads the bucket and

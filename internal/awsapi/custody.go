@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -63,4 +64,31 @@ func PutJSON(ctx context.Context, ev engine.Evidence, meta engine.ArtifactMeta, 
 		return engine.Artifact{}, fmt.Errorf("storing artifact %q: %w", meta.Name, err)
 	}
 	return a, nil
+}
+
+// PlanEvidence stands in for a step's evidence where there is none: a
+// planner reads through the same code as its action, and what that code
+// would record (a gap found while planning) is dropped; the plan's notes
+// say it instead. Put is refused: a plan stores nothing.
+var PlanEvidence engine.Evidence = planEvidence{}
+
+type planEvidence struct{}
+
+func (planEvidence) Put(context.Context, engine.ArtifactMeta, io.Reader) (engine.Artifact, error) {
+	return engine.Artifact{}, fmt.Errorf("a plan stores no evidence")
+}
+func (planEvidence) Record(context.Context, engine.Artifact) error       { return nil }
+func (planEvidence) Event(context.Context, string, map[string]any) error { return nil }
+
+// PlanValue shows a parameter as a plan prints it: a value not known
+// before the run as <runtime: EXPR>, a missing one as <none>.
+func PlanValue(v any) string {
+	switch x := v.(type) {
+	case engine.Unknown:
+		return x.String()
+	case nil:
+		return "<none>"
+	default:
+		return engine.Format(x)
+	}
 }
