@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 	"github.com/firebreak-ir/firebreak/internal/revoke"
 
 	"context"
@@ -39,17 +40,20 @@ var disableKeyCalls = []string{
 	"iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListGroupsForUser", "cloudtrail:LookupEvents",
 }
 
+// disableKeyParams declare disable-key's parameters.
+type disableKeyParams struct {
+	AccessKeyID        string        `param:"access_key_id,required"`
+	Force              bool          `param:"force" default:"false" doc:"disable the key even when it is the run's own, or belongs to the user the run acts as"`
+	DeleteLoginProfile bool          `param:"delete_login_profile" default:"false" doc:"also delete the user's console password (cannot be undone: a new one must be set)"`
+	Lookback           time.Duration `param:"lookback" default:"168h" doc:"how far back to look up the key's CloudTrail events"`
+	Region             string        `param:"region" default:"" doc:"the region whose CloudTrail to read; empty: the run's default"`
+}
+
 func (*disableKey) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "disable-key",
 		Summary: "Deactivate a leaked access key (never delete it), deny its user's sessions issued before now, optionally remove the console password, and keep the key's metadata, the user's keys, policies, groups, MFA devices and the key's CloudTrail events as evidence",
-		Params: []engine.Param{
-			{Name: "access_key_id", Type: engine.TypeString, Required: true},
-			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "disable the key even when it is the run's own, or belongs to the user the run acts as"},
-			{Name: "delete_login_profile", Type: engine.TypeBool, Default: false, Doc: "also delete the user's console password (cannot be undone: a new one must be set)"},
-			{Name: "lookback", Type: engine.TypeDuration, Default: "168h", Doc: "how far back to look up the key's CloudTrail events"},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "the region whose CloudTrail to read; empty: the run's default"},
-		},
+		Params:  engine.ParamsOf[disableKeyParams](),
 		Outputs: []engine.Output{
 			{Name: "user_name", Type: engine.TypeString},
 			{Name: "key_status", Type: engine.TypeString, Doc: "Inactive once done"},
@@ -59,24 +63,28 @@ func (*disableKey) Spec() engine.ActionSpec {
 			{Name: "trail_events", Type: engine.TypeInt, Doc: "CloudTrail events found for the key; -1 when CloudTrail could not be read here (a recorded gap)"},
 		},
 		Calls:       disableKeyCalls,
-		Permissions: disableKeyCalls,
+		Permissions: awsperm.ForCalls(disableKeyCalls),
 		Mutating:    true,
 	}
 }
 
 func (a *disableKey) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	key := in.Params.String("access_key_id")
+	p, err := engine.Decode[disableKeyParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)
+	}
+	key := p.AccessKeyID
 	if !accessKeyPattern.MatchString(key) {
 		return nil, fmt.Errorf("disable-key: %q is not an access key id (AKIA... or ASIA...)", key)
 	}
-	if lb := in.Params.Duration("lookback"); lb <= 0 {
+	if lb := p.Lookback; lb <= 0 {
 		return nil, fmt.Errorf("disable-key: lookback %v must be positive, e.g. 168h", lb)
 	}
 	user, keys, err := findOwner(ctx, a.iam, key)
 	if err != nil {
 		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)
 	}
-	if err := a.refuseOwn(ctx, key, user, in.Params.Bool("force")); err != nil {
+	if err := a.refuseOwn(ctx, key, user, p.Force); err != nil {
 		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)
 	}
 	src := map[string]string{"access_key_id": key, "user_name": user}
@@ -90,14 +98,14 @@ func (a *disableKey) Run(ctx context.Context, in *engine.StepInput) (engine.Outp
 		return nil, fmt.Errorf("disable-key: %w", err)
 	}
 	out["key_status"] = string(types.StatusTypeInactive)
-	if in.Params.Bool("delete_login_profile") {
+	if p.DeleteLoginProfile {
 		deleted, err := deleteLoginProfile(ctx, a.iam, in.Evidence, user)
 		if err != nil {
 			return nil, fmt.Errorf("disable-key: %w", err)
 		}
 		out["login_profile_deleted"] = deleted
 	}
-	if err := a.collect(ctx, in, key, user, now, out); err != nil {
+	if err := a.collect(ctx, in, p, user, now, out); err != nil {
 		return nil, fmt.Errorf("disable-key: %w", err)
 	}
 	return out, nil

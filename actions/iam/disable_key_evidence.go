@@ -25,7 +25,8 @@ type userRecord struct {
 
 // collect stores the user's record and the key's CloudTrail events, and
 // fills the outputs they give.
-func (a *disableKey) collect(ctx context.Context, in *engine.StepInput, key, user string, now time.Time, out engine.Outputs) error {
+func (a *disableKey) collect(ctx context.Context, in *engine.StepInput, p disableKeyParams, user string, now time.Time, out engine.Outputs) error {
+	key := p.AccessKeyID
 	rec, err := readUser(ctx, a.iam, user)
 	if err != nil {
 		return err
@@ -35,8 +36,8 @@ func (a *disableKey) collect(ctx context.Context, in *engine.StepInput, key, use
 		return err
 	}
 	out["mfa_devices"] = stringsAny(rec.MFADevices)
-	region := a.region(in.Params.String("region"))
-	n, err := lookupKeyEvents(ctx, a.trail(region), in.Evidence, key, region, now.Add(-in.Params.Duration("lookback")), now)
+	region := a.region(p.Region)
+	n, err := lookupKeyEvents(ctx, a.trail(region), in.Evidence, key, region, now.Add(-p.Lookback), now)
 	out["trail_events"] = n
 	return err
 }

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 	"github.com/firebreak-ir/firebreak/internal/revoke"
 
 	"context"
@@ -20,32 +21,41 @@ type revokeSessions struct {
 
 var _ engine.Action = (*revokeSessions)(nil)
 
+// revokeParams declare revoke-sessions' parameters.
+type revokeParams struct {
+	RoleName string `param:"role_name" default:"" doc:"the role whose sessions to revoke (give this or user_name)"`
+	UserName string `param:"user_name" default:"" doc:"the IAM user whose temporary credentials to revoke (give this or role_name)"`
+	Force    bool   `param:"force" default:"false" doc:"revoke even when the run itself acts as this role or user (its own session stops working)"`
+}
+
+var revokeCalls = []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"}
+
 func (*revokeSessions) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "revoke-sessions",
 		Summary: "Deny every session of a role or user issued before now (inline policy on aws:TokenIssueTime); new sessions are not affected",
-		Params: []engine.Param{
-			{Name: "role_name", Type: engine.TypeString, Default: "", Doc: "the role whose sessions to revoke (give this or user_name)"},
-			{Name: "user_name", Type: engine.TypeString, Default: "", Doc: "the IAM user whose temporary credentials to revoke (give this or role_name)"},
-			{Name: "force", Type: engine.TypeBool, Default: false, Doc: "revoke even when the run itself acts as this role or user (its own session stops working)"},
-		},
+		Params:  engine.ParamsOf[revokeParams](),
 		Outputs: []engine.Output{
 			{Name: "principal", Type: engine.TypeString, Doc: "role/NAME or user/NAME"},
 			{Name: "policy_name", Type: engine.TypeString},
 			{Name: "token_issued_before", Type: engine.TypeString, Doc: "RFC 3339: sessions issued before this are denied"},
 		},
-		Calls:       []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"},
-		Permissions: []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"},
+		Calls:       revokeCalls,
+		Permissions: awsperm.ForCalls(revokeCalls),
 		Mutating:    true,
 	}
 }
 
 func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	role, user := in.Params.String("role_name"), in.Params.String("user_name")
+	p, err := engine.Decode[revokeParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("revoke-sessions: %w (nothing was changed)", err)
+	}
+	role, user := p.RoleName, p.UserName
 	if (role == "") == (user == "") {
 		return nil, fmt.Errorf("revoke-sessions: give exactly one of role_name and user_name (got role_name %q, user_name %q)", role, user)
 	}
-	if !in.Params.Bool("force") {
+	if !p.Force {
 		who, err := a.caller(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("revoke-sessions: %w (nothing was changed; force: true skips this check)", err)
@@ -56,7 +66,6 @@ func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.
 	}
 	now := a.now()
 	principal := "role/" + role
-	var err error
 	if role != "" {
 		err = revoke.Role(ctx, a.iam, in.Evidence, role, now)
 	} else {
