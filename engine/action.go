@@ -178,3 +178,16 @@ type PlanDetail struct {
 type Unknown struct{ Expr string }
 
 func (u Unknown) String() string { return "<runtime: " + u.Expr + ">" }
+
+// Known returns p without its Unknown values, for a Planner that decodes
+// what is known before the run (Decode then applies the defaults in their
+// place).
+func (p Params) Known() Params {
+	out := make(Params, len(p))
+	for k, v := range p {
+		if _, unknown := v.(Unknown); !unknown {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -288,3 +288,20 @@ func panicOf(f func()) (msg string) {
 	f()
 	return ""
 }
+
+// TestDecodeKnown: a planner decodes what is known before the run; a value
+// known only at run time takes its default in the meantime.
+func TestDecodeKnown(t *testing.T) {
+	t.Parallel()
+	p := engine.Params{"instance_id": "i-1", "port": engine.Unknown{Expr: "inputs.port"}, "mode": "terminate"}
+	if _, err := engine.Decode[sample](p); err == nil || !strings.Contains(err.Error(), `parameter "port": want int, got engine.Unknown`) {
+		t.Errorf("Decode of an Unknown: got %v, want a type error", err)
+	}
+	got, err := engine.Decode[sample](p.Known())
+	if err != nil || got.Port != 22 || got.Mode != "terminate" || got.ID != "i-1" {
+		t.Errorf("Decode(Known()): got %+v, %v; want port 22 (the default), mode terminate, i-1", got, err)
+	}
+	if _, still := p["port"]; !still {
+		t.Errorf("Known changed the params it was called on")
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 // bucketAPI is what evidence-bucket needs from S3; *s3.Client has it.
@@ -48,21 +49,28 @@ func registerEvidenceBucket(r *engine.Registry, c *awsapi.Clients) {
 // TLS breaks on them).
 var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 
+// bucketParams declare evidence-bucket's parameters.
+type bucketParams struct {
+	Bucket        string `param:"bucket,required" doc:"the bucket name"`
+	Region        string `param:"region" default:"" doc:"where to create it; empty: the run's default"`
+	KMSKeyID      string `param:"kms_key_id" default:"" doc:"default encryption with this KMS key; empty: AES256"`
+	RetentionDays int    `param:"retention_days" default:"365" doc:"Object Lock default retention, governance mode"`
+	Fix           bool   `param:"fix" default:"false" doc:"on an existing bucket, apply every missing setting"`
+	// Strict is true unless set false: evidence kept in a bucket that is
+	// not hardened must not pass as kept safely.
+	Strict bool `param:"strict" default:"true" doc:"fail the step, naming what is missing, when a setting is still missing; false: report it in the outputs only"`
+}
+
+// bucketCalls are the calls evidence-bucket makes.
+var bucketCalls = []string{"s3:HeadBucket", "s3:CreateBucket", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
+	"s3:GetBucketEncryption", "s3:PutBucketEncryption", "s3:GetPublicAccessBlock", "s3:PutPublicAccessBlock",
+	"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetObjectLockConfiguration", "s3:PutObjectLockConfiguration"}
+
 func (*evidenceBucket) Spec() engine.ActionSpec {
-	calls := []string{"s3:HeadBucket", "s3:CreateBucket", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
-		"s3:GetBucketEncryption", "s3:PutBucketEncryption", "s3:GetPublicAccessBlock", "s3:PutPublicAccessBlock",
-		"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetObjectLockConfiguration", "s3:PutObjectLockConfiguration"}
 	return engine.ActionSpec{
 		Name:    "evidence-bucket",
 		Summary: "Create, or check and optionally fix, a hardened evidence bucket: versioning, default encryption, Block Public Access, TLS-only policy, Object Lock",
-		Params: []engine.Param{
-			{Name: "bucket", Type: engine.TypeString, Required: true, Doc: "the bucket name"},
-			{Name: "region", Type: engine.TypeString, Default: "", Doc: "where to create it; empty: the run's default"},
-			{Name: "kms_key_id", Type: engine.TypeString, Default: "", Doc: "default encryption with this KMS key; empty: AES256"},
-			{Name: "retention_days", Type: engine.TypeInt, Default: 365, Doc: "Object Lock default retention, governance mode"},
-			{Name: "fix", Type: engine.TypeBool, Default: false, Doc: "on an existing bucket, apply every missing setting"},
-			{Name: "strict", Type: engine.TypeBool, Default: true, Doc: "fail the step, naming what is missing, when a setting is still missing; false: report it in the outputs only"},
-		},
+		Params:  engine.ParamsOf[bucketParams](),
 		Outputs: []engine.Output{
 			{Name: "bucket", Type: engine.TypeString},
 			{Name: "created", Type: engine.TypeBool, Doc: "true when this run created the bucket"},
@@ -70,47 +78,25 @@ func (*evidenceBucket) Spec() engine.ActionSpec {
 			{Name: "missing", Type: engine.TypeList, Doc: "what is still missing, with the reason"},
 			{Name: "hardened", Type: engine.TypeBool, Doc: "true when nothing is missing"},
 		},
-		Calls:       calls,
-		Permissions: bucketPermissions(calls),
+		Calls:       bucketCalls,
+		Permissions: awsperm.ForCalls(bucketCalls),
 		Mutating:    true,
 	}
 }
 
-// bucketPermissions maps calls to IAM actions: HeadBucket is authorised by
-// s3:ListBucket, and the Put/Get of encryption and the public access block
-// by their "Configuration" actions.
-func bucketPermissions(calls []string) []string {
-	rename := map[string]string{
-		"s3:HeadBucket":                 "s3:ListBucket",
-		"s3:GetBucketEncryption":        "s3:GetEncryptionConfiguration",
-		"s3:PutBucketEncryption":        "s3:PutEncryptionConfiguration",
-		"s3:GetPublicAccessBlock":       "s3:GetBucketPublicAccessBlock",
-		"s3:PutPublicAccessBlock":       "s3:PutBucketPublicAccessBlock",
-		"s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
-		"s3:PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
-	}
-	out := make([]string, len(calls))
-	for i, c := range calls {
-		if p, ok := rename[c]; ok {
-			c = p
-		}
-		out[i] = c
-	}
-	return out
-}
-
 func (a *evidenceBucket) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	b := &bucketWant{name: in.Params.String("bucket"), kmsKey: in.Params.String("kms_key_id"), days: in.Params.Int("retention_days")}
-	if !in.Params.Has("retention_days") {
-		b.days = 365
+	p, err := engine.Decode[bucketParams](in.Params)
+	if err != nil {
+		return nil, fmt.Errorf("evidence-bucket: %w", err)
 	}
+	b := &bucketWant{name: p.Bucket, kmsKey: p.KMSKeyID, days: p.RetentionDays}
 	if !bucketNamePattern.MatchString(b.name) {
 		return nil, fmt.Errorf("evidence-bucket: bucket %q is not a valid name: 3 to 63 lower-case letters, digits and hyphens", b.name)
 	}
 	if b.days < 1 {
 		return nil, fmt.Errorf("evidence-bucket: retention_days %d: want at least 1", b.days)
 	}
-	region := in.Params.String("region")
+	region := p.Region
 	api := a.api(region)
 	if a.region != nil {
 		region = a.region(region)
@@ -119,20 +105,14 @@ func (a *evidenceBucket) Run(ctx context.Context, in *engine.StepInput) (engine.
 	if err != nil {
 		return nil, err
 	}
-	checks, missing, err := harden(ctx, api, in, b, created || in.Params.Bool("fix"))
+	checks, missing, err := harden(ctx, api, in, b, created || p.Fix)
 	if err != nil {
 		return nil, err
 	}
-	if len(missing) > 0 && strict(in.Params) {
+	if len(missing) > 0 && p.Strict {
 		return nil, fmt.Errorf("evidence-bucket: bucket %q is not hardened, missing: %s; rerun with fix: true to apply them, or set strict: false to accept the bucket as it is", b.name, joinMissing(missing))
 	}
 	return engine.Outputs{"bucket": b.name, "created": created, "checks": checks, "missing": missing, "hardened": len(missing) == 0}, nil
-}
-
-// strict is the strict parameter, true unless set false: evidence kept in a
-// bucket that is not hardened must not pass as kept safely.
-func strict(p engine.Params) bool {
-	return !p.Has("strict") || p.Bool("strict")
 }
 
 // joinMissing lists the missing settings for an error message.

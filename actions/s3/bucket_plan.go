@@ -25,12 +25,15 @@ func (a *evidenceBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 	if !in.Check || !known || a.api == nil {
 		return d, nil
 	}
-	b := &bucketWant{name: name, kmsKey: in.Params.String("kms_key_id"), days: in.Params.Int("retention_days")}
-	if b.days == 0 {
-		b.days = 365
+	// A value known only at run time is checked as its default would be.
+	p, err := engine.Decode[bucketParams](in.Params.Known())
+	if err != nil {
+		d.Problems = append(d.Problems, err.Error())
+		return d, nil
 	}
-	api := a.api(in.Params.String("region"))
-	_, err := api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
+	b := &bucketWant{name: name, kmsKey: p.KMSKeyID, days: p.RetentionDays}
+	api := a.api(p.Region)
+	_, err = api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
 	switch {
 	case awsapi.IsNotFound(err):
 		d.Notes = append(d.Notes, fmt.Sprintf("bucket %q does not exist: it would be created hardened", name))
@@ -41,7 +44,7 @@ func (a *evidenceBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 	}
 	// Without fix a missing setting stays missing, and strict (the
 	// default) then fails the step.
-	failsRun := strict(in.Params) && !in.Params.Bool("fix")
+	failsRun := p.Strict && !p.Fix
 	for _, h := range hardenings {
 		why, err := h.check(ctx, api, b)
 		switch {
