@@ -141,9 +141,8 @@ func readDecl(t reflect.Type) *paramDecl {
 
 // inline adds the parameters of the embedded struct sf, as if declared here.
 func (d *paramDecl) inline(t reflect.Type, sf reflect.StructField) {
-	if !sf.IsExported() {
-		declPanic(t, sf, "an embedded struct must be exported to be filled")
-	}
+	// An unexported embedded struct is fine: its exported fields are
+	// promoted and settable, as encoding/json fills them.
 	for _, f := range declOf(sf.Type).fields {
 		f.index = append([]int{sf.Index[0]}, f.index...)
 		d.add(t, sf, f)

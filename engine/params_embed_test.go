@@ -17,6 +17,11 @@ type Conn struct {
 type withConn struct {
 	Name string `param:"name" default:"x"`
 	Conn
+	tail
+}
+
+// tail is unexported: its exported fields are still filled.
+type tail struct {
 	Last bool `param:"last"`
 }
 
@@ -33,7 +38,7 @@ func TestEmbeddedStructIsInlined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (withConn{Name: "x", Conn: Conn{Host: "10.0.0.1", Port: 22}, Last: true}); got != want {
+	if want := (withConn{Name: "x", Conn: Conn{Host: "10.0.0.1", Port: 22}, tail: tail{Last: true}}); got != want {
 		t.Errorf("decoded: got %+v, want %+v", got, want)
 	}
 	if _, err := engine.Decode[withConn](engine.Params{}); err == nil || !strings.Contains(err.Error(), `parameter "host" is required`) {

@@ -5,6 +5,7 @@
 package all
 
 import (
+	"github.com/firebreak-ir/firebreak/actions/analysis"
 	"github.com/firebreak-ir/firebreak/actions/cloudtrail"
 	"github.com/firebreak-ir/firebreak/actions/ec2"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
@@ -38,6 +39,8 @@ func Register(reg *engine.Registry, clients *awsapi.Clients, opts Options) {
 	cloudtrail.Register(reg, clients)
 	// capture-memory writes to s3:// sinks through clients.
 	reg.Register(memory.New(memory.Options{S3: clients.S3(""), Progress: opts.Progress}))
+	// analyze-memory streams s3:// images down through clients.
+	analysis.Register(reg, analysis.Options{OpenURI: analysis.S3Opener{API: clients.S3("")}})
 }
 
 // Registry is a new registry holding every action, wired to clients.

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"sort"
 )
 
 // LiME image format: a sequence of ranges, each a 32-byte little-endian
@@ -135,3 +137,51 @@ func appendLimeRange(b []byte, start, end uint64) []byte {
 	binary.LittleEndian.PutUint64(h[16:], end)
 	return append(b, h[:]...)
 }
+
+// LimeSegment is one range of a LiME image file: where its bytes lie in
+// the file and in physical memory.
+type LimeSegment struct {
+	LimeRange
+	Offset int64 // file offset of the range's first byte (after its header)
+}
+
+// Physical maps a file offset to the physical address it holds, or false
+// when the offset lies in a header or past the image.
+func Physical(segs []LimeSegment, off int64) (uint64, bool) {
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].Offset+int64(segs[i].End-segs[i].Start) >= off })
+	if i == len(segs) || off < segs[i].Offset {
+		return 0, false
+	}
+	return segs[i].Start + uint64(off-segs[i].Offset), true
+}
+
+// LimeLayout reads the headers of a LiME image of size bytes, seeking from
+// one to the next (the ranges themselves are never read), with the checks
+// a capture makes of its stream. It fails on an image that is not LiME or
+// is cut short.
+func LimeLayout(r io.ReaderAt, size int64) ([]LimeSegment, error) {
+	p := &limeParser{}
+	var segs []LimeSegment
+	for off := int64(0); off < size; {
+		if _, err := r.ReadAt(p.hdr[:], off); err != nil {
+			return nil, fmt.Errorf("%w: reading header %d at offset %d: %v", ErrLiMEFormat, len(p.Ranges)+1, off, err)
+		}
+		p.off = off
+		if err := p.header(); err != nil {
+			return nil, err
+		}
+		rg := p.Ranges[len(p.Ranges)-1]
+		segs = append(segs, LimeSegment{LimeRange: rg, Offset: off + limeHeaderSize})
+		off += limeHeaderSize + int64(p.remain)
+		if off > size {
+			return nil, fmt.Errorf("%w: range %d (%#x-%#x) runs %d bytes past the end of the image", ErrTruncated, len(segs), rg.Start, rg.End, off-size)
+		}
+	}
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("%w: the image is empty", ErrTruncated)
+	}
+	return segs, nil
+}
+
+// IsLime reports whether b starts with a LiME header's magic.
+func IsLime(b []byte) bool { return len(b) >= 4 && binary.LittleEndian.Uint32(b) == limeMagic }
