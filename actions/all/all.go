@@ -10,6 +10,7 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/ec2"
 	"github.com/firebreak-ir/firebreak/actions/evidence"
 	"github.com/firebreak-ir/firebreak/actions/iam"
+	"github.com/firebreak-ir/firebreak/actions/lambda"
 	"github.com/firebreak-ir/firebreak/actions/local"
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/notify"
@@ -37,6 +38,7 @@ func Register(reg *engine.Registry, clients *awsapi.Clients, opts Options) {
 	iam.Register(reg, clients)
 	s3.Register(reg, clients)
 	cloudtrail.Register(reg, clients)
+	lambda.Register(reg, clients)
 	// capture-memory writes to s3:// sinks through clients.
 	reg.Register(memory.New(memory.Options{S3: clients.S3(""), Progress: opts.Progress}))
 	// analyze-memory streams s3:// images down through clients.

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
@@ -76,7 +77,12 @@ func (a *releaseBucket) Run(ctx context.Context, in *engine.StepInput) (engine.O
 		return nil, fmt.Errorf("release-bucket: bucket %q is not a bucket name", p.Bucket)
 	}
 	r := &bucketRelease{bucket: p.Bucket, api: a.api(p.Region), ev: in.Evidence, parts: awsapi.NewParts(in.Evidence), notRestored: []any{}}
-	if err := r.load(ctx, p.PreviousState); err != nil {
+	err = r.load(ctx, p.PreviousState)
+	if errors.Is(err, errReleased) {
+		return engine.Outputs{"restored": map[string]any{}, "substeps": map[string]any{"all": "skipped: released already (tag firebreak:status=released)"},
+			"not_restored": []any{}}, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("release-bucket: %w (nothing was changed)", err)
 	}
 	r.restore(ctx)
@@ -106,7 +112,14 @@ func (r *bucketRelease) load(ctx context.Context, prev map[string]any) error {
 	return r.fromTags()
 }
 
+// errReleased says a bucket was released already: its prev tags are gone
+// and its status tag says released; a second release changes nothing.
+var errReleased = errors.New("released already")
+
 func (r *bucketRelease) fromTags() error {
+	if _, ok := r.tags[prevTagPAB]; !ok && r.tags[awsapi.TagStatus] == "released" {
+		return errReleased
+	}
 	s := &bucketState{Bucket: r.bucket, Tags: ownTags(r.tags), FromTags: true, Policy: "-"}
 	var ok1, ok2 bool
 	s.PublicAccessBlock, ok1 = pabFromTag(r.tags[prevTagPAB])
