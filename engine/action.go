@@ -41,6 +41,10 @@ type ActionSpec struct {
 	// actions derive them from Calls (internal/awsperm.ForCalls), so the
 	// two lists cannot drift apart.
 	Permissions []string
+	// Grants narrow some of Permissions: `firebreak iam-policy` puts them
+	// in statements of their own, on named resources, instead of on "*".
+	// Not part of the catalogue's JSON.
+	Grants []Grant `json:"-"`
 	// Mutating is true when the action changes anything outside the
 	// evidence store. plan never runs an action; --dry-run never runs a
 	// mutating one.
@@ -57,6 +61,30 @@ type Param struct {
 	Doc      string
 	// Secret params are redacted from logs, the journal and the manifest.
 	Secret bool
+}
+
+// Grant is an IAM fact about some of an action's permissions that a
+// least-privilege policy needs: they must not be allowed on "*" (an inline
+// policy write can grant anything; a role passed anywhere is an
+// escalation), so they get a statement of their own.
+type Grant struct {
+	// Statement names the policy statement. The grants of a playbook's
+	// actions with the same Statement share one, and agree on Resource and
+	// Condition; its Sid is "Firebreak" + Statement, then "To" and the
+	// reasons joined by "And" when there are any.
+	Statement string
+	// Reason says in a word why this action needs the grant, e.g.
+	// "RevokeSessions"; empty when Statement says it already.
+	Reason string
+	// Actions are the IAM actions granted; each is in Permissions too.
+	Actions []string
+	// Resource is what they are allowed on, e.g. "arn:aws:iam::*:role/*".
+	Resource []string
+	// Condition is the statement's IAM condition block, when it has one.
+	Condition map[string]map[string]string
+	// Note is what the operator should know about the grant; iam-policy
+	// prints it once when the policy holds the grant.
+	Note string
 }
 
 // Output declares one output of an action.

@@ -1,6 +1,7 @@
 package all
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -70,6 +71,45 @@ func TestParamsWellFormed(t *testing.T) {
 			}
 			if str, ok := c.(string); ok && len(p.Enum) > 0 && !slices.Contains(p.Enum, str) {
 				t.Errorf("action %q: default %q of %q is not in its enum %q", s.Name, str, p.Name, p.Enum)
+			}
+		}
+	}
+}
+
+// TestGrantsNarrowEscalations: an action that needs an escalating IAM
+// action (a policy write, iam:PassRole) declares a grant that narrows it,
+// so `firebreak iam-policy` never allows it on "*"; a grant only narrows
+// permissions the action has; grants of one statement, from whatever
+// action, agree on where and under what condition.
+func TestGrantsNarrowEscalations(t *testing.T) {
+	t.Parallel()
+	type where struct {
+		resource  []string
+		condition map[string]map[string]string
+		action    string
+	}
+	statements := map[string]where{}
+	for _, s := range specs(t) {
+		var granted []string
+		for _, g := range s.Grants {
+			if g.Statement == "" || len(g.Actions) == 0 || len(g.Resource) == 0 {
+				t.Errorf("action %q: grant %+v needs a statement, actions and a resource", s.Name, g)
+			}
+			for _, a := range g.Actions {
+				if !slices.Contains(s.Permissions, a) {
+					t.Errorf("action %q: grant %q narrows %s, which is not among its permissions", s.Name, g.Statement, a)
+				}
+			}
+			granted = append(granted, g.Actions...)
+			w := where{g.Resource, g.Condition, s.Name}
+			if prev, ok := statements[g.Statement]; ok && !(slices.Equal(prev.resource, w.resource) && reflect.DeepEqual(prev.condition, w.condition)) {
+				t.Errorf("statement %q: action %q grants on %q %v, action %q on %q %v", g.Statement, prev.action, prev.resource, prev.condition, s.Name, w.resource, w.condition)
+			}
+			statements[g.Statement] = w
+		}
+		for _, p := range s.Permissions {
+			if slices.Contains(awsperm.Escalating, p) && !slices.Contains(granted, p) {
+				t.Errorf("action %q needs %s without a grant narrowing it: declare one (awsperm.InlinePolicyWrites, PassOwnRolesToEC2)", s.Name, p)
 			}
 		}
 	}

@@ -79,6 +79,7 @@ func (*isolate) Spec() engine.ActionSpec {
 		// The calls' own permissions, and iam:PassRole, which associating
 		// a replacement profile needs.
 		Permissions: awsperm.ForCalls(isolateCalls, "iam:PassRole"),
+		Grants:      []engine.Grant{awsperm.InlinePolicyWrites("RevokeSessions", "iam:PutRolePolicy"), awsperm.PassOwnRolesToEC2},
 		Mutating:    true,
 	}
 }

@@ -60,6 +60,7 @@ func (*release) Spec() engine.ActionSpec {
 		Calls: calls,
 		// Restoring the instance's own profile passes its role.
 		Permissions: awsperm.ForCalls(calls, "iam:PassRole"),
+		Grants:      []engine.Grant{awsperm.PassOwnRolesToEC2},
 		Mutating:    true,
 	}
 }

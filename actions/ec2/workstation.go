@@ -69,7 +69,10 @@ func (*workstation) Spec() engine.ActionSpec {
 		// CreateVolume from snapshots encrypted with a customer managed key
 		// needs the key permissions as well.
 		Permissions: awsperm.ForCalls(workstationCalls, append([]string{"iam:PassRole"}, kmsEBSPermissions...)...),
-		Mutating:    true,
+		// The workstation's role gets an inline policy to read the
+		// evidence bucket, and is passed to the instance.
+		Grants:   []engine.Grant{awsperm.InlinePolicyWrites("LetWorkstationReadEvidence", "iam:PutRolePolicy"), awsperm.PassOwnRolesToEC2},
+		Mutating: true,
 	}
 }
 

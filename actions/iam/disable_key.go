@@ -64,6 +64,7 @@ func (*disableKey) Spec() engine.ActionSpec {
 		},
 		Calls:       disableKeyCalls,
 		Permissions: awsperm.ForCalls(disableKeyCalls),
+		Grants:      []engine.Grant{awsperm.InlinePolicyWrites("RevokeSessions", "iam:PutUserPolicy")},
 		Mutating:    true,
 	}
 }

@@ -42,6 +42,7 @@ func (*revokeSessions) Spec() engine.ActionSpec {
 		},
 		Calls:       revokeCalls,
 		Permissions: awsperm.ForCalls(revokeCalls),
+		Grants:      []engine.Grant{awsperm.InlinePolicyWrites("RevokeSessions", "iam:PutRolePolicy", "iam:PutUserPolicy")},
 		Mutating:    true,
 	}
 }

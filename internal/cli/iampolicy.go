@@ -36,40 +36,51 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			perms, writers := playbookPermissions(reg, pb)
-			if len(perms) == 0 && store == nil {
+			needs := playbookNeeds(reg, pb)
+			if len(needs.all) == 0 && store == nil {
 				st.logf("playbook %q calls no AWS API: the policy allows nothing", pb.Name)
 			}
-			if slices.Contains(perms, "iam:PassRole") {
-				st.logf("iam:PassRole is granted on roles named firebreak-* only: restoring an instance's own profile (release) or a replacement_profile with another role needs iam:PassRole on that role too")
+			var noted []string
+			for _, g := range needs.grants {
+				if g.Note != "" && !slices.Contains(noted, g.Note) {
+					noted = append(noted, g.Note)
+					st.logf("%s", g.Note)
+				}
 			}
 			enc := json.NewEncoder(st.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(iamPolicy(pb.Name, perms, writers, store))
+			return enc.Encode(iamPolicy(pb.Name, needs, store))
 		},
 	}
 }
 
-// playbookPermissions is every IAM action the playbook's actions declare,
-// deduplicated and sorted, so the policy diffs cleanly between versions;
-// writers are the actions that need an inline-policy write, in step order.
-func playbookPermissions(reg *engine.Registry, pb *engine.Playbook) (perms, writers []string) {
-	seen := map[string]bool{}
+// playbookNeeds is every IAM action the playbook's actions declare,
+// deduplicated and sorted, so the policy diffs cleanly between versions,
+// and the grants that narrow some of them. A permission goes on "*" when
+// an action needs it without a grant of its own covering it.
+func playbookNeeds(reg *engine.Registry, pb *engine.Playbook) policyNeeds {
+	var n policyNeeds
 	for _, s := range pb.AllSteps() {
 		a, ok := reg.Lookup(s.Action)
 		if !ok {
 			continue // the loader rejects unknown actions before this
 		}
-		for _, p := range a.Spec().Permissions {
-			if slices.Contains(inlinePolicyWrites, p) && !slices.Contains(writers, s.Action) {
-				writers = append(writers, s.Action)
+		spec := a.Spec()
+		var granted []string
+		for _, g := range spec.Grants {
+			granted = append(granted, g.Actions...)
+		}
+		for _, p := range spec.Permissions {
+			if !slices.Contains(n.all, p) {
+				n.all = append(n.all, p)
 			}
-			if !seen[p] {
-				seen[p] = true
-				perms = append(perms, p)
+			if !slices.Contains(granted, p) && !slices.Contains(n.plain, p) {
+				n.plain = append(n.plain, p)
 			}
 		}
+		n.grants = append(n.grants, spec.Grants...)
 	}
-	sort.Strings(perms)
-	return perms, writers
+	sort.Strings(n.all)
+	sort.Strings(n.plain)
+	return n
 }

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"slices"
+	"sort"
 	"strings"
+
+	"github.com/firebreak-ir/firebreak/engine"
 )
 
 // policyStatement is one IAM policy statement. Resource is a string or a
@@ -23,81 +26,79 @@ type policyDocument struct {
 // evidenceStore is the S3 evidence store iam-policy --evidence grants.
 type evidenceStore struct{ bucket, prefix string }
 
-// inlinePolicyWrites can grant anything to the principal they write to (an
-// escalation path), so they get a statement of their own whose Sid says
-// why the playbook needs them (writeReasons).
-var inlinePolicyWrites = []string{"iam:DeleteRolePolicy", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy"}
-
-// writeReasons says, per action, why it writes inline policies: the deny
-// that revokes older sessions, or the workstation role's evidence read.
-var writeReasons = map[string]string{
-	"isolate": "RevokeSessions", "revoke-sessions": "RevokeSessions", "disable-key": "RevokeSessions",
-	"create-workstation": "LetWorkstationReadEvidence",
+// policyNeeds is what a playbook's actions need of IAM: the permissions
+// that go on "*" and the grants, narrowed, that the actions' specs declare.
+type policyNeeds struct {
+	all    []string       // every permission, sorted
+	plain  []string       // those no grant of the action needing them covers, sorted
+	grants []engine.Grant // in step order, repeats included
 }
 
-// writesSid is the Sid of the inline-policy statement: the reasons of the
-// actions that need it, in order, each once.
-func writesSid(writers []string) string {
-	var reasons []string
-	for _, w := range writers {
-		r, ok := writeReasons[w]
-		if !ok {
-			r = sid(w)[len("Firebreak"):]
-		}
-		if !slices.Contains(reasons, r) {
-			reasons = append(reasons, r)
-		}
-	}
-	if len(reasons) == 0 {
-		return "FirebreakInlinePolicyWrites"
-	}
-	return "FirebreakInlinePolicyWritesTo" + strings.Join(reasons, "And")
-}
-
-// passRoleResource is the roles firebreak makes (create-workstation's
-// firebreak-workstation-CASE): only those may be passed, and only to EC2.
-const passRoleResource = "arn:aws:iam::*:role/firebreak-*"
-
-// iamPolicy is the policy for a playbook's permissions, and with store the
+// iamPolicy is the policy for a playbook's needs, and with store the
 // evidence store's. Ordinary calls go on "*" (describe calls take no
-// resource, and the instances are not known in advance); iam:PassRole and
-// the inline-policy writes are split out and narrowed.
-func iamPolicy(name string, perms, writers []string, store *evidenceStore) policyDocument {
+// resource, and the instances are not known in advance); what the actions
+// declare as grants gets statements of its own, one per Statement name.
+func iamPolicy(name string, needs policyNeeds, store *evidenceStore) policyDocument {
 	doc := policyDocument{Version: "2012-10-17", Statement: []policyStatement{}}
-	var plain, writes []string
-	pass := false
-	for _, p := range perms {
-		switch {
-		case p == "iam:PassRole":
-			pass = true
-		case slices.Contains(inlinePolicyWrites, p):
-			writes = append(writes, p)
-		default:
-			plain = append(plain, p)
-		}
+	if len(needs.plain) > 0 {
+		doc.Statement = append(doc.Statement, policyStatement{Sid: sid(name), Effect: "Allow", Action: needs.plain, Resource: "*"})
 	}
-	add := func(s policyStatement) { doc.Statement = append(doc.Statement, s) }
-	if len(plain) > 0 {
-		add(policyStatement{Sid: sid(name), Effect: "Allow", Action: plain, Resource: "*"})
-	}
-	if len(writes) > 0 {
-		add(policyStatement{Sid: writesSid(writers), Effect: "Allow", Action: writes,
-			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/*"}})
-	}
-	if pass {
-		add(policyStatement{Sid: "FirebreakPassOwnRolesToEC2", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource: passRoleResource, Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}})
-	}
-	if len(perms) > 0 {
+	doc.Statement = append(doc.Statement, grantStatements(needs.grants)...)
+	if len(needs.all) > 0 {
 		// plan --check and run --dry-run simulate the caller's own
 		// policies; without this they say the permissions were not checked.
-		add(policyStatement{Sid: "FirebreakPlanCheckSimulatesOwnPolicies", Effect: "Allow", Action: []string{"iam:SimulatePrincipalPolicy"},
-			Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/${aws:username}"}})
+		doc.Statement = append(doc.Statement, policyStatement{Sid: "FirebreakPlanCheckSimulatesOwnPolicies", Effect: "Allow",
+			Action: []string{"iam:SimulatePrincipalPolicy"}, Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/${aws:username}"}})
 	}
 	if store != nil {
 		doc.Statement = append(doc.Statement, store.statements()...)
 	}
 	return doc
+}
+
+// grantStatements merges the grants by Statement, sorted by it so the
+// policy does not depend on step order: actions sorted, each once; the Sid
+// names the reasons of the actions that need it, in step order.
+func grantStatements(grants []engine.Grant) []policyStatement {
+	byName := map[string]*policyStatement{}
+	var names []string
+	reasons := map[string][]string{}
+	for _, g := range grants {
+		st, ok := byName[g.Statement]
+		if !ok {
+			st = &policyStatement{Effect: "Allow", Resource: resource(g.Resource), Condition: g.Condition}
+			byName[g.Statement] = st
+			names = append(names, g.Statement)
+		}
+		for _, a := range g.Actions {
+			if !slices.Contains(st.Action, a) {
+				st.Action = append(st.Action, a)
+			}
+		}
+		if g.Reason != "" && !slices.Contains(reasons[g.Statement], g.Reason) {
+			reasons[g.Statement] = append(reasons[g.Statement], g.Reason)
+		}
+	}
+	sort.Strings(names)
+	out := make([]policyStatement, 0, len(names))
+	for _, n := range names {
+		st := byName[n]
+		sort.Strings(st.Action)
+		st.Sid = "Firebreak" + n
+		if r := reasons[n]; len(r) > 0 {
+			st.Sid += "To" + strings.Join(r, "And")
+		}
+		out = append(out, *st)
+	}
+	return out
+}
+
+// resource is one ARN as a string, several as a list, as IAM writes them.
+func resource(arns []string) any {
+	if len(arns) == 1 {
+		return arns[0]
+	}
+	return arns
 }
 
 // statements grant the S3 evidence store what store/s3store does: write

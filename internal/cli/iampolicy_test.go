@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -81,7 +85,7 @@ func checkPolicy(t *testing.T, data []byte) {
 			t.Errorf("statement %q: actions not sorted: %q", s.Sid, s.Action)
 		}
 		for _, a := range s.Action {
-			risky := a == "iam:PassRole" || slices.Contains(inlinePolicyWrites, a)
+			risky := slices.Contains(awsperm.Escalating, a)
 			if risky && s.Resource == "*" {
 				t.Errorf("statement %q grants %s on \"*\"", s.Sid, a)
 			}
@@ -93,7 +97,10 @@ func checkPolicy(t *testing.T, data []byte) {
 }
 
 func TestIAMPolicyDocument(t *testing.T) {
-	doc := iamPolicy("host-compromise", []string{"ec2:A", "iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy"}, []string{"isolate", "revoke-sessions"}, nil)
+	writes := awsperm.InlinePolicyWrites("RevokeSessions", "iam:PutUserPolicy", "iam:PutRolePolicy")
+	needs := policyNeeds{all: []string{"ec2:A", "iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy"}, plain: []string{"ec2:A"},
+		grants: []engine.Grant{awsperm.PassOwnRolesToEC2, writes, awsperm.PassOwnRolesToEC2}}
+	doc := iamPolicy("host-compromise", needs, nil)
 	want := policyDocument{Version: "2012-10-17", Statement: []policyStatement{
 		{Sid: "FirebreakHostCompromise", Effect: "Allow", Action: []string{"ec2:A"}, Resource: "*"},
 		{Sid: "FirebreakInlinePolicyWritesToRevokeSessions", Effect: "Allow", Action: []string{"iam:PutRolePolicy", "iam:PutUserPolicy"},
@@ -106,20 +113,85 @@ func TestIAMPolicyDocument(t *testing.T) {
 	if !reflect.DeepEqual(doc, want) {
 		t.Errorf("got %+v, want %+v", doc, want)
 	}
-	if got := iamPolicy("x", nil, nil, nil); len(got.Statement) != 0 {
+	if got := iamPolicy("x", policyNeeds{}, nil); len(got.Statement) != 0 {
 		t.Errorf("no permissions: got %+v, want no statement", got)
 	}
 	for _, tt := range []struct {
-		writers []string
+		reasons []string
 		want    string
 	}{
-		{[]string{"isolate", "disable-key"}, "FirebreakInlinePolicyWritesToRevokeSessions"},
-		{[]string{"create-workstation"}, "FirebreakInlinePolicyWritesToLetWorkstationReadEvidence"},
-		{[]string{"isolate", "create-workstation", "my-action"}, "FirebreakInlinePolicyWritesToRevokeSessionsAndLetWorkstationReadEvidenceAndMyAction"},
+		{[]string{"RevokeSessions", "RevokeSessions"}, "FirebreakInlinePolicyWritesToRevokeSessions"},
+		{[]string{"LetWorkstationReadEvidence"}, "FirebreakInlinePolicyWritesToLetWorkstationReadEvidence"},
+		{[]string{"RevokeSessions", "LetWorkstationReadEvidence", "MyAction"}, "FirebreakInlinePolicyWritesToRevokeSessionsAndLetWorkstationReadEvidenceAndMyAction"},
+		{[]string{""}, "FirebreakInlinePolicyWrites"},
 	} {
-		if got := writesSid(tt.writers); got != tt.want {
-			t.Errorf("writesSid(%q): got %q, want %q", tt.writers, got, tt.want)
+		var grants []engine.Grant
+		for _, r := range tt.reasons {
+			grants = append(grants, awsperm.InlinePolicyWrites(r, "iam:PutRolePolicy"))
 		}
+		if got := grantStatements(grants); len(got) != 1 || got[0].Sid != tt.want {
+			t.Errorf("reasons %q: got %+v, want one statement %q", tt.reasons, got, tt.want)
+		}
+	}
+}
+
+// permAction is an action with only a spec, for playbookNeeds.
+type permAction struct{ spec engine.ActionSpec }
+
+func (a permAction) Spec() engine.ActionSpec                                      { return a.spec }
+func (permAction) Run(context.Context, *engine.StepInput) (engine.Outputs, error) { return nil, nil }
+
+// TestPlaybookNeedsUngrantedGoesOnStar: a permission one action narrows
+// with a grant and another needs without one goes on "*" too (the second
+// action would fail otherwise); the grant still has its statement.
+func TestPlaybookNeedsUngrantedGoesOnStar(t *testing.T) {
+	reg := engine.NewRegistry()
+	reg.Register(permAction{engine.ActionSpec{Name: "narrow", Permissions: []string{"iam:PutRolePolicy", "ec2:B"},
+		Grants: []engine.Grant{awsperm.InlinePolicyWrites("RevokeSessions", "iam:PutRolePolicy")}}})
+	reg.Register(permAction{engine.ActionSpec{Name: "wide", Permissions: []string{"iam:PutRolePolicy", "ec2:A"}}})
+	pb := &engine.Playbook{Name: "p", Steps: []*engine.Step{{ID: "a", Action: "narrow"}, {ID: "b", Action: "wide"}}}
+	got := playbookNeeds(reg, pb)
+	if want := []string{"ec2:A", "ec2:B", "iam:PutRolePolicy"}; !reflect.DeepEqual(got.plain, want) || !reflect.DeepEqual(got.all, want) {
+		t.Errorf("plain %q, all %q; want both %q", got.plain, got.all, want)
+	}
+	pb.Steps = pb.Steps[:1]
+	if got := playbookNeeds(reg, pb); !reflect.DeepEqual(got.plain, []string{"ec2:B"}) || len(got.grants) != 1 {
+		t.Errorf("narrow alone: plain %q, %d grants; want [ec2:B] and one grant", got.plain, len(got.grants))
+	}
+}
+
+// TestIAMPolicyNotes: a grant's note is told once, on stderr, whatever
+// the number of actions that declare it (here three), and grants of one
+// statement from several actions share it.
+func TestIAMPolicyNotes(t *testing.T) {
+	pb := filepath.Join(t.TempDir(), "three.yaml")
+	three := `name: three
+version: 1.0.0
+steps:
+  - id: isolate
+    action: isolate
+    with: {instance_id: i-0123456789abcdef0}
+  - id: release
+    action: release
+    needs: [isolate]
+    with: {instance_id: i-0123456789abcdef0}
+  - id: workstation
+    action: create-workstation
+    with: {ami_id: ami-1, examiner_cidr: 198.51.100.7/32}
+`
+	if err := os.WriteFile(pb, []byte(three), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := execute(t.Context(), []string{"firebreak", "iam-policy", pb}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	checkPolicy(t, out.Bytes())
+	if !strings.Contains(out.String(), `"Sid": "FirebreakInlinePolicyWritesToRevokeSessionsAndLetWorkstationReadEvidence"`) {
+		t.Errorf("want one inline-policy statement naming both reasons, got\n%s", out.String())
+	}
+	if n := strings.Count(errb.String(), awsperm.PassOwnRolesToEC2.Note); n != 1 {
+		t.Errorf("stderr holds the PassRole note %d times, want once:\n%s", n, errb.String())
 	}
 }
 
