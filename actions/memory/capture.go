@@ -208,10 +208,10 @@ func paramSummary(p *params) map[string]any {
 	t := p.Dial.Target
 	sinks := make([]string, 0, len(p.Sinks))
 	for _, s := range p.Sinks {
-		if s.Scheme == "s3" {
-			sinks = append(sinks, "s3://"+s.Bucket+"/"+s.Prefix)
+		if s.IsLocal() {
+			sinks = append(sinks, fileURI(s.Path))
 		} else {
-			sinks = append(sinks, fileURI(s.Dir))
+			sinks = append(sinks, s.String())
 		}
 	}
 	m := map[string]any{"host": t.Host, "port": t.Port, "user": t.User, "key_file": t.KeyFile, "method": p.Method,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
@@ -36,7 +37,7 @@ type params struct {
 	ModuleDir    string
 	AvmlPath     string
 	Sudo         bool
-	Sinks        []sinkTarget // empty: the run's evidence store
+	Sinks        []evidence.Location // empty: the run's evidence store
 	Compress     string
 	Stall        time.Duration
 	ExpectedSize int64

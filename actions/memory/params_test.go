@@ -1,11 +1,14 @@
 package memory
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 )
 
 func TestParseParams(t *testing.T) {
@@ -47,6 +50,10 @@ func TestParseParams(t *testing.T) {
 		{name: "bad port", params: base(map[string]any{"port": 70000}), wantErr: "port 70000 is out of range"},
 		{name: "bad sink", params: base(map[string]any{"sinks": []any{"ftp://x"}}), wantErr: `sink "ftp://x": unknown scheme`},
 		{name: "s3 sink without bucket", params: base(map[string]any{"sinks": []any{"s3:///x"}}), wantErr: "names no bucket"},
+		{name: "s3 sink with one slash", params: base(map[string]any{"sinks": []any{"s3:/b/x"}}), wantErr: `sink: location "s3:/b/x": want s3://BUCKET`},
+		{name: "upper-case s3 sink", params: base(map[string]any{"sinks": []any{"S3://b"}}), wantErr: `the scheme "S3" must be lower case`},
+		{name: "relative dir sink", params: base(map[string]any{"sinks": []any{"images"}}), wantErr: `sink "images": want an absolute directory`},
+		{name: "file sink on another host", params: base(map[string]any{"sinks": []any{"file://nas/images"}}), wantErr: `a file URL names a directory on this host`},
 		{name: "jump unknown key", params: base(map[string]any{"jump": map[string]any{"host": "b", "hots": 1}}), wantErr: `jump has unknown key "hots"`},
 		{name: "jump bad port", params: base(map[string]any{"jump": map[string]any{"host": "b", "port": "x"}}), wantErr: `parameter "jump.port": want int, got string "x"`},
 		{name: "jump inherits", params: base(map[string]any{"key_file": "/k", "user": "admin", "jump": map[string]any{"host": "bastion"}}),
@@ -62,8 +69,10 @@ func TestParseParams(t *testing.T) {
 					t.Fatalf("insecure target=%v jump=%v, want true and false", p.Dial.Target.HostKey.Insecure, p.Dial.Jump.HostKey.Insecure)
 				}
 			}},
-		{name: "sinks", params: base(map[string]any{"sinks": []any{"file:///var/ev", "s3://b/p/q/", "/abs"}}), check: func(t *testing.T, p *params) {
-			want := []sinkTarget{{Scheme: "file", Dir: "/var/ev"}, {Scheme: "s3", Bucket: "b", Prefix: "p/q"}, {Scheme: "file", Dir: "/abs"}}
+		{name: "sinks", params: base(map[string]any{"sinks": []any{"file:///var/ev", "s3://b/p/q/", "/abs", "file://~/ev"}}), check: func(t *testing.T, p *params) {
+			home, _ := os.UserHomeDir()
+			want := []evidence.Location{{Scheme: "file", Path: "/var/ev"}, {Scheme: "s3", Host: "b", Path: "p/q"}, {Scheme: "file", Path: "/abs"},
+				{Scheme: "file", Path: filepath.Join(home, "ev")}}
 			for i, s := range p.Sinks {
 				if s != want[i] {
 					t.Fatalf("sink %d = %+v, want %+v", i, s, want[i])

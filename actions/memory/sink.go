@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
+	"path/filepath"
 	"strings"
 
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
 
@@ -36,38 +37,27 @@ type stored struct {
 	Meta      map[string]any
 }
 
-// sinkTarget is a parsed `sinks` entry.
-type sinkTarget struct {
-	Scheme string // "file" or "s3"
-	Dir    string // file: the directory
-	Bucket string // s3
-	Prefix string // s3, without trailing slash
-}
+// s3Scheme is the scheme of S3 sinks.
+const s3Scheme = "s3"
 
-// parseSink reads "file://DIR", a bare absolute DIR, or "s3://BUCKET/PREFIX".
-func parseSink(raw string) (sinkTarget, error) {
-	if strings.HasPrefix(raw, "/") {
-		return sinkTarget{Scheme: "file", Dir: raw}, nil
+// parseSink reads a `sinks` entry with the evidence location parser: an
+// absolute directory (/DIR, ~/DIR, file:///DIR) or s3://BUCKET[/PREFIX].
+func parseSink(raw string) (evidence.Location, error) {
+	if rest, ok := strings.CutPrefix(raw, "file://~/"); ok {
+		raw = "~/" + rest // a home directory was always taken here
 	}
-	u, err := url.Parse(raw)
+	loc, err := evidence.ParseLocation(raw)
 	if err != nil {
-		return sinkTarget{}, fmt.Errorf("sink %q: %w", raw, err)
+		return evidence.Location{}, fmt.Errorf("sink: %w", err)
 	}
-	switch u.Scheme {
-	case "file":
-		dir := u.Path
-		if u.Host != "" && u.Host != "localhost" {
-			dir = u.Host + u.Path // file://relative/dir
+	switch {
+	case loc.IsLocal():
+		loc.Path = sshconn.ExpandHome(loc.Path)
+		if !filepath.IsAbs(loc.Path) {
+			return evidence.Location{}, fmt.Errorf("sink %q: want an absolute directory: write file:///DIR or /DIR", raw)
 		}
-		if dir == "" {
-			return sinkTarget{}, fmt.Errorf("sink %q names no directory: write file:///abs/dir", raw)
-		}
-		return sinkTarget{Scheme: "file", Dir: sshconn.ExpandHome(dir)}, nil
-	case "s3":
-		if u.Host == "" {
-			return sinkTarget{}, fmt.Errorf("sink %q names no bucket: write s3://BUCKET/PREFIX", raw)
-		}
-		return sinkTarget{Scheme: "s3", Bucket: u.Host, Prefix: strings.Trim(u.Path, "/")}, nil
+	case loc.Scheme != s3Scheme:
+		return evidence.Location{}, fmt.Errorf("sink %q: unknown scheme, want file://DIR or s3://BUCKET/PREFIX", raw)
 	}
-	return sinkTarget{}, fmt.Errorf("sink %q: unknown scheme, want file://DIR or s3://BUCKET/PREFIX", raw)
+	return loc, nil
 }

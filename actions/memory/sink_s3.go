@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
@@ -65,6 +66,7 @@ type s3Sink struct {
 	api      S3API
 	bucket   string
 	key      string
+	uri      string // s3://BUCKET/KEY, for the record and messages
 	uploadID string
 
 	buf    []byte
@@ -82,6 +84,7 @@ type s3Sink struct {
 }
 
 func openS3Sink(ctx context.Context, api S3API, bucket, key string) (*s3Sink, error) {
+	uri := evidence.Location{Scheme: s3Scheme, Host: bucket}.Where(key)
 	if api == nil {
 		return nil, errors.New("an s3:// sink needs an S3 client: run with AWS configuration (region, credentials)")
 	}
@@ -92,9 +95,9 @@ func openS3Sink(ctx context.Context, api S3API, bucket, key string) (*s3Sink, er
 		Tagging:           aws.String(tagComplete + "=false"),
 	})
 	if err != nil {
-		return nil, awsapi.Classify(fmt.Errorf("starting upload to s3://%s/%s: %w", bucket, key, err))
+		return nil, awsapi.Classify(fmt.Errorf("starting upload to %s: %w", uri, err))
 	}
-	s := &s3Sink{ctx: ctx, api: api, bucket: bucket, key: key, uploadID: aws.ToString(out.UploadId), sums: map[int32][]byte{}}
+	s := &s3Sink{ctx: ctx, api: api, bucket: bucket, key: key, uri: uri, uploadID: aws.ToString(out.UploadId), sums: map[int32][]byte{}}
 	s.room = sync.NewCond(&s.mu)
 	return s, nil
 }
@@ -127,7 +130,7 @@ func (s *s3Sink) Write(p []byte) (int, error) {
 		}
 		if s.buf == nil {
 			if s.next == maxParts {
-				return 0, fmt.Errorf("s3://%s/%s: image outgrew S3's %d parts", s.bucket, s.key, maxParts)
+				return 0, fmt.Errorf("%s: image outgrew S3's %d parts", s.uri, maxParts)
 			}
 			s.bufCap = partSizeAt(s.next + 1)
 			s.held = s.acquire(int64(s.bufCap))
@@ -169,7 +172,7 @@ func (s *s3Sink) send() {
 		defer s.mu.Unlock()
 		if err != nil {
 			if s.err == nil {
-				s.err = awsapi.Classify(fmt.Errorf("uploading part %d of s3://%s/%s: %w", num, s.bucket, s.key, err))
+				s.err = awsapi.Classify(fmt.Errorf("uploading part %d of %s: %w", num, s.uri, err))
 			}
 			return
 		}
@@ -185,7 +188,7 @@ func (s *s3Sink) send() {
 // verified whole image is retagged true, and a failure to retag fails the
 // capture. An incomplete capture is kept, still tagged false.
 func (s *s3Sink) Finish(ctx context.Context, complete bool, want storedSum) (stored, error) {
-	uri := "s3://" + s.bucket + "/" + s.key
+	uri := s.uri
 	if len(s.buf) > 0 || s.next == 0 {
 		if s.buf == nil {
 			s.buf = []byte{} // an empty image is one empty part
@@ -240,29 +243,29 @@ func (s *s3Sink) verify(ctx context.Context, want storedSum) (string, error) {
 	head, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key),
 		ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
-		return "", awsapi.Classify(fmt.Errorf("checking s3://%s/%s: %w", s.bucket, s.key, err))
+		return "", awsapi.Classify(fmt.Errorf("checking %s: %w", s.uri, err))
 	}
 	if n := aws.ToInt64(head.ContentLength); n != want.Size {
-		return "size", fmt.Errorf("s3://%s/%s holds %d bytes, want %d", s.bucket, s.key, n, want.Size)
+		return "size", fmt.Errorf("%s holds %d bytes, want %d", s.uri, n, want.Size)
 	}
 	if got := aws.ToString(head.ChecksumSHA256); got != "" {
 		// S3 answers "<base64>-<parts>"; moto leaves out the part count.
 		if exp := s.composite(); got != exp && got+fmt.Sprintf("-%d", s.next) != exp {
-			return "checksum", fmt.Errorf("s3://%s/%s checksum %q, want %q: the upload was corrupted, retry", s.bucket, s.key, got, exp)
+			return "checksum", fmt.Errorf("%s checksum %q, want %q: the upload was corrupted, retry", s.uri, got, exp)
 		}
 		return "checksum", nil
 	}
 	obj, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key)})
 	if err != nil {
-		return "reread", awsapi.Classify(fmt.Errorf("reading back s3://%s/%s: %w", s.bucket, s.key, err))
+		return "reread", awsapi.Classify(fmt.Errorf("reading back %s: %w", s.uri, err))
 	}
 	defer obj.Body.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, obj.Body); err != nil {
-		return "reread", engine.Retryable(fmt.Errorf("reading back s3://%s/%s: %w", s.bucket, s.key, err))
+		return "reread", engine.Retryable(fmt.Errorf("reading back %s: %w", s.uri, err))
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
-		return "reread", fmt.Errorf("s3://%s/%s hashes to %s, want %s: the upload was corrupted, retry", s.bucket, s.key, got, want.SHA256)
+		return "reread", fmt.Errorf("%s hashes to %s, want %s: the upload was corrupted, retry", s.uri, got, want.SHA256)
 	}
 	return "reread", nil
 }

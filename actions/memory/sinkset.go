@@ -10,6 +10,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 )
 
 // sinkSet is every place one image goes, behind one writer: the optional
@@ -32,10 +33,10 @@ func (c *capture) openSinks(ctx context.Context, in *engine.StepInput, p *params
 		var s sink
 		var err error
 		switch t.Scheme {
-		case "file":
-			s, err = openFileSink(t.Dir, name)
-		case "s3":
-			s, err = openS3Sink(ctx, c.s3, t.Bucket, path.Join(t.Prefix, name))
+		case evidence.FileScheme:
+			s, err = openFileSink(t.Path, name)
+		case s3Scheme:
+			s, err = openS3Sink(ctx, c.s3, t.Host, path.Join(t.Path, name))
 		}
 		if err != nil {
 			ss.abandon(ctx)

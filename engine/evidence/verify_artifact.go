@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"strings"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -66,24 +64,20 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 }
 
 // openArtifact opens a's bytes; (nil, nil) means nothing here can read
-// its URI (an s3:// URI and no opener, or another scheme).
+// its URI (a URI of another store and no opener, or not a URI at all).
 func openArtifact(ctx context.Context, store Store, key string, inStore bool, a engine.Artifact, openURI func(context.Context, string) (io.ReadCloser, error)) (io.ReadCloser, error) {
 	if inStore {
 		return store.Open(ctx, key)
 	}
-	if strings.HasPrefix(a.URI, "s3://") && openURI != nil {
+	loc, err := ParseLocation(a.URI)
+	_, _, isURI := cutScheme(a.URI)
+	switch {
+	case err != nil || !isURI:
+		return nil, nil
+	case loc.IsLocal():
+		return openRegular(loc.Path)
+	case openURI != nil:
 		return openURI(ctx, a.URI)
-	}
-	if u, err := url.Parse(a.URI); err == nil && u.Scheme == "file" && u.Host == "" && u.Path != "" {
-		// Only a regular file: a manifest naming /dev/zero or a FIFO
-		// must not hang the verifier.
-		if fi, err := os.Stat(u.Path); err != nil || !fi.Mode().IsRegular() {
-			if err == nil {
-				err = fmt.Errorf("%q is not a regular file", u.Path)
-			}
-			return nil, err
-		}
-		return os.Open(u.Path)
 	}
 	return nil, nil
 }

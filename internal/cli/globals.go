@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,9 +25,11 @@ type cliState struct {
 	logFormat, logLevel       string
 	noColor                   bool
 
-	aws      awsState
-	promptMu sync.Mutex
-	disp     displayHolder
+	aws         awsState
+	schemesOnce sync.Once
+	schemes     *evidence.Schemes // stores(): where evidence locations open
+	promptMu    sync.Mutex
+	disp        displayHolder
 }
 
 func globalFlags() []cli.Flag {

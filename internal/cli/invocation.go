@@ -30,7 +30,7 @@ func invocationPath(stateDir, runID string) string {
 }
 
 func writeInvocation(stateDir string, j *job) error {
-	inv := invocation{RunID: j.runID, CaseID: j.caseID, Evidence: j.evidence, Playbook: sourcePath(j.pb.Source),
+	inv := invocation{RunID: j.runID, CaseID: j.caseID, Evidence: j.evidence.String(), Playbook: sourcePath(j.pb.Source),
 		SHA256: j.pb.SHA256, SignKey: absPath(j.opts.signKey), Parallelism: j.opts.parallelism, Target: j.label}
 	path := invocationPath(stateDir, j.runID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

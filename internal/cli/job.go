@@ -24,7 +24,7 @@ type job struct {
 	finding  *findings.Finding // --finding; nil for none, and on resume (the journal has it)
 	runID    string            // set for a resume
 	caseID   string
-	evidence string // store location: a dir or s3://BUCKET/PREFIX
+	evidence evidence.Location // where the store is, absolute
 	opts     runOptions
 	label    string // the target, with --targets
 	started  time.Time
@@ -104,7 +104,7 @@ func (st *cliState) execJob(ctx context.Context, j *job, d display, resume bool)
 	if out.status == "" {
 		return out // the run never started: nothing to finish
 	}
-	st.finishCase(ctx, cs, store, out)
+	st.finishCase(ctx, cs, j.evidence, out)
 	return out
 }
 
@@ -122,7 +122,7 @@ func runStatus(ctx context.Context, res *runner.Result, err error) engine.RunSta
 
 // finishCase writes the manifest, even after a cancel: an interrupted run's
 // evidence must still be sealed and verifiable.
-func (st *cliState) finishCase(ctx context.Context, cs *evidence.Case, store evidence.Store, out *outcome) {
+func (st *cliState) finishCase(ctx context.Context, cs *evidence.Case, loc evidence.Location, out *outcome) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	if _, err := cs.Finish(fctx, out.status, time.Now().UTC()); err != nil {
@@ -131,8 +131,8 @@ func (st *cliState) finishCase(ctx context.Context, cs *evidence.Case, store evi
 			out.status = engine.RunFailed // evidence that is not sealed is not a success
 		}
 	}
-	out.caseURI = caseLocation(store, out.caseID)
-	out.manifestURI = caseLocation(store, out.caseID+"/manifest.json")
+	out.caseURI = loc.Where(out.caseID)
+	out.manifestURI = loc.Where(out.caseID + "/manifest.json")
 }
 
 // putFinding stores the finding a run starts from as the case's first

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+
 	"github.com/firebreak-ir/firebreak/actions/all"
 	"github.com/firebreak-ir/firebreak/engine"
 )

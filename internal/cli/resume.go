@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
 	"github.com/firebreak-ir/firebreak/playbooks"
@@ -53,7 +54,11 @@ func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	if err != nil {
 		return fmt.Errorf("playbook of run %q: %w", runID, err)
 	}
-	j := &job{reg: reg, pb: pb, runID: runID, caseID: rs.Header.CaseID, evidence: inv.Evidence, label: inv.Target,
+	loc, err := evidence.ParseLocation(inv.Evidence)
+	if err != nil {
+		return fmt.Errorf("run %q: %s: %w", runID, invocationPath(st.stateDir, runID), err)
+	}
+	j := &job{reg: reg, pb: pb, runID: runID, caseID: rs.Header.CaseID, evidence: loc, label: inv.Target,
 		started: rs.Header.StartedAt, inputs: rs.Header.Inputs,
 		opts: runOptions{signKey: inv.SignKey, parallelism: inv.Parallelism, yes: yes}}
 	d := st.newDisplay()

@@ -27,7 +27,7 @@ func runCommand(st *cliState) *cli.Command {
 
 // runOptions are the run flags, checked.
 type runOptions struct {
-	evidence    string
+	evidence    evidence.Location
 	caseID      string
 	parallelism int
 	yes         bool
@@ -63,7 +63,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 		return err
 	}
 	j := &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding,
-		caseID: opts.caseID, evidence: absLocation(opts.evidence), opts: opts}
+		caseID: opts.caseID, evidence: opts.evidence, opts: opts}
 	d := st.newDisplay()
 	d.addRun("", pb)
 	out := st.startJob(c.Context, j, d)
@@ -74,7 +74,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 
 func readRunOptions(c *cli.Context) (runOptions, error) {
 	o := runOptions{
-		evidence: c.String("evidence"), caseID: c.String("case"),
+		caseID:      c.String("case"),
 		parallelism: c.Int("parallelism"), yes: c.Bool("yes"), signKey: c.String("sign-key"),
 	}
 	if o.parallelism < 0 {
@@ -85,10 +85,9 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 			return o, usageErrorf("--case %q: %v", o.caseID, err)
 		}
 	}
-	if o.evidence == "" {
-		return o, usageErrorf("--evidence is empty: give a directory or s3://BUCKET/PREFIX")
-	}
-	return o, nil
+	loc, err := evidenceLocation(c.String("evidence"))
+	o.evidence = loc
+	return o, err
 }
 
 // exitErr maps a run's end to the exit code: failed 1, interrupted 3.

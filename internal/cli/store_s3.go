@@ -7,8 +7,8 @@ import (
 	"github.com/firebreak-ir/firebreak/store/s3store"
 )
 
-func init() {
-	openS3Store = func(ctx context.Context, st *cliState, uri string) (evidence.Store, error) {
-		return s3store.FromClients(st.awsClients(ctx), uri)
-	}
+// registerStores adds the stores beyond a local directory to schemes:
+// s3:// through the command line's shared S3 client, set up on first use.
+func (st *cliState) registerStores(schemes *evidence.Schemes) {
+	s3store.Register(schemes, func(ctx context.Context) s3store.API { return st.awsClients(ctx).S3("") })
 }

@@ -36,7 +36,10 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	if batch == "" {
 		batch = evidence.NewCaseID(time.Now().UTC())
 	}
-	store := absLocation(subLocation(opts.evidence, batch))
+	store, err := opts.evidence.Join(batch)
+	if err != nil {
+		return usageErrorf("--case %q: %v", batch, err)
+	}
 	limit := opts.parallelism
 	if limit == 0 {
 		limit = defaultTargetRuns

@@ -5,10 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -41,14 +39,18 @@ func verifyCommand(st *cliState) *cli.Command {
 }
 
 func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicKey) error {
-	if cases := batchCases(path); len(cases) > 0 {
+	loc, err := evidence.ParseLocation(path)
+	if err != nil {
+		return usageErrorf("verify: %v", err)
+	}
+	if cases := batchCases(loc); len(cases) > 0 {
 		return st.verifyBatch(ctx, cases, pub)
 	}
-	store, caseID, err := st.caseStore(ctx, path)
+	store, caseID, err := st.caseStore(ctx, path, loc)
 	if err != nil {
 		return err
 	}
-	rep, err := evidence.VerifyWith(ctx, store, caseID, evidence.VerifyOptions{Pub: pub, OpenURI: st.openURI})
+	rep, err := evidence.VerifyWith(ctx, store, caseID, evidence.VerifyOptions{Pub: pub, OpenURI: st.stores().OpenURI})
 	if err != nil {
 		return withCode(exitFailed, fmt.Errorf("verifying %s: %w", path, err))
 	}
@@ -78,39 +80,27 @@ func (st *cliState) verify(ctx context.Context, path string, pub ed25519.PublicK
 	return silent{code: exitFailed}
 }
 
-// openURI reads an artifact held in S3 outside the case's store (a memory
-// image sink), so that verify re-hashes it too.
-func (st *cliState) openURI(ctx context.Context, uri string) (io.ReadCloser, error) {
-	i := strings.LastIndex(uri, "/")
-	if !strings.HasPrefix(uri, "s3://") || i <= len("s3://") {
-		return nil, fmt.Errorf("%q is not an s3://BUCKET/KEY URI", uri)
-	}
-	store, err := st.openStore(ctx, uri[:i])
-	if err != nil {
-		return nil, err
-	}
-	return store.Open(ctx, uri[i+1:])
-}
-
-// caseStore splits PATH into the store holding the case and the case id:
-// a manifest file's dir, or a case dir, is CASE_ID under its parent.
-func (st *cliState) caseStore(ctx context.Context, path string) (evidence.Store, string, error) {
-	if strings.HasPrefix(path, "s3://") {
-		trimmed := strings.TrimSuffix(strings.TrimSuffix(path, "/manifest.json"), "/")
-		i := strings.LastIndex(trimmed, "/")
-		if i <= len("s3://") {
-			return nil, "", usageErrorf("verify %q: want s3://BUCKET/PREFIX/CASE_ID", path)
+// caseStore splits loc (PATH) into the store holding the case and the
+// case id: a manifest's dir, or a case dir, is CASE_ID under its parent.
+func (st *cliState) caseStore(ctx context.Context, path string, loc evidence.Location) (evidence.Store, string, error) {
+	if !loc.IsLocal() {
+		if parent, name, ok := loc.Split(); ok && name == "manifest.json" {
+			loc = parent
 		}
-		store, err := st.openStore(ctx, trimmed[:i])
-		return store, trimmed[i+1:], err
+		parent, caseID, ok := loc.Split()
+		if !ok {
+			return nil, "", usageErrorf("verify %q: want %s/CASE_ID", path, loc)
+		}
+		store, err := st.openStore(ctx, parent)
+		return store, caseID, err
 	}
-	fi, err := os.Stat(path)
+	fi, err := os.Stat(loc.Path)
 	if err != nil {
 		return nil, "", usageErrorf("verify: %v; give a manifest.json or a case dir", err)
 	}
-	caseDir := path
+	caseDir := loc.Path
 	if !fi.IsDir() {
-		caseDir = filepath.Dir(path)
+		caseDir = filepath.Dir(caseDir)
 	}
 	caseDir, err = filepath.Abs(caseDir)
 	if err != nil {
@@ -125,14 +115,14 @@ func (st *cliState) caseStore(ctx context.Context, path string) (evidence.Store,
 
 // batchCases lists the case dirs of a --targets batch dir: a local dir with
 // no manifest of its own whose sub-dirs hold one. Anything else is nil.
-func batchCases(path string) []string {
-	if strings.Contains(path, "://") {
+func batchCases(loc evidence.Location) []string {
+	if !loc.IsLocal() {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(path, "manifest.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(loc.Path, "manifest.json")); err == nil {
 		return nil
 	}
-	found, _ := filepath.Glob(filepath.Join(path, "*", "manifest.json"))
+	found, _ := filepath.Glob(filepath.Join(loc.Path, "*", "manifest.json"))
 	cases := make([]string, len(found))
 	for i, m := range found {
 		cases[i] = filepath.Dir(m)

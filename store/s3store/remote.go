@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -17,14 +16,17 @@ var _ evidence.URIOpener = (*Store)(nil)
 // read, so evidence.Verify re-hashes a memory image whose sink was not
 // the evidence store: verify re-reads every artifact.
 func (s *Store) OpenURI(ctx context.Context, uri string) (io.ReadCloser, error) {
-	rest, ok := strings.CutPrefix(uri, "s3://")
-	bucket, key, _ := strings.Cut(rest, "/")
-	if !ok || bucket == "" || key == "" {
+	loc, err := evidence.ParseLocation(uri)
+	if err != nil {
+		return nil, err
+	}
+	bucket, key := loc.Host, loc.Path
+	if loc.Scheme != Scheme || key == "" {
 		return nil, fmt.Errorf("%q is not an s3://BUCKET/KEY URI", uri)
 	}
 	other := &Store{api: s.api, bucket: bucket, Attempts: s.Attempts}
 	var out *s3.GetObjectOutput
-	err := other.retry(ctx, func() (err error) {
+	err = other.retry(ctx, func() (err error) {
 		out, err = s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key}, quietChecksums)
 		return err
 	})

@@ -71,7 +71,7 @@ type Store struct {
 
 var _ evidence.Store = (*Store)(nil)
 
-// New returns a store on uri ("s3://BUCKET" or "s3://BUCKET/PREFIX") that
+// New returns a store on uri, s3://BUCKET or s3://BUCKET/PREFIX, that
 // calls api.
 func New(api API, uri string) (*Store, error) {
 	bucket, prefix, err := ParseURI(uri)
@@ -89,20 +89,29 @@ func FromClients(c *awsapi.Clients, uri string) (*Store, error) {
 	return New(c.S3(""), uri)
 }
 
-// ParseURI splits s3://BUCKET/PREFIX; the prefix has no trailing slash.
+// Scheme is the location scheme of S3 stores: s3://BUCKET[/PREFIX].
+const Scheme = "s3"
+
+// Register adds the s3 scheme to schemes: a location s3://BUCKET[/PREFIX]
+// opens a Store calling the client api returns, asked at each open, so
+// that a caller can set its client up only when S3 is used.
+func Register(schemes *evidence.Schemes, api func(context.Context) API) {
+	schemes.Register(Scheme, func(ctx context.Context, loc evidence.Location) (evidence.Store, error) {
+		return New(api(ctx), loc.String())
+	})
+}
+
+// ParseURI splits s3://BUCKET/PREFIX (evidence.ParseLocation); the prefix
+// has no leading or trailing slash.
 func ParseURI(uri string) (bucket, prefix string, err error) {
-	rest, ok := strings.CutPrefix(uri, "s3://")
-	bucket, prefix, _ = strings.Cut(rest, "/")
-	prefix = strings.Trim(prefix, "/")
-	if !ok || bucket == "" || strings.ContainsAny(bucket, `\ `) {
+	loc, err := evidence.ParseLocation(uri)
+	if err != nil {
+		return "", "", err
+	}
+	if loc.Scheme != Scheme {
 		return "", "", fmt.Errorf("evidence location %q is not an S3 URI: write s3://BUCKET or s3://BUCKET/PREFIX", uri)
 	}
-	if prefix != "" {
-		if err := evidence.CheckKey(prefix); err != nil {
-			return "", "", fmt.Errorf("evidence location %q: prefix: %w", uri, err)
-		}
-	}
-	return bucket, prefix, nil
+	return loc.Host, loc.Path, nil
 }
 
 // objectKey maps a store key to the S3 key, refusing hostile keys.
@@ -118,10 +127,7 @@ func (s *Store) objectKey(key string) (string, error) {
 
 // URI implements evidence.Store.
 func (s *Store) URI(key string) string {
-	if s.prefix == "" {
-		return "s3://" + s.bucket + "/" + key
-	}
-	return "s3://" + s.bucket + "/" + s.prefix + "/" + key
+	return evidence.Location{Scheme: Scheme, Host: s.bucket, Path: s.prefix}.Where(key)
 }
 
 // Open implements evidence.Store; the body streams, but for a log kept

@@ -173,7 +173,9 @@ func TestParseURI(t *testing.T) {
 		{"bucket", "s3://b", "b", "", ""},
 		{"prefix", "s3://b/p/q/", "b", "p/q", ""},
 		{"not s3", "file:///x", "", "", "is not an S3 URI"},
-		{"no bucket", "s3:///p", "", "", "is not an S3 URI"},
+		{"no bucket", "s3:///p", "", "", "names no bucket"},
+		{"upper-case scheme", "S3://b", "", "", `the scheme "S3" must be lower case`},
+		{"one slash", "s3:/b", "", "", "want s3://BUCKET"},
 		{"hostile prefix", "s3://b/../x", "", "", `".." segment`},
 	}
 	for _, tt := range tests {
