@@ -166,3 +166,10 @@ func merge(a, b engine.Params) engine.Params {
 	}
 	return out
 }
+
+func readJSON(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%v: %.300s", err, b)
+	}
+}

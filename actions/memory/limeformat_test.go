@@ -1,8 +1,10 @@
 package memory
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -62,4 +64,36 @@ func FuzzLimeParser(f *testing.F) {
 			_ = p.Finish()
 		}
 	})
+}
+
+func TestLimeLayout(t *testing.T) {
+	t.Parallel()
+	var img []byte
+	img = appendLimeRange(img, 0x1000, 0x1fff)
+	img = append(img, make([]byte, 0x1000)...)
+	img = appendLimeRange(img, 0x100000, 0x1003ff)
+	img = append(img, make([]byte, 0x400)...)
+	segs, err := LimeLayout(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []LimeSegment{{LimeRange{0x1000, 0x1fff}, 32}, {LimeRange{0x100000, 0x1003ff}, 32 + 0x1000 + 32}}
+	if !reflect.DeepEqual(segs, want) {
+		t.Fatalf("segments %+v, want %+v", segs, want)
+	}
+	for _, tc := range []struct {
+		off  int64
+		want uint64
+		ok   bool
+	}{{32, 0x1000, true}, {32 + 0xfff, 0x1fff, true}, {32 + 0x1000, 0, false}, {32 + 0x1000 + 32 + 5, 0x100005, true}, {0, 0, false}, {int64(len(img)), 0, false}} {
+		if got, ok := Physical(segs, tc.off); got != tc.want || ok != tc.ok {
+			t.Errorf("Physical(%d) = %#x, %v; want %#x, %v", tc.off, got, ok, tc.want, tc.ok)
+		}
+	}
+	if _, err := LimeLayout(bytes.NewReader(img[:len(img)-1]), int64(len(img)-1)); !errors.Is(err, ErrTruncated) {
+		t.Errorf("a cut image: %v, want ErrTruncated", err)
+	}
+	if _, err := LimeLayout(bytes.NewReader(make([]byte, 64)), 64); !errors.Is(err, ErrLiMEFormat) {
+		t.Errorf("not LiME: %v, want ErrLiMEFormat", err)
+	}
 }
