@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/local"
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/actions/notify"
+	"github.com/firebreak-ir/firebreak/actions/rds"
 	"github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
@@ -39,6 +40,7 @@ func Register(reg *engine.Registry, clients *awsapi.Clients, opts Options) {
 	s3.Register(reg, clients)
 	cloudtrail.Register(reg, clients)
 	lambda.Register(reg, clients)
+	rds.Register(reg, clients)
 	// capture-memory writes to s3:// sinks through clients.
 	reg.Register(memory.New(memory.Options{S3: clients.S3(""), Progress: opts.Progress}))
 	// analyze-memory streams s3:// images down through clients.
