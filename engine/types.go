@@ -37,7 +37,7 @@ func Coerce(t Type, v any) (any, error) {
 		switch x := v.(type) {
 		case string:
 			return x, nil
-		case int, int64, float64, bool:
+		case int, int64, uint64, float64, bool:
 			return fmt.Sprint(x), nil
 		}
 	case TypeInt:
