@@ -62,7 +62,12 @@ func (*restoreTrail) Spec() engine.ActionSpec {
 		},
 		Calls:       restoreTrailCalls,
 		Permissions: awsperm.ForCalls(restoreTrailCalls),
-		Mutating:    true,
+		// DescribeTrails and LookupEvents take no resource; the rest act
+		// on a trail.
+		Grants: []engine.Grant{{Statement: "CloudTrailTrails", Resource: []string{"arn:aws:cloudtrail:*:*:trail/*"},
+			Actions: []string{"cloudtrail:AddTags", "cloudtrail:GetEventSelectors", "cloudtrail:GetInsightSelectors", "cloudtrail:GetTrailStatus",
+				"cloudtrail:ListTags", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail"}}},
+		Mutating: true,
 	}
 }
 

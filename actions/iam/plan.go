@@ -53,6 +53,16 @@ func (a *revokeSessions) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 	if role != "" || isUnknown(in.Params["role_name"]) {
 		call = "iam:PutRolePolicy " + revoke.PolicyName + " on role " + planValue(in.Params["role_name"])
 	}
+	if arn := in.Params.String("principal_arn"); arn != "" || isUnknown(in.Params["principal_arn"]) {
+		call = "iam:PutRolePolicy or PutUserPolicy " + revoke.PolicyName + " on the role or user of " + planValue(in.Params["principal_arn"])
+		if r, u, err := principalOfARN(arn); err == nil {
+			role, user = r, u
+			call = "iam:PutRolePolicy " + revoke.PolicyName + " on role " + r
+			if u != "" {
+				call = "iam:PutUserPolicy " + revoke.PolicyName + " on user " + u
+			}
+		}
+	}
 	d := &engine.PlanDetail{Calls: []string{call + " (deny sessions issued before now)"}}
 	if !in.Check || in.Params.Bool("force") || a.caller == nil {
 		return d, nil

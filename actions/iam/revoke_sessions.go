@@ -6,6 +6,7 @@ import (
 
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -23,9 +24,10 @@ var _ engine.Action = (*revokeSessions)(nil)
 
 // revokeParams declare revoke-sessions' parameters.
 type revokeParams struct {
-	RoleName string `param:"role_name" default:"" doc:"the role whose sessions to revoke (give this or user_name)"`
-	UserName string `param:"user_name" default:"" doc:"the IAM user whose temporary credentials to revoke (give this or role_name)"`
-	Force    bool   `param:"force" default:"false" doc:"revoke even when the run itself acts as this role or user (its own session stops working)"`
+	RoleName     string `param:"role_name" default:"" doc:"the role whose sessions to revoke (give one of role_name, user_name and principal_arn)"`
+	UserName     string `param:"user_name" default:"" doc:"the IAM user whose temporary credentials to revoke"`
+	PrincipalARN string `param:"principal_arn" default:"" doc:"an assumed role's session (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, as a finding or CloudTrail names it), a role or a user ARN: its role or user is revoked"`
+	Force        bool   `param:"force" default:"false" doc:"revoke even when the run itself acts as this role or user (its own session stops working)"`
 }
 
 var revokeCalls = []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"}
@@ -52,9 +54,9 @@ func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.
 	if err != nil {
 		return nil, fmt.Errorf("revoke-sessions: %w (nothing was changed)", err)
 	}
-	role, user := p.RoleName, p.UserName
-	if (role == "") == (user == "") {
-		return nil, fmt.Errorf("revoke-sessions: give exactly one of role_name and user_name (got role_name %q, user_name %q)", role, user)
+	role, user, err := p.principal()
+	if err != nil {
+		return nil, fmt.Errorf("revoke-sessions: %w (nothing was changed)", err)
 	}
 	if !p.Force {
 		who, err := a.caller(ctx)
@@ -77,4 +79,45 @@ func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.
 		return nil, fmt.Errorf("revoke-sessions: %w", err)
 	}
 	return engine.Outputs{"principal": principal, "policy_name": revoke.PolicyName, "token_issued_before": revoke.Time(now).Format(time.RFC3339)}, nil
+}
+
+// principal is the role or the user to revoke: exactly one of role_name,
+// user_name and principal_arn must be given.
+func (p revokeParams) principal() (role, user string, err error) {
+	given := 0
+	for _, v := range []string{p.RoleName, p.UserName, p.PrincipalARN} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return "", "", fmt.Errorf("give exactly one of role_name, user_name and principal_arn (got role_name %q, user_name %q, principal_arn %q)", p.RoleName, p.UserName, p.PrincipalARN)
+	}
+	if p.PrincipalARN == "" {
+		return p.RoleName, p.UserName, nil
+	}
+	return principalOfARN(p.PrincipalARN)
+}
+
+// principalOfARN is the role or user an ARN names: an assumed role's
+// session (arn:aws:sts::A:assumed-role/ROLE/SESSION) is its role; a role
+// or user ARN under a path is its last segment.
+func principalOfARN(arn string) (role, user string, err error) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) != 6 || f[0] != "arn" {
+		return "", "", fmt.Errorf("principal_arn %q is not an ARN", arn)
+	}
+	kind, rest, _ := strings.Cut(f[5], "/")
+	last := rest[strings.LastIndex(rest, "/")+1:]
+	switch {
+	case f[2] == "sts" && kind == "assumed-role":
+		if r, _, ok := strings.Cut(rest, "/"); ok && r != "" {
+			return r, "", nil
+		}
+	case f[2] == "iam" && kind == "role" && last != "":
+		return last, "", nil
+	case f[2] == "iam" && kind == "user" && last != "":
+		return "", last, nil
+	}
+	return "", "", fmt.Errorf("principal_arn %q names no role or user (want an assumed-role session, a role or a user ARN)", arn)
 }

@@ -131,8 +131,8 @@ func TestRevokeSessionsRefuses(t *testing.T) {
 		params       engine.Params
 		want         string
 	}{
-		{"neither", "", engine.Params{"role_name": "", "user_name": ""}, "exactly one of role_name and user_name"},
-		{"both", "", engine.Params{"role_name": "r", "user_name": "u"}, "exactly one of role_name and user_name"},
+		{"neither", "", engine.Params{"role_name": "", "user_name": ""}, "exactly one of role_name, user_name and principal_arn"},
+		{"both", "", engine.Params{"role_name": "r", "user_name": "u"}, "exactly one of role_name, user_name and principal_arn"},
 		{"own role", "arn:aws:sts::123456789012:assumed-role/responder/alice", engine.Params{"role_name": "responder"}, "whose own session"},
 		{"own user", "arn:aws:iam::123456789012:user/ops/alice", engine.Params{"user_name": "alice"}, "whose own session"},
 	}
@@ -170,5 +170,65 @@ func TestCallerIs(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s is %s %q: got %v, want %v", tt.arn, tt.kind, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestRevokeSessionsPrincipalARN: a finding's or CloudTrail's
+// assumed-role session names its role; role and user ARNs under a path
+// name theirs; anything else, or two principals at once, is refused
+// before anything changes.
+func TestRevokeSessionsPrincipalARN(t *testing.T) {
+	tests := []struct {
+		p                revokeParams
+		wantRole, wantUs string
+		wantErr          string
+	}{
+		{revokeParams{PrincipalARN: "arn:aws:sts::123456789012:assumed-role/ci-deploy-role/build-7731"}, "ci-deploy-role", "", ""},
+		{revokeParams{PrincipalARN: "arn:aws:iam::123456789012:role/service/ci-deploy-role"}, "ci-deploy-role", "", ""},
+		{revokeParams{PrincipalARN: "arn:aws:iam::123456789012:user/dev/mallory"}, "", "mallory", ""},
+		{revokeParams{RoleName: "r"}, "r", "", ""},
+		{revokeParams{PrincipalARN: "arn:aws:iam::123456789012:root"}, "", "", "names no role or user"},
+		{revokeParams{PrincipalARN: "ci-deploy-role"}, "", "", "is not an ARN"},
+		{revokeParams{PrincipalARN: "arn:aws:sts::123456789012:assumed-role/"}, "", "", "names no role or user"},
+		{revokeParams{RoleName: "r", PrincipalARN: "arn:aws:iam::1:role/r"}, "", "", "exactly one of"},
+		{revokeParams{}, "", "", "exactly one of"},
+	}
+	for _, tt := range tests {
+		role, user, err := tt.p.principal()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%+v: got %q %q %v, want an error containing %q", tt.p, role, user, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || role != tt.wantRole || user != tt.wantUs {
+			t.Errorf("%+v: got role %q user %q %v, want %q %q", tt.p, role, user, err, tt.wantRole, tt.wantUs)
+		}
+	}
+}
+
+// TestRevokeSessionsOfAnAssumedRole: given a finding's assumed-role
+// session, revoke-sessions puts the deny on its role (read back through
+// IAM), and refuses when the run is a session of that role.
+func TestRevokeSessionsOfAnAssumedRole(t *testing.T) {
+	w := newIAMWorld(t)
+	ctx := testenv.Context(t)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("ci-deploy-role"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	session := "arn:aws:sts::123456789012:assumed-role/ci-deploy-role/build-7731"
+	a := &revokeSessions{iam: w.iam, caller: asCaller("arn:aws:sts::123456789012:assumed-role/responder/alice"), now: time.Now}
+	out, err := runAction(ctx, a, engine.Params{"principal_arn": session})
+	if err != nil || out["principal"] != "role/ci-deploy-role" {
+		t.Fatalf("got %v, %v; want role/ci-deploy-role", out, err)
+	}
+	names, err := w.iam.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("ci-deploy-role")})
+	if err != nil || !slices.Equal(names.PolicyNames, []string{revoke.PolicyName}) {
+		t.Errorf("role policies: got %v (%v), want %s", names, err, revoke.PolicyName)
+	}
+	own := &revokeSessions{iam: w.iam, caller: asCaller("arn:aws:sts::123456789012:assumed-role/ci-deploy-role/responder"), now: time.Now}
+	if _, err := runAction(ctx, own, engine.Params{"principal_arn": session}); err == nil || !strings.Contains(err.Error(), "whose own session") {
+		t.Errorf("the run's own role: got %v, want a refusal", err)
 	}
 }

@@ -59,6 +59,7 @@ func (*containFunction) Spec() engine.ActionSpec {
 		},
 		Calls:       containFunctionCalls,
 		Permissions: awsperm.ForCalls(containFunctionCalls),
+		Grants:      functionGrant(awsperm.ForCalls(containFunctionCalls)),
 		Mutating:    true,
 	}
 }

@@ -38,6 +38,13 @@ func endpointOf(cfg aws.Config) *url.URL {
 	return u
 }
 
+// functionGrant narrows the Lambda permissions to functions (and their
+// versions and aliases).
+func functionGrant(calls []string) []engine.Grant {
+	return []engine.Grant{{Statement: "LambdaFunctions", Actions: calls,
+		Resource: []string{"arn:aws:lambda:*:*:function:*", "arn:aws:lambda:*:*:function:*:*"}}}
+}
+
 // functionAPI is what the actions need from Lambda; *lambda.Client has it.
 type functionAPI interface {
 	GetFunction(ctx context.Context, in *lambda.GetFunctionInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)

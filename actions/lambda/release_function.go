@@ -52,6 +52,7 @@ func (*releaseFunction) Spec() engine.ActionSpec {
 		},
 		Calls:       releaseFunctionCalls,
 		Permissions: awsperm.ForCalls(releaseFunctionCalls),
+		Grants:      functionGrant(awsperm.ForCalls(releaseFunctionCalls)),
 		Mutating:    true,
 	}
 }

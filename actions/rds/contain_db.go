@@ -66,6 +66,7 @@ func (*containDB) Spec() engine.ActionSpec {
 		},
 		Calls:       containDBCalls,
 		Permissions: awsperm.ForCalls(containDBCalls),
+		Grants:      dbGrant("rds:AddTagsToResource", "rds:CreateDBSnapshot", "rds:ModifyDBInstance"),
 		Mutating:    true,
 	}
 }

@@ -23,6 +23,13 @@ func Register(r *engine.Registry, c *awsapi.Clients) {
 	r.Register(&releaseDB{apis: apis, region: c.Region})
 }
 
+// dbGrant narrows the RDS changes to DB instances and the case's
+// snapshots (named firebreak-CASE-DB); the Describe calls take "*".
+func dbGrant(actions ...string) []engine.Grant {
+	return []engine.Grant{{Statement: "RDSInstancesAndCaseSnapshots", Actions: actions,
+		Resource: []string{"arn:aws:rds:*:*:db:*", "arn:aws:rds:*:*:snapshot:firebreak-*"}}}
+}
+
 // dbAPIs are the clients of one region.
 type dbAPIs struct {
 	rds rdsAPI

@@ -44,6 +44,7 @@ func (*releaseDB) Spec() engine.ActionSpec {
 		},
 		Calls:       releaseDBCalls,
 		Permissions: awsperm.ForCalls(releaseDBCalls),
+		Grants:      dbGrant("rds:AddTagsToResource", "rds:ModifyDBInstance", "rds:RemoveTagsFromResource"),
 		Mutating:    true,
 	}
 }

@@ -68,6 +68,7 @@ func (*collectBucket) Spec() engine.ActionSpec {
 		},
 		Calls:       collectBucketCalls,
 		Permissions: awsperm.ForCalls(collectBucketCalls),
+		Grants:      bucketGrant(awsperm.ForCalls(collectBucketCalls)),
 	}
 }
 

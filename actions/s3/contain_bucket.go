@@ -61,6 +61,18 @@ type containBucketParams struct {
 // buckets may have them).
 var bucketNameRule = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
+// bucketGrant narrows the bucket actions' S3 permissions to buckets:
+// none of them reads or writes an object.
+func bucketGrant(perms []string) []engine.Grant {
+	var actions []string
+	for _, p := range perms {
+		if strings.HasPrefix(p, "s3:") {
+			actions = append(actions, p)
+		}
+	}
+	return []engine.Grant{{Statement: "S3BucketsNotObjects", Actions: actions, Resource: []string{"arn:aws:s3:::*"}}}
+}
+
 func registerBucketActions(r *engine.Registry, c *awsapi.Clients) {
 	api := func(region string) bucketOps { return c.S3(region) }
 	caller := func(ctx context.Context) (string, error) { return awsapi.CallerARN(ctx, c) }
@@ -90,6 +102,7 @@ func (*containBucket) Spec() engine.ActionSpec {
 		},
 		Calls:       containBucketCalls,
 		Permissions: awsperm.ForCalls(containBucketCalls),
+		Grants:      bucketGrant(awsperm.ForCalls(containBucketCalls)),
 		Mutating:    true,
 	}
 }

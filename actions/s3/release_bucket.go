@@ -53,6 +53,7 @@ func (*releaseBucket) Spec() engine.ActionSpec {
 		},
 		Calls:       releaseBucketCalls,
 		Permissions: awsperm.ForCalls(releaseBucketCalls),
+		Grants:      bucketGrant(awsperm.ForCalls(releaseBucketCalls)),
 		Mutating:    true,
 	}
 }
