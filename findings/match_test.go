@@ -2,9 +2,8 @@ package findings_test
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -140,31 +139,17 @@ func TestMatchGlobs(t *testing.T) {
 	}
 }
 
-// keep is an engine.Evidence that keeps the one artifact put.
-type keep struct {
-	meta engine.ArtifactMeta
-	body []byte
-}
-
-func (k *keep) Put(_ context.Context, m engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
-	b, err := io.ReadAll(r)
-	k.meta, k.body = m, b
-	return engine.Artifact{ID: "artifacts/finding/" + m.Name, Kind: m.Kind}, err
-}
-func (k *keep) Record(context.Context, engine.Artifact) error       { return nil }
-func (k *keep) Event(context.Context, string, map[string]any) error { return nil }
-
-func TestPutStoresTheFindingAsGiven(t *testing.T) {
+func TestForRunKeepsTheFindingAsGiven(t *testing.T) {
 	f, err := findings.Load(filepath.Join(fixtureDir, "securityhub-asff-backdoor.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &keep{}
-	a, err := findings.Put(context.Background(), k, f)
-	if err != nil {
-		t.Fatal(err)
+	r := f.ForRun()
+	if !bytes.Equal(r.Raw, f.Raw) || r.Meta.Name != "finding.json" || r.Meta.Kind != "finding" || r.Meta.ContentType != "application/json" ||
+		r.Meta.Source["finding_id"] != "00000000000000000000000000001eef" || r.Meta.Source["shape"] != findings.ShapeASFF || r.Meta.Source["type"] != f.Type() {
+		t.Errorf("ForRun: got %+v with %d bytes, want the raw finding (%d bytes) as finding.json of kind finding with its id, type and shape", r.Meta, len(r.Raw), len(f.Raw))
 	}
-	if !bytes.Equal(k.body, f.Raw) || a.Kind != "finding" || k.meta.Source["finding_id"] != "00000000000000000000000000001eef" || k.meta.Source["shape"] != findings.ShapeASFF {
-		t.Errorf("Put: got %+v with %d bytes, want the raw finding (%d bytes) of kind finding with its id and shape", k.meta, len(k.body), len(f.Raw))
+	if !reflect.DeepEqual(r.Object, f.Object) || !reflect.DeepEqual(r.Incident, f.Incident) {
+		t.Errorf("ForRun: object %v incident %v, want the finding's", r.Object, r.Incident)
 	}
 }

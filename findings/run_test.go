@@ -19,6 +19,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/findings"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
@@ -75,7 +76,8 @@ func TestKeyCompromiseFromFinding(t *testing.T) {
 }
 
 // runFromFinding does what the CLI does for run --finding: resolve the
-// inputs with the finding, store the finding first, run, finish, verify.
+// inputs with the finding, then start the run through the session (which
+// stores the finding first, runs, seals), and verify the case.
 func runFromFinding(t *testing.T, ctx context.Context, m *testenv.Moto, pb *engine.Playbook, f *findings.Finding) (*evidence.DirStore, string, *runner.Result) {
 	t.Helper()
 	inputs, err := loader.ResolveInputs(pb, nil, f.Env())
@@ -87,30 +89,21 @@ func runFromFinding(t *testing.T, ctx context.Context, m *testenv.Moto, pb *engi
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	caseID, runID := evidence.NewCaseID(now), runner.NewRunID(now)
-	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: caseID, RunID: runID,
-		Playbook: pb.Ref(), Inputs: inputs}, nil)
+	mgr := &session.Manager{Backend: &session.Local{Registry: reg, StateDir: t.TempDir(),
+		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}}
+	run, err := mgr.Start(ctx, &session.Request{Playbook: pb, Inputs: inputs, Finding: f.ForRun(), Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := findings.Put(ctx, c.Evidence(findings.StepID), f); err != nil {
-		t.Fatal(err)
+	out := run.Wait()
+	if out.Result == nil || out.Manifest == nil {
+		t.Fatalf("run: %v", out.Err)
 	}
-	res, err := runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, Finding: f.Object, Incident: f.Incident,
-		RunID: runID, CaseID: caseID, Case: c, StateDir: t.TempDir(), Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
-	if res == nil {
-		t.Fatalf("Run: %v", err)
-	}
-	man, err := c.Finish(ctx, res.Status, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(man.Artifacts) == 0 || man.Artifacts[0].Kind != "finding" {
+	if man := out.Manifest; len(man.Artifacts) == 0 || man.Artifacts[0].Kind != "finding" {
 		t.Errorf("manifest artifacts: got %+v, want the finding first", man.Artifacts)
 	}
-	if rep, err := evidence.Verify(ctx, store, caseID, nil); err != nil || !rep.OK() {
+	if rep, err := evidence.Verify(ctx, store, out.CaseID, nil); err != nil || !rep.OK() {
 		t.Errorf("Verify: %v %+v", err, rep)
 	}
-	return store, caseID, res
+	return store, out.CaseID, out.Result
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/playbooks"
 )
 
@@ -46,8 +47,9 @@ func loadPlaybook(t *testing.T, file string) *engine.Playbook {
 	return pb
 }
 
-// runPlaybook runs file with the real runner, actions and evidence case in
-// a fresh directory store, finishes the case and checks that it verifies.
+// runPlaybook runs file through the session with the real runner, actions
+// and evidence case in a fresh directory store, and checks that the sealed
+// case verifies.
 // Retries wait for nothing: the backoff's length is the runner's concern.
 func runPlaybook(t *testing.T, file string, given map[string]any, approver runner.Approver) ran {
 	t.Helper()
@@ -61,23 +63,19 @@ func runPlaybook(t *testing.T, file string, given map[string]any, approver runne
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	out := ran{store: store, caseID: evidence.NewCaseID(now)}
-	runID := runner.NewRunID(now)
-	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: out.caseID, RunID: runID,
-		Playbook: pb.Ref(), Inputs: inputs}, nil)
+	m := &session.Manager{Backend: &session.Local{Registry: registry(),
+		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}}
+	run, err := m.Start(ctx, &session.Request{Playbook: pb, Inputs: inputs, Store: store, Approver: approver})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out.res, out.err = runner.Run(ctx, runner.Config{
-		Registry: registry(), Playbook: pb, Inputs: inputs, RunID: runID, CaseID: out.caseID, Case: c,
-		Approver: approver, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-	})
+	o := run.Wait()
+	out := ran{store: store, caseID: o.CaseID, res: o.Result, err: o.Err}
 	if out.res == nil {
 		t.Fatalf("Run: no result: %v", out.err)
 	}
-	if _, err := c.Finish(ctx, out.res.Status, time.Now()); err != nil {
-		t.Fatalf("Finish: %v", err)
+	if o.Manifest == nil {
+		t.Fatalf("the case was not sealed: %v", o.Err)
 	}
 	rep, err := evidence.Verify(ctx, store, out.caseID, nil)
 	if err != nil || !rep.OK() {

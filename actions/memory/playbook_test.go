@@ -8,13 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
-	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -56,15 +55,15 @@ func TestMemoryCapturePlaybook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	caseID, runID := evidence.NewCaseID(now), runner.NewRunID(now)
-	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: caseID, RunID: runID}, nil)
+	m := &session.Manager{Backend: &session.Local{Registry: reg}}
+	run, err := m.Start(ctx, &session.Request{Playbook: pb, Inputs: inputs, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: runID, CaseID: caseID, Case: c})
-	if err != nil {
-		t.Fatal(err)
+	out := run.Wait()
+	res, caseID := out.Result, run.CaseID
+	if out.Err != nil || out.Manifest == nil {
+		t.Fatalf("run: %v (sealed %v)", out.Err, out.Manifest != nil)
 	}
 	step, _ := res.Step("memory")
 	if res.Status != engine.RunSucceeded || len(step.Items) != 4 {
@@ -74,9 +73,6 @@ func TestMemoryCapturePlaybook(t *testing.T) {
 		if it.Status != engine.StatusSucceeded || it.Outputs["sha256"] != sha256Hex(data) {
 			t.Errorf("item %d: %s %v, want succeeded with sha256 %s", i, it.Status, it.Outputs["sha256"], sha256Hex(data))
 		}
-	}
-	if _, err := c.Finish(ctx, res.Status, time.Now()); err != nil {
-		t.Fatal(err)
 	}
 	rep, err := evidence.Verify(ctx, store, caseID, nil)
 	if err != nil {

@@ -57,7 +57,8 @@ type Job struct {
 	Inputs, Finding, Incident map[string]any
 	// Operator is who the run acts as: an ARN, or local:USER@HOST.
 	Operator string
-	// Evidence is the location of the case's store: a directory or a URI.
+	// Evidence is the location of the case's store, as
+	// evidence.ParseLocation reads it: a directory or a URI.
 	Evidence string
 	// SignKey is the path of the key that signs the manifest; empty when
 	// the manifest is unsigned.

@@ -63,7 +63,7 @@ func TestFollowAndApprove(t *testing.T) {
 			ap := session.NewApprovals()
 			asked := make(chan session.Question, 1)
 			ap.OnAsk = func(q session.Question) { asked <- q }
-			run, err := w.manager(nil).Start(t.Context(), &session.Request{Playbook: w.load(t, askFirst), Inputs: map[string]any{}, Evidence: "x", Approver: ap})
+			run, err := w.manager(nil).Start(t.Context(), &session.Request{Playbook: w.load(t, askFirst), Inputs: map[string]any{}, Evidence: somewhere, Approver: ap})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func TestSlowFollowerNeverStallsRun(t *testing.T) {
 	for i := range 40 {
 		fmt.Fprintf(&b, "  - id: s%d\n    action: flaky\n", i)
 	}
-	run, err := w.manager(nil).Start(t.Context(), &session.Request{Playbook: w.load(t, b.String()), Inputs: map[string]any{}, Evidence: "x"})
+	run, err := w.manager(nil).Start(t.Context(), &session.Request{Playbook: w.load(t, b.String()), Inputs: map[string]any{}, Evidence: somewhere})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestBackendElsewhere(t *testing.T) {
 	m := w.manager(nil)
 	be := &remote{Local: session.Local{Registry: w.reg}, store: w.store}
 	m.Backend = be
-	run, err := m.Start(t.Context(), &session.Request{Playbook: w.load(t, twoSteps), Inputs: map[string]any{}, Evidence: "x"})
+	run, err := m.Start(t.Context(), &session.Request{Playbook: w.load(t, twoSteps), Inputs: map[string]any{}, Evidence: somewhere})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func (w *world) manager(sources map[string]*engine.Playbook) *session.Manager {
 		Backend: &session.Local{Registry: w.reg, StateDir: w.state,
 			Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
 		Open: session.Opener{
-			Store: func(context.Context, string) (evidence.Store, error) { return w.store, nil },
+			Store: func(context.Context, evidence.Location) (evidence.Store, error) { return w.store, nil },
 			Playbook: func(src string) (*engine.Playbook, error) {
 				if pb, ok := sources[src]; ok {
 					return pb, nil
@@ -163,3 +163,7 @@ func waitFor(t *testing.T, events <-chan runner.StepEvent, match func(runner.Ste
 		}
 	}
 }
+
+// somewhere is the evidence location the tests record; the world's store
+// is opened whatever it says.
+var somewhere = evidence.Location{Scheme: evidence.FileScheme, Path: "/somewhere"}

@@ -58,10 +58,11 @@ func (m *Manager) open(ctx context.Context, req *Request, resume bool) (*opened,
 	o := &opened{req: req, resume: resume, store: req.Store, signer: req.Signer}
 	var err error
 	if o.store == nil {
-		if m.Open.Store == nil {
-			return nil, errors.New("session: no Request.Store, and no Manager.Open.Store to open the evidence location")
+		open := m.Open.Store
+		if open == nil {
+			open = evidence.NewSchemes().OpenLocation
 		}
-		if o.store, err = m.Open.Store(ctx, req.Evidence); err != nil {
+		if o.store, err = open(ctx, req.Evidence); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +100,7 @@ func (m *Manager) open(ctx context.Context, req *Request, resume bool) (*opened,
 
 func (m *Manager) job(req *Request) *Job {
 	j := &Job{RunID: req.RunID, CaseID: req.CaseID, Playbook: req.Playbook.Ref(), Inputs: req.Inputs,
-		Operator: operatorName(req.Operator), Evidence: req.Evidence, SignKey: req.SignKey,
+		Operator: operatorName(req.Operator), Evidence: locationString(req.Evidence), SignKey: req.SignKey,
 		Parallelism: req.Parallelism, Label: req.Label, StartedAt: req.StartedAt}
 	if req.Finding != nil {
 		j.Finding, j.Incident = req.Finding.Object, req.Finding.Incident
@@ -117,10 +118,19 @@ func operatorName(op evidence.Operator) string {
 }
 
 func (m *Manager) location(o *opened) string {
-	if o.req.Evidence != "" {
-		return o.req.Evidence
+	if s := locationString(o.req.Evidence); s != "" {
+		return s
 	}
 	return o.store.URI("")
+}
+
+// locationString is loc as ParseLocation reads it back; "" for none (a
+// Request that gave its Store).
+func locationString(loc evidence.Location) string {
+	if loc == (evidence.Location{}) {
+		return ""
+	}
+	return loc.String()
 }
 
 // drive runs the backend, then seals the case, whatever happened.
@@ -142,7 +152,7 @@ func (m *Manager) drive(ctx context.Context, r *Run, o *opened) *Outcome {
 	} else {
 		res, err = m.Backend.Run(ctx, o.job, o.req.Playbook, h)
 	}
-	out := &Outcome{RunID: r.ID, CaseID: r.CaseID, Label: r.Label, Result: res, Err: err, Store: o.store,
+	out := &Outcome{RunID: r.ID, CaseID: r.CaseID, Label: r.Label, Result: res, Err: err, Store: o.store, Evidence: o.req.Evidence,
 		Status: runStatus(ctx, res, err)}
 	if out.Status == "" {
 		return out // the run never started: nothing ran, nothing to seal

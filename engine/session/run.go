@@ -32,8 +32,10 @@ type Outcome struct {
 	Result *runner.Result
 	// Manifest is the sealed manifest; nil when it could not be written.
 	Manifest *evidence.Manifest
-	// Store holds the case, to name its files (Store.URI).
-	Store evidence.Store
+	// Store holds the case; Evidence is where (the Request's; zero when
+	// it gave only its Store), for a responder: Evidence.Where(CaseID).
+	Store    evidence.Store
+	Evidence evidence.Location
 	// Err is why the run stopped early, did not start, or was not sealed
 	// (the backend's error joined with the manifest's). A run whose steps
 	// failed has a nil Err and Status failed.

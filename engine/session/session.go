@@ -44,8 +44,9 @@ type Manager struct {
 // returned as they are (wrapped), so a caller can give them its own wording
 // and exit codes.
 type Opener struct {
-	// Store opens an evidence store: a directory or a URI.
-	Store func(ctx context.Context, location string) (evidence.Store, error)
+	// Store opens an evidence store; nil: local directories only
+	// (evidence.NewSchemes), so S3 needs a Schemes with it registered.
+	Store func(ctx context.Context, loc evidence.Location) (evidence.Store, error)
 	// Signer loads a signing key; nil: evidence.LoadEd25519Signer.
 	Signer func(path string) (evidence.Signer, error)
 	// Playbook loads a playbook from its source, for a resume: a file, or
@@ -64,9 +65,10 @@ type Request struct {
 	// RunID and CaseID name the run and its case; empty: new ones. A
 	// resume must name its run.
 	RunID, CaseID string
-	// Evidence is the store's location, recorded for a resume; Store is
-	// the store, or nil to open Evidence with Open.Store.
-	Evidence string
+	// Evidence is the store's location (absolute: evidence.Location.Abs),
+	// recorded for a resume; Store is the store, or nil to open Evidence
+	// with Open.Store.
+	Evidence evidence.Location
 	Store    evidence.Store
 	// SignKey is the path of the signing key, recorded for a resume;
 	// Signer is that key, or nil to load SignKey (if any) with Open.Signer.
@@ -141,7 +143,11 @@ func (m *Manager) ResumeRequest(ctx context.Context, runID string) (*Request, er
 	if err != nil {
 		return nil, fmt.Errorf("playbook of run %q: %w", runID, err)
 	}
-	return &Request{Playbook: pb, Inputs: job.Inputs, RunID: runID, CaseID: job.CaseID, Evidence: job.Evidence,
+	loc, err := evidence.ParseLocation(job.Evidence)
+	if err != nil {
+		return nil, fmt.Errorf("run %q: the evidence location in its record: %w", runID, err)
+	}
+	return &Request{Playbook: pb, Inputs: job.Inputs, RunID: runID, CaseID: job.CaseID, Evidence: loc,
 		SignKey: job.SignKey, Parallelism: job.Parallelism, Label: job.Label, StartedAt: job.StartedAt}, nil
 }
 

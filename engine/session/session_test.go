@@ -38,7 +38,7 @@ func TestRunSealsCase(t *testing.T) {
 	f := &session.Finding{Object: map[string]any{"id": "f-1"}, Incident: map[string]any{"type": "Backdoor:EC2/C&CActivity.B"},
 		Raw: []byte(`{"id":"f-1"}`), Meta: engine.ArtifactMeta{Name: "finding.json", Kind: "finding", ContentType: "application/json"}}
 	run, err := m.Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Finding: f,
-		Evidence: "somewhere", Operator: evidence.Operator{UserID: "local:test@host"}})
+		Evidence: somewhere, Operator: evidence.Operator{UserID: "local:test@host"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestResumeContinuesCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := w.manager(map[string]*engine.Playbook{abs: pb})
-	run, err := m.Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "somewhere"})
+	run, err := m.Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: somewhere})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestResumeContinuesCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.CaseID != run.CaseID || req.Playbook != pb || req.Evidence != "somewhere" {
+	if req.CaseID != run.CaseID || req.Playbook != pb || req.Evidence != somewhere {
 		t.Fatalf("resume request: case %q evidence %q; want the run's", req.CaseID, req.Evidence)
 	}
 	req.Approver = runner.AutoApprove
@@ -144,7 +144,7 @@ finally:
   - id: after
     action: put
 `)
-	run, err := w.manager(nil).Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "x"})
+	run, err := w.manager(nil).Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: somewhere})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestCancelledContextStillSeals(t *testing.T) {
 	w := newWorld(t)
 	pb := w.load(t, "name: long\nsteps:\n  - id: wait\n    action: block\n")
 	ctx, cancel := context.WithCancel(t.Context())
-	run, err := w.manager(nil).Start(ctx, &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "x"})
+	run, err := w.manager(nil).Start(ctx, &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: somewhere})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,15 +222,15 @@ func TestStartErrors(t *testing.T) {
 	w := newWorld(t)
 	pb := w.load(t, twoSteps)
 	m := w.manager(nil)
-	m.Open.Store = func(context.Context, string) (evidence.Store, error) { return nil, errors.New("no such bucket") }
-	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: "s3://nope"}); err == nil || !strings.Contains(err.Error(), "no such bucket") {
+	m.Open.Store = func(context.Context, evidence.Location) (evidence.Store, error) { return nil, errors.New("no such bucket") }
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: evidence.Location{Scheme: "s3", Host: "nope"}}); err == nil || !strings.Contains(err.Error(), "no such bucket") {
 		t.Errorf("store: got %v", err)
 	}
 	m = w.manager(nil)
-	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: "x", SignKey: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, SignKey: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
 		t.Errorf("a signing key that is not there: no error")
 	}
-	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: "x", CaseID: "../escape"}); err == nil {
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "../escape"}); err == nil {
 		t.Errorf("a bad case id: no error")
 	}
 	busy, err := evidence.OpenCase(t.Context(), w.store, evidence.Header{CaseID: "cr-busy", RunID: "other"}, nil)
@@ -238,7 +238,7 @@ func TestStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: "x", CaseID: "cr-busy"}); !errors.Is(err, evidence.ErrCaseBusy) {
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy"}); !errors.Is(err, evidence.ErrCaseBusy) {
 		t.Errorf("a case another run holds: got %v, want ErrCaseBusy", err)
 	}
 	if _, err := m.ResumeRequest(t.Context(), "run-nope"); !errors.Is(err, os.ErrNotExist) {

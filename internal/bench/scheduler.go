@@ -8,6 +8,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 )
 
 // nop is an action that does nothing: what is left is the engine's cost.
@@ -64,12 +65,14 @@ func scheduler(ctx context.Context, o Options) ([]Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg := runner.Config{Registry: reg, Playbook: pb}
+		// The backend alone, with no case: the scheduler's cost per step,
+		// not a whole run's (opening and sealing a case is not per step).
+		be := &session.Local{Registry: reg}
 		if shape.journal {
-			cfg.StateDir, cfg.RunID = dir, runner.NewRunID(time.Now())
+			be.StateDir = dir
 		}
 		start := time.Now()
-		res, err := runner.Run(ctx, cfg)
+		res, err := be.Run(ctx, &session.Job{RunID: runner.NewRunID(time.Now())}, pb, session.Hooks{})
 		per := float64(time.Since(start).Nanoseconds()) / float64(o.Steps)
 		os.RemoveAll(dir)
 		if err != nil || res.Status != engine.RunSucceeded {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/firebreak-ir/firebreak/actions/all"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/faultproxy"
@@ -105,10 +105,9 @@ func (e *awsEnv) launch(ctx context.Context, n int) ([]string, error) {
 // hostRunner runs host-compromise on instances, sharing one set of SDK
 // clients as one firebreak process does.
 type hostRunner struct {
-	reg   *engine.Registry
-	pb    *engine.Playbook
-	store *evidence.DirStore
-	state string
+	pb       *engine.Playbook
+	store    *evidence.DirStore
+	sessions *session.Manager
 }
 
 func (e *awsEnv) hostRunner(cfg aws.Config) (*hostRunner, error) {
@@ -125,38 +124,34 @@ func (e *awsEnv) hostRunner(cfg aws.Config) (*hostRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hostRunner{reg: reg, pb: pb, store: store, state: e.dir + "/state"}, nil
+	m := &session.Manager{Backend: &session.Local{Registry: reg, StateDir: e.dir + "/state"}}
+	return &hostRunner{pb: pb, store: store, sessions: m}, nil
 }
 
-// run contains one instance and returns the runner's result; a run that
-// does not succeed is an error.
+// run contains one instance, as `firebreak run` does, and returns the
+// runner's result; a run that does not succeed, or whose case is not
+// sealed, is an error.
 func (h *hostRunner) run(ctx context.Context, instanceID string) (*runner.Result, error) {
 	inputs, err := loader.ResolveInputs(h.pb, map[string]any{"instance_id": instanceID}, nil)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	caseID, runID := evidence.NewCaseID(now), runner.NewRunID(now)
-	c, err := evidence.OpenCase(ctx, h.store, evidence.Header{CaseID: caseID, RunID: runID, Inputs: inputs,
-		Playbook: h.pb.Ref()}, nil)
+	run, err := h.sessions.Start(ctx, &session.Request{Playbook: h.pb, Inputs: inputs, Store: h.store})
 	if err != nil {
 		return nil, err
 	}
-	res, err := runner.Run(ctx, runner.Config{Registry: h.reg, Playbook: h.pb, Inputs: inputs, RunID: runID,
-		CaseID: caseID, StateDir: h.state, Case: c})
-	if err != nil {
-		return nil, err
+	out := run.Wait()
+	if out.Result == nil || out.Manifest == nil {
+		return nil, fmt.Errorf("host-compromise of %q: %w", instanceID, out.Err)
 	}
-	if _, err := c.Finish(ctx, res.Status, time.Now()); err != nil {
-		return nil, err
-	}
-	if res.Status != engine.RunSucceeded {
+	res := out.Result
+	if out.Status != engine.RunSucceeded {
 		for _, s := range res.Steps {
 			if s.Error != "" {
 				return nil, fmt.Errorf("host-compromise of %q: step %s: %s", instanceID, s.ID, s.Error)
 			}
 		}
-		return nil, fmt.Errorf("host-compromise of %q: %s", instanceID, res.Status)
+		return nil, fmt.Errorf("host-compromise of %q: %s", instanceID, out.Status)
 	}
 	return res, nil
 }

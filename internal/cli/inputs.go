@@ -8,6 +8,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/findings"
 )
 
@@ -25,6 +26,14 @@ func inputFlags() []cli.Flag {
 type runInputs struct {
 	given   map[string]any
 	finding *findings.Finding // nil without --finding
+}
+
+// forRun is the --finding a run starts from; nil without one.
+func (in *runInputs) forRun() *session.Finding {
+	if in.finding == nil {
+		return nil
+	}
+	return in.finding.ForRun()
 }
 
 // readInputs merges --inputs-file and -i (the flags winning) and reads

@@ -10,9 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine"
-	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
-	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/playbooks"
 )
 
@@ -34,36 +33,24 @@ func resumeCommand(st *cliState) *cli.Command {
 }
 
 func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
-	rs, err := runner.LoadJournal(st.stateDir, runID)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return usageErrorf("no run %q in %s: `firebreak runs` lists the runs there", runID, st.stateDir)
-		}
-		return err
-	}
-	if rs.Status == engine.RunSucceeded {
+	reg := st.registry(ctx, true)
+	m := st.sessions(reg)
+	req, err := m.ResumeRequest(ctx, runID)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageErrorf("no run %q in %s: `firebreak runs` lists the runs there", runID, st.stateDir)
+	case errors.Is(err, session.ErrSucceeded):
 		st.logf("run %s already succeeded; there is nothing to resume", runID)
 		return nil
-	}
-	inv, err := readInvocation(st.stateDir, runID)
-	if err != nil {
+	case errors.Is(err, session.ErrNoRecord):
+		return withCode(exitUsage, err)
+	case err != nil:
 		return err
 	}
-	reg := st.registry(ctx, true)
-	pb, err := loadSource(reg, inv.Playbook)
-	if err != nil {
-		return fmt.Errorf("playbook of run %q: %w", runID, err)
-	}
-	loc, err := evidence.ParseLocation(inv.Evidence)
-	if err != nil {
-		return fmt.Errorf("run %q: %s: %w", runID, invocationPath(st.stateDir, runID), err)
-	}
-	j := &job{reg: reg, pb: pb, runID: runID, caseID: rs.Header.CaseID, evidence: loc, label: inv.Target,
-		started: rs.Header.StartedAt, inputs: rs.Header.Inputs,
-		opts: runOptions{signKey: inv.SignKey, parallelism: inv.Parallelism, yes: yes}}
+	j := &job{reg: reg, req: req, yes: yes}
 	d := st.newDisplay()
-	d.addRun(j.label, pb)
-	out := st.execJob(ctx, j, d, true)
+	d.addRun(req.Label, req.Playbook)
+	out := st.execJob(ctx, m, j, d, true)
 	st.endDisplay(d)
 	st.printSummary(out)
 	return out.exitErr()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/session"
 )
 
 func runCommand(st *cliState) *cli.Command {
@@ -62,11 +63,11 @@ func (st *cliState) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	j := &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding,
-		caseID: opts.caseID, evidence: opts.evidence, opts: opts}
+	j := &job{reg: reg, yes: opts.yes, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(),
+		CaseID: opts.caseID, Evidence: opts.evidence, SignKey: opts.signKey, Parallelism: opts.parallelism}}
 	d := st.newDisplay()
 	d.addRun("", pb)
-	out := st.startJob(c.Context, j, d)
+	out := st.startJob(c.Context, st.sessions(reg), j, d)
 	st.endDisplay(d)
 	st.printSummary(out)
 	return out.exitErr()

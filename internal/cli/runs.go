@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine"
-	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 )
 
 func runsCommand(st *cliState) *cli.Command {
@@ -25,7 +25,7 @@ func runsCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			runs, err := runner.ListRuns(st.stateDir)
+			runs, err := (&session.Local{StateDir: st.stateDir}).Runs(c.Context)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/session"
 )
 
 // defaultTargetRuns bounds concurrent --targets runs when --parallelism is 0.
@@ -49,15 +50,17 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	opts.parallelism = 0
 	d := st.newDisplay()
 	for _, j := range jobs {
-		j.evidence, j.opts = store, opts
-		d.addRun(j.label, pb)
+		j.yes = opts.yes
+		j.req.Evidence, j.req.SignKey, j.req.Parallelism = store, opts.signKey, opts.parallelism
+		d.addRun(j.req.Label, pb)
 	}
+	m := st.sessions(reg)
 	outs := make([]*outcome, len(jobs))
 	var g errgroup.Group
 	g.SetLimit(limit)
 	for i, j := range jobs {
 		g.Go(func() error {
-			outs[i] = st.startJob(ctx, j, d)
+			outs[i] = st.startJob(ctx, m, j, d)
 			return nil
 		})
 	}
@@ -80,7 +83,7 @@ func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, sets [
 		if used[id]++; used[id] > 1 {
 			id = fmt.Sprintf("%s-%d", id, used[id])
 		}
-		jobs = append(jobs, &job{reg: reg, pb: pb, inputs: inputs, finding: in.finding, caseID: id, label: set.value})
+		jobs = append(jobs, &job{reg: reg, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(), CaseID: id, Label: set.value}})
 	}
 	return jobs, nil
 }

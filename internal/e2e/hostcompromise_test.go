@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -15,6 +14,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
@@ -87,24 +87,21 @@ func (hw *hostWorld) runFile(t *testing.T, file string, given map[string]any, sw
 	if err != nil {
 		t.Fatalf("NewDirStore: %v", err)
 	}
-	now := time.Now()
-	h := &hostRun{hostWorld: hw, store: store, caseID: evidence.NewCaseID(now)}
-	runID := runner.NewRunID(now)
-	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: h.caseID, RunID: runID, Inputs: inputs,
-		Playbook: pb.Ref()}, nil)
+	m := &session.Manager{Backend: &session.Local{Registry: reg, StateDir: t.TempDir()}}
+	run, err := m.Start(ctx, &session.Request{Playbook: pb, Inputs: inputs, Store: store, Approver: approver})
 	if err != nil {
-		t.Fatalf("OpenCase: %v", err)
-	}
-	h.res, err = runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: runID,
-		CaseID: h.caseID, StateDir: t.TempDir(), Case: c, Approver: approver})
-	if h.res == nil {
 		t.Fatalf("run %s: %v", name, err)
+	}
+	out := run.Wait()
+	h := &hostRun{hostWorld: hw, store: store, caseID: out.CaseID, res: out.Result, man: out.Manifest}
+	if h.res == nil {
+		t.Fatalf("run %s: %v", name, out.Err)
 	}
 	for _, s := range h.res.Steps {
 		t.Logf("%s step %s: %s %s %s", name, s.ID, s.Status, s.Error, s.SkipReason)
 	}
-	if h.man, err = c.Finish(ctx, h.res.Status, time.Now()); err != nil {
-		t.Fatalf("Finish: %v", err)
+	if h.man == nil {
+		t.Fatalf("run %s: the case was not sealed: %v", name, out.Err)
 	}
 	return h
 }

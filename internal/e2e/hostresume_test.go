@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -13,7 +12,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
-	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -65,20 +64,22 @@ func TestHostCompromiseResumeTakesNoSecondSnapshotSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	caseID, runID, stateDir := evidence.NewCaseID(now), runner.NewRunID(now), t.TempDir()
-	open := func() *evidence.Case {
-		c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: caseID, RunID: runID, Inputs: inputs}, nil)
-		if err != nil {
-			t.Fatalf("OpenCase: %v", err)
-		}
-		return c
+	stateDir := t.TempDir()
+	manager := func(reg *engine.Registry) *session.Manager {
+		return &session.Manager{Backend: &session.Local{Registry: reg, StateDir: stateDir}, Open: session.Opener{
+			Store:    func(context.Context, evidence.Location) (evidence.Store, error) { return store, nil },
+			Playbook: func(string) (*engine.Playbook, error) { return pb, nil },
+		}}
 	}
-	cfg := runner.Config{Registry: swapActions(reg, map[string]engine.Action{"snapshot": dying}), Playbook: pb,
-		Inputs: inputs, RunID: runID, CaseID: caseID, StateDir: stateDir, Case: open()}
-	first, err := runner.Run(ctx, cfg)
+	run, err := manager(swapActions(reg, map[string]engine.Action{"snapshot": dying})).Start(ctx,
+		&session.Request{Playbook: pb, Inputs: inputs, Store: store, Evidence: evidence.Location{Scheme: evidence.FileScheme, Path: store.Root()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstOut := run.Wait()
+	first, caseID := firstOut.Result, run.CaseID
 	if first == nil {
-		t.Fatalf("first run: %v", err)
+		t.Fatalf("first run: %v", firstOut.Err)
 	}
 	if rec, _ := first.Step("disks"); rec.Status != engine.StatusFailed || len(dying.made) != 2 {
 		t.Fatalf("first run: disks %s, %d snapshots made; want failed after making 2", rec.Status, len(dying.made))
@@ -87,15 +88,20 @@ func TestHostCompromiseResumeTakesNoSecondSnapshotSet(t *testing.T) {
 		t.Fatalf("instance after the failed run: got %s, want running", got)
 	}
 
-	// The first run's process would have died with its case lock; here the
-	// same process resumes, so it lets go of the case first.
-	if err := cfg.Case.(*evidence.Case).Close(); err != nil {
-		t.Fatalf("closing the first run's case: %v", err)
-	}
-	cfg.Registry, cfg.Case = reg, open()
-	res, err := runner.Resume(ctx, cfg)
-	if res == nil {
+	// Resume by id, as `firebreak resume` does, now with the real actions.
+	m := manager(reg)
+	req, err := m.ResumeRequest(ctx, run.ID)
+	if err != nil {
 		t.Fatalf("resume: %v", err)
+	}
+	again, err := m.Resume(ctx, req)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	out := again.Wait()
+	res := out.Result
+	if res == nil || out.CaseID != caseID {
+		t.Fatalf("resume: %v (case %q, want %q)", out.Err, out.CaseID, caseID)
 	}
 	disks, _ := res.Step("disks")
 	stop, _ := res.Step("stop")
@@ -118,6 +124,9 @@ func TestHostCompromiseResumeTakesNoSecondSnapshotSet(t *testing.T) {
 	}
 	if got := hw.instanceState(t); got != types.InstanceStateNameStopped {
 		t.Errorf("instance after the resumed run: got %s, want stopped", got)
+	}
+	if rep, err := evidence.Verify(ctx, store, caseID, nil); err != nil || !rep.OK() || out.Manifest == nil {
+		t.Errorf("the resumed case: sealed %v, verify %v %+v", out.Manifest != nil, err, rep)
 	}
 }
 

@@ -3,7 +3,6 @@ package e2e
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -12,7 +11,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
-	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
@@ -47,17 +46,20 @@ func TestIsolateTaggedFansOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caseID := evidence.NewCaseID(time.Now())
-	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: caseID, RunID: "run-fan"}, nil)
+	sessions := &session.Manager{Backend: &session.Local{Registry: reg, StateDir: t.TempDir()}}
+	run, err := sessions.Start(ctx, &session.Request{Playbook: pb, Inputs: inputs, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: "run-fan", CaseID: caseID, Case: c, StateDir: t.TempDir()})
-	if err != nil || res.Status != engine.RunSucceeded {
-		for _, s := range res.Steps {
-			t.Logf("step %s: %s %s %s %+v", s.ID, s.Status, s.Error, s.SkipReason, s.Items)
+	out := run.Wait()
+	res, caseID := out.Result, run.CaseID
+	if res == nil || out.Status != engine.RunSucceeded {
+		if res != nil {
+			for _, s := range res.Steps {
+				t.Logf("step %s: %s %s %s %+v", s.ID, s.Status, s.Error, s.SkipReason, s.Items)
+			}
 		}
-		t.Fatalf("run: status %v, err %v; want succeeded", res.Status, err)
+		t.Fatalf("run: status %q, err %v; want succeeded", out.Status, out.Err)
 	}
 	disks, _ := res.Step("disks")
 	if len(disks.Items) != 2 {

@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
+	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/faultproxy"
@@ -62,7 +63,7 @@ func registry(cfg aws.Config) *engine.Registry {
 	return all.Registry(awsapi.NewClients(cfg), all.Options{})
 }
 
-// inProcess is one run of host-compromise through the runner, in process.
+// inProcess is one run of host-compromise through the session, in process.
 type inProcess struct {
 	store  *evidence.DirStore
 	caseID string
@@ -87,24 +88,21 @@ func runHost(t *testing.T, cfg aws.Config, w *awsfixture.World) *inProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	r := &inProcess{store: store, caseID: evidence.NewCaseID(now)}
-	runID := runner.NewRunID(now)
-	c, err := evidence.OpenCase(ctx, store, evidence.Header{CaseID: r.caseID, RunID: runID, Inputs: inputs,
-		Playbook: pb.Ref()}, nil)
+	m := &session.Manager{Backend: &session.Local{Registry: reg, StateDir: t.TempDir()}}
+	run, err := m.Start(ctx, &session.Request{Playbook: pb, Inputs: inputs, Store: store})
 	if err != nil {
-		t.Fatalf("OpenCase: %v", err)
-	}
-	r.res, err = runner.Run(ctx, runner.Config{Registry: reg, Playbook: pb, Inputs: inputs, RunID: runID,
-		CaseID: r.caseID, StateDir: t.TempDir(), Case: c})
-	if r.res == nil {
 		t.Fatalf("run: %v", err)
+	}
+	out := run.Wait()
+	r := &inProcess{store: store, caseID: out.CaseID, res: out.Result, man: out.Manifest}
+	if r.res == nil {
+		t.Fatalf("run: %v", out.Err)
 	}
 	for _, s := range r.res.Steps {
 		t.Logf("step %s: %s attempts %d %s %s", s.ID, s.Status, s.Attempts, s.Error, s.SkipReason)
 	}
-	if r.man, err = c.Finish(ctx, r.res.Status, time.Now()); err != nil {
-		t.Fatalf("Finish: %v", err)
+	if r.man == nil {
+		t.Fatalf("the case was not sealed: %v", out.Err)
 	}
 	return r
 }
