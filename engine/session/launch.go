@@ -24,29 +24,49 @@ type opened struct {
 // launch records the run, opens its case, stores the finding and hands the
 // run to the backend in its own goroutine.
 func (m *Manager) launch(ctx context.Context, req *Request, resume bool) (*Run, error) {
+	r := &Run{ID: req.RunID, CaseID: req.CaseID, Label: req.Label, Playbook: req.Playbook,
+		feed: newFeed(), done: make(chan struct{})}
+	if err := m.claim(r); err != nil {
+		return nil, err
+	}
 	o, err := m.open(ctx, req, resume)
 	if err != nil {
+		m.release(r)
 		return nil, err
 	}
 	rctx, cancel := context.WithCancelCause(ctx)
-	r := &Run{ID: req.RunID, CaseID: req.CaseID, Label: req.Label, Playbook: req.Playbook,
-		cancel: cancel, feed: newFeed(), done: make(chan struct{})}
-	m.mu.Lock()
-	if m.live == nil {
-		m.live = map[string]*Run{}
-	}
-	m.live[r.ID] = r
-	m.mu.Unlock()
+	r.cancel = cancel
 	go func() {
 		defer close(r.done)
 		defer cancel(nil)
 		r.out = m.drive(rctx, r, o)
-		m.mu.Lock()
-		delete(m.live, r.ID)
-		m.mu.Unlock()
+		m.release(r)
 		r.feed.close()
 	}()
 	return r, nil
+}
+
+// claim makes r live, refusing a second run of one id in this Manager
+// (the journal's lock refuses one in another process).
+func (m *Manager) claim(r *Run) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.live[r.ID]; ok {
+		return fmt.Errorf("run %q is going on already; wait for it or cancel it first", r.ID)
+	}
+	if m.live == nil {
+		m.live = map[string]*Run{}
+	}
+	m.live[r.ID] = r
+	return nil
+}
+
+func (m *Manager) release(r *Run) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live[r.ID] == r {
+		delete(m.live, r.ID)
+	}
 }
 
 // open does everything before the first step: the store, the key, the

@@ -62,8 +62,8 @@ type Request struct {
 	// Finding is what the run starts from; nil for none. A new run stores
 	// it as its case's first artifact.
 	Finding *Finding
-	// RunID and CaseID name the run and its case; empty: new ones. A
-	// resume must name its run.
+	// RunID and CaseID name the run and its case; Start sets new ones
+	// when they are empty. A resume must name its run.
 	RunID, CaseID string
 	// Evidence is the store's location (absolute: evidence.Location.Abs),
 	// recorded for a resume; Store is the store, or nil to open Evidence
@@ -87,8 +87,8 @@ type Request struct {
 	// Observer sees every step event, called in turn with followers'
 	// feeds; like runner.Config.Observer it must return quickly.
 	Observer func(runner.StepEvent)
-	// StartedAt is when the run started; zero: now. A resume keeps the
-	// first start.
+	// StartedAt is when the run started; Start sets now when it is zero.
+	// A resume keeps the first start.
 	StartedAt time.Time
 }
 

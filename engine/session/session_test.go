@@ -245,3 +245,43 @@ func TestStartErrors(t *testing.T) {
 		t.Errorf("resume of an unknown run: %v, want ErrNotExist", err)
 	}
 }
+
+// TestOneRunOneID: a run that is going on cannot be started or resumed a
+// second time in the same Manager; once it ended, it can be resumed.
+func TestOneRunOneID(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	pb := w.load(t, "name: long\nsteps:\n  - id: wait\n    action: block\n")
+	abs, _ := filepath.Abs("test.yaml")
+	m := w.manager(map[string]*engine.Playbook{abs: pb})
+	run, err := m.Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live, ok := m.Live(run.ID); !ok || live != run {
+		t.Errorf("Live(%q) = %v, %v; want the run", run.ID, live, ok)
+	}
+	again := &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "x", RunID: run.ID, CaseID: run.CaseID}
+	if _, err := m.Resume(t.Context(), again); err == nil || !strings.Contains(err.Error(), "is going on already") {
+		t.Errorf("resuming a live run: %v, want a refusal", err)
+	}
+	if _, ok := m.Live(run.ID); !ok {
+		t.Errorf("the refused resume took the live run off the list")
+	}
+	run.Cancel()
+	if out := run.Wait(); out.Status != engine.RunInterrupted {
+		t.Fatalf("cancelled: %q", out.Status)
+	}
+	close(w.block)
+	req, err := m.ResumeRequest(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := m.Resume(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := resumed.Wait(); out.Status != engine.RunSucceeded {
+		t.Errorf("resumed: %q (%v), want succeeded", out.Status, out.Err)
+	}
+}
