@@ -254,14 +254,14 @@ func TestOneRunOneID(t *testing.T) {
 	pb := w.load(t, "name: long\nsteps:\n  - id: wait\n    action: block\n")
 	abs, _ := filepath.Abs("test.yaml")
 	m := w.manager(map[string]*engine.Playbook{abs: pb})
-	run, err := m.Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "x"})
+	run, err := m.Start(t.Context(), &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: somewhere})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if live, ok := m.Live(run.ID); !ok || live != run {
 		t.Errorf("Live(%q) = %v, %v; want the run", run.ID, live, ok)
 	}
-	again := &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: "x", RunID: run.ID, CaseID: run.CaseID}
+	again := &session.Request{Playbook: pb, Inputs: map[string]any{}, Evidence: somewhere, RunID: run.ID, CaseID: run.CaseID}
 	if _, err := m.Resume(t.Context(), again); err == nil || !strings.Contains(err.Error(), "is going on already") {
 		t.Errorf("resuming a live run: %v, want a refusal", err)
 	}
