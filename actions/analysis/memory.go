@@ -6,15 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/awsperm"
 )
 
@@ -181,21 +180,18 @@ func checkSHA256(p memoryParams, got string) error {
 }
 
 // imageLocation is the local path of a path or file:// URI, or reports an
-// s3:// URI as remote.
+// s3:// URI as remote (evidence.ParseLocation reads all three).
 func imageLocation(image string) (string, bool, error) {
+	loc, err := evidence.ParseLocation(image)
 	switch {
-	case strings.HasPrefix(image, "s3://"):
+	case err != nil:
+		return "", false, fmt.Errorf("image: %w", err)
+	case loc.IsLocal():
+		return loc.Path, false, nil
+	case loc.Scheme == "s3":
 		return "", true, nil
-	case strings.HasPrefix(image, "file://"):
-		u, err := url.Parse(image)
-		if err != nil {
-			return "", false, fmt.Errorf("image %q: %w", image, err)
-		}
-		return filepath.FromSlash(u.Path), false, nil
-	case strings.Contains(image, "://"):
-		return "", false, fmt.Errorf("image %q: give a path, a file:// or an s3:// URI", image)
 	}
-	return image, false, nil
+	return "", false, fmt.Errorf("image %q: give a path, a file:// or an s3:// URI", image)
 }
 
 // spoolImage copies r (decompressing zstd) into a private temporary file,

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
@@ -27,9 +27,9 @@ type S3Opener struct{ API S3API }
 
 // OpenURI implements URIOpener.
 func (o S3Opener) OpenURI(ctx context.Context, uri string) (io.ReadCloser, error) {
-	rest, ok := strings.CutPrefix(uri, "s3://")
-	bucket, key, _ := strings.Cut(rest, "/")
-	if !ok || bucket == "" || key == "" {
+	loc, err := evidence.ParseLocation(uri)
+	bucket, key := loc.Host, loc.Path
+	if err != nil || loc.Scheme != "s3" || key == "" {
 		return nil, fmt.Errorf("%q is not s3://BUCKET/KEY", uri)
 	}
 	out, err := o.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
