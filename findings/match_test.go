@@ -22,8 +22,10 @@ func builtins() *loader.Catalog {
 	return &loader.Catalog{Builtin: playbooks.FS, Loader: &loader.Loader{}}
 }
 
-// TestFindingPicksPlaybookAndInputs: each shared fixture picks exactly
-// one built-in playbook, whose inputs default from the finding.
+// TestFindingPicksPlaybookAndInputs: each fixture is answered by exactly
+// one built-in playbook, whose inputs default from the finding; a
+// playbook whose globs match but whose inputs the finding cannot give is
+// a misfit, not an answer.
 func TestFindingPicksPlaybookAndInputs(t *testing.T) {
 	tests := []struct {
 		file, playbook string
@@ -36,6 +38,21 @@ func TestFindingPicksPlaybookAndInputs(t *testing.T) {
 		{"securityhub-asff-backdoor.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "region": "us-east-1"}},
 		{"guardduty-bitcoin.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890", "terminate": false}},
 		{"guardduty-iamuser-malicious-ip.json", "key-compromise", map[string]any{"access_key_id": "AKIAEXAMPLEKEY123456", "region": "us-east-1"}},
+		{"guardduty-ec2-malicious-file.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890"}},
+		{"guardduty-runtime-new-binary.json", "host-compromise", map[string]any{"instance_id": "i-0a1b2c3d4e5f67890"}},
+		{"guardduty-s3-exfiltration.json", "s3-compromise", map[string]any{"bucket": "payments-exports", "region": "us-east-1",
+			"suspects": []any{"arn:aws:iam::123456789012:role/etl-role"}}},
+		{"securityhub-asff-s3-exfiltration.json", "s3-compromise", map[string]any{"bucket": "payments-exports"}},
+		{"guardduty-s3-bpa-disabled.json", "s3-compromise", map[string]any{"bucket": "public-site-assets"}},
+		{"guardduty-cloudtrail-disabled.json", "trail-tampering", map[string]any{"trail": "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit",
+			"actor_role": "ops-admin"}},
+		{"securityhub-asff-cloudtrail-disabled.json", "trail-tampering", map[string]any{"trail": "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit"}},
+		{"guardduty-role-discovery.json", "role-compromise", map[string]any{"role_name": "ci-deploy-role"}},
+		{"securityhub-asff-role-discovery.json", "role-compromise", map[string]any{"role_name": "ci-deploy-role"}},
+		{"guardduty-lambda-c2.json", "lambda-compromise", map[string]any{"function": "arn:aws:lambda:us-east-1:123456789012:function:invoice-render"}},
+		{"securityhub-asff-lambda-c2.json", "lambda-compromise", map[string]any{"function": "arn:aws:lambda:us-east-1:123456789012:function:invoice-render"}},
+		{"guardduty-rds-bruteforce.json", "rds-compromise", map[string]any{"db_instance_id": "orders-db"}},
+		{"securityhub-asff-rds-bruteforce.json", "rds-compromise", map[string]any{"db_instance_id": "orders-db"}},
 	}
 	cat := builtins()
 	entries, err := cat.List()
@@ -48,20 +65,21 @@ func TestFindingPicksPlaybookAndInputs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := findings.Match(entries, f); !slices.Equal(got, []string{tt.playbook}) {
-				t.Fatalf("Match %q: got %v, want [%s]", f.Type(), got, tt.playbook)
+			got, misfits := findings.Answers(cat, entries, f)
+			if !slices.Equal(got, []string{tt.playbook}) {
+				t.Fatalf("Answers %q: got %v (misfits %v), want [%s]", f.Type(), got, misfits, tt.playbook)
 			}
 			pb, err := cat.Find(tt.playbook)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := loader.ResolveInputs(pb, nil, f.Env())
+			inputs, err := loader.ResolveInputs(pb, nil, f.Env())
 			if err != nil {
 				t.Fatalf("ResolveInputs from the finding alone: %v", err)
 			}
 			for k, want := range tt.inputs {
-				if got[k] != want {
-					t.Errorf("input %s: got %v, want %v", k, got[k], want)
+				if !reflect.DeepEqual(inputs[k], want) {
+					t.Errorf("input %s: got %v, want %v", k, inputs[k], want)
 				}
 			}
 		})
@@ -151,5 +169,30 @@ func TestForRunKeepsTheFindingAsGiven(t *testing.T) {
 	}
 	if !reflect.DeepEqual(r.Object, f.Object) || !reflect.DeepEqual(r.Incident, f.Incident) {
 		t.Errorf("ForRun: object %v incident %v, want the finding's", r.Object, r.Incident)
+	}
+}
+
+// TestAnswersTellUsersFromRoles: GuardDuty files a user's and an assumed
+// role's findings under the same IAMUser types; the user's key answers
+// key-compromise (role-compromise is a misfit: no role), the role's
+// session role-compromise (key-compromise is a misfit: a temporary key).
+func TestAnswersTellUsersFromRoles(t *testing.T) {
+	cat := builtins()
+	entries, err := cat.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string][2]string{
+		"guardduty-iamuser-malicious-ip.json": {"key-compromise", "role-compromise"},
+		"guardduty-role-discovery.json":       {"role-compromise", "key-compromise"},
+	} {
+		f, err := findings.Load(filepath.Join(fixtureDir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, misfits := findings.Answers(cat, entries, f)
+		if !slices.Equal(got, want[:1]) || len(misfits) != 1 || misfits[0].Name != want[1] || misfits[0].Err == nil {
+			t.Errorf("%s: got %v, misfits %v; want %s answering, %s a misfit with its reason", file, got, misfits, want[0], want[1])
+		}
 	}
 }

@@ -52,9 +52,9 @@ func TestKeyCompromiseFromFinding(t *testing.T) {
 	}
 	cat := builtins()
 	entries, _ := cat.List()
-	names := findings.Match(entries, f)
+	names, _ := findings.Answers(cat, entries, f)
 	if !slices.Equal(names, []string{"key-compromise"}) {
-		t.Fatalf("Match: got %v, want key-compromise", names)
+		t.Fatalf("Answers: got %v, want key-compromise", names)
 	}
 	pb, err := cat.Find(names[0])
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -52,6 +53,7 @@ func (*containFunction) Spec() engine.ActionSpec {
 		Params: engine.ParamsOf[containFunctionParams](),
 		Outputs: []engine.Output{
 			{Name: "function_arn", Type: engine.TypeString},
+			{Name: "role_arn", Type: engine.TypeString, Doc: "the execution role, whose credentials the function's code can read"},
 			{Name: "previous_state", Type: engine.TypeMap, Doc: "what was changed, as it was (release-function takes it)"},
 			{Name: "code_sha256", Type: engine.TypeString, Doc: "hex SHA-256 of the deployed package as Lambda gives it"},
 			{Name: "code_artifact", Type: engine.TypeString, Doc: "the downloaded package; empty when it was not (see substeps)"},
@@ -76,7 +78,7 @@ func (a *containFunction) Run(ctx context.Context, in *engine.StepInput) (engine
 	}
 	c.code(ctx, a.fetch)
 	c.apply(ctx)
-	out := engine.Outputs{"function_arn": c.arn, "previous_state": c.state.asMap(), "code_sha256": hexOf(c.codeSHA),
+	out := engine.Outputs{"function_arn": c.arn, "role_arn": aws.ToString(c.fn.Configuration.Role), "previous_state": c.state.asMap(), "code_sha256": hexOf(c.codeSHA),
 		"code_artifact": c.codeURI, "substeps": c.parts.Map()}
 	return out, c.parts.Err("contain-function")
 }

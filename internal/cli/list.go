@@ -17,26 +17,39 @@ func listCommand(st *cliState) *cli.Command {
 		Name:  "list",
 		Usage: "list the playbooks found: name, version, incident, description, source",
 		Flags: []cli.Flag{
-			formatFlag("table", "table", "json"),
+			formatFlag("table", "table", "json", "markdown"),
 			&cli.StringFlag{Name: "finding", Usage: "only the playbooks that answer the finding in `FILE`"},
+			&cli.BoolFlag{Name: "coverage", Usage: "GuardDuty's finding families and the playbooks whose findings: globs answer each (markdown: the README's table)"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := needArgs(c, 0, 0, "[--format table|json] [--finding FILE]"); err != nil {
+			if err := needArgs(c, 0, 0, "[--format table|json] [--finding FILE | --coverage]"); err != nil {
 				return err
 			}
-			format, err := checkFormat(c, "table", "json")
+			format, err := checkFormat(c, "table", "json", "markdown")
 			if err != nil {
 				return err
 			}
+			if format == "markdown" && !c.Bool("coverage") {
+				return usageErrorf("--format markdown is for --coverage")
+			}
+			if c.Bool("coverage") && c.String("finding") != "" {
+				return usageErrorf("--coverage and --finding: give one")
+			}
 			// A broken playbook does not hide the others: they are listed,
 			// then its problems are printed and the exit code is 2.
-			entries, listErr := st.catalog(st.registry(c.Context, false)).List()
-			if f := c.String("finding"); f != "" {
-				if entries, err = answering(entries, f); err != nil {
-					return err
+			cat := st.catalog(st.registry(c.Context, false))
+			entries, listErr := cat.List()
+			switch {
+			case c.Bool("coverage"):
+				err = writeCoverage(st, findings.CoverageOf(entries), format)
+			case c.String("finding") != "":
+				if entries, err = answering(st, cat, entries, c.String("finding")); err == nil {
+					err = writeEntries(st, entries, format)
 				}
+			default:
+				err = writeEntries(st, entries, format)
 			}
-			if err := writeEntries(st, entries, format); err != nil {
+			if err != nil {
 				return err
 			}
 			if listErr != nil {
@@ -66,14 +79,20 @@ func writeEntries(st *cliState, entries []loader.Entry, format string) error {
 	return tw.Flush()
 }
 
-// answering keeps the entries that answer the finding in file.
-func answering(entries []loader.Entry, file string) ([]loader.Entry, error) {
+// answering keeps the entries that answer the finding in file: their
+// globs match its type and its fields give every input. Those whose globs
+// match but whose inputs it cannot give are named on stderr, with why.
+func answering(st *cliState, cat *loader.Catalog, entries []loader.Entry, file string) ([]loader.Entry, error) {
 	f, err := findings.Load(file)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("--finding: %w", err))
 	}
+	answers, misfits := findings.Answers(cat, entries, f)
+	for _, m := range misfits {
+		st.logf("%s matches %s but cannot take its inputs from this finding (give them with -i): %s", m.Name, f.Type(), strings.ReplaceAll(m.Err.Error(), "\n", "; "))
+	}
 	names := map[string]bool{}
-	for _, n := range findings.Match(entries, f) {
+	for _, n := range answers {
 		names[n] = true
 	}
 	var out []loader.Entry
