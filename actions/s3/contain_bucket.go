@@ -84,7 +84,7 @@ func registerBucketActions(r *engine.Registry, c *awsapi.Clients) {
 var containBucketCalls = []string{
 	"s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketVersioning",
 	"s3:GetBucketLogging", "s3:GetBucketReplication", "s3:GetBucketNotificationConfiguration", "s3:GetBucketTagging",
-	"sts:GetCallerIdentity", "s3:PutBucketTagging", "s3:PutPublicAccessBlock", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketVersioning",
+	"sts:GetCallerIdentity", "s3:PutBucketTagging", "s3:PutPublicAccessBlock", "s3:PutBucketPolicy", "s3:PutBucketVersioning",
 	"s3:PutBucketLogging",
 }
 

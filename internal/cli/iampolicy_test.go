@@ -19,7 +19,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestIAMPolicyGolden: the policy of host-compromise, without and with an
-// S3 evidence store, is the reviewed one in testdata/iam-policy.
+// S3 evidence store, and of each built-in playbook for S3, CloudTrail,
+// roles, Lambda and RDS, is the reviewed one in testdata/iam-policy.
 func TestIAMPolicyGolden(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -30,6 +31,11 @@ func TestIAMPolicyGolden(t *testing.T) {
 		{"with evidence", []string{"iam-policy", "host-compromise", "--evidence", "s3://ir-evidence/cases"}, "host-compromise-evidence.json"},
 		{"create-workstation", []string{"iam-policy", "create-workstation"}, "create-workstation.json"},
 		{"evidence bucket root", []string{"iam-policy", "--evidence", "s3://ir-evidence", "local-triage"}, "local-triage-evidence.json"},
+		{"s3-compromise", []string{"iam-policy", "s3-compromise"}, "s3-compromise.json"},
+		{"trail-tampering", []string{"iam-policy", "trail-tampering"}, "trail-tampering.json"},
+		{"role-compromise", []string{"iam-policy", "role-compromise"}, "role-compromise.json"},
+		{"lambda-compromise", []string{"iam-policy", "lambda-compromise"}, "lambda-compromise.json"},
+		{"rds-compromise", []string{"iam-policy", "rds-compromise"}, "rds-compromise.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
