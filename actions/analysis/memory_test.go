@@ -142,4 +142,3 @@ func TestAnalyzeMemoryStaysSmall(t *testing.T) {
 		t.Errorf("the sweep of a 1 GiB image allocated %d MiB, want under 64 MiB", alloc>>20)
 	}
 }
-

@@ -74,7 +74,7 @@ func TestFindingIndicators(t *testing.T) {
 			want: Indicators{IPs: []string{"2001:db8::1", "203.0.113.9"}}},
 		{name: "asff product fields", finding: map[string]any{"ProductFields": map[string]any{
 			"aws/guardduty/service/action/networkConnectionAction/remoteIpDetails/ipAddressV4": "198.51.100.77",
-			"aws/guardduty/service/action/dnsRequestAction/domain":                            "c2.example.net"}},
+			"aws/guardduty/service/action/dnsRequestAction/domain":                             "c2.example.net"}},
 			want: Indicators{IPs: []string{"198.51.100.77"}, Domains: []string{"c2.example.net"}}},
 		{name: "not an address", finding: map[string]any{"service": map[string]any{"action": map[string]any{"x": map[string]any{"ipAddressV4": "not-an-ip"}}}}},
 	}
