@@ -1,4 +1,4 @@
-// Package ec2 holds the EC2 host-compromise actions: find-instance,
+// Package ec2 holds the EC2 host-compromise actions: find-instance, find-related,
 // collect-metadata, isolate, release, snapshot, tag, terminate.
 package ec2
 
@@ -13,6 +13,7 @@ func Register(r *engine.Registry, c *awsapi.Clients) {
 	registerCollectMetadata(r, c)
 	registerWorkstation(r, c)
 	registerFindInstance(r, c)
+	registerFindRelated(r, c)
 	registerIsolate(r, c)
 	registerRelease(r, c)
 	registerSnapshot(r, c)

@@ -39,7 +39,9 @@ func TestHostCompromiseStopsOnlyAfterEveryEvidenceStep(t *testing.T) {
 	t.Parallel()
 	pb := loadHost(t, "playbooks/host-compromise.yaml")
 	want := map[string][]string{"gather": nil, "isolate": {"gather"}, "disks": {"isolate"}, "memory": {"isolate"},
-		"stop": {"gather", "isolate", "disks", "memory"}}
+		"stop": {"gather", "isolate", "disks", "memory"},
+		// Related instances are looked at after isolation and never hold up the stop.
+		"related": {"isolate"}, "related-metadata": {"related"}}
 	for _, s := range pb.Steps {
 		if s.ContinueOnError {
 			t.Errorf("step %s has continue_on_error: an evidence failure must keep the host running", s.ID)
