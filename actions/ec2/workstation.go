@@ -48,6 +48,7 @@ type workstationParams struct {
 	KeyName        string        `param:"key_name" default:"" doc:"EC2 key pair for SSH"`
 	Region         string        `param:"region" default:"" doc:"empty: the run's default"`
 	WaitTimeout    time.Duration `param:"wait_timeout" default:"15m" doc:"how long to wait for the instance and the volumes"`
+	AnalysisTools  bool          `param:"analysis_tools" default:"true" doc:"user data installs what analyze-disk and analyze-memory run (Debian's sleuthkit and yara, or the same packages with dnf/yum); the workstation needs a reachable package mirror (its own VPC has no internet), else it says on its console what is missing"`
 }
 
 func (*workstation) Spec() engine.ActionSpec {

@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 
@@ -93,6 +94,9 @@ func (x *wsRun) launch(ctx context.Context, subnet, sg, profile string) (string,
 	}
 	if k := x.p.KeyName; k != "" {
 		in.KeyName = aws.String(k)
+	}
+	if x.p.AnalysisTools {
+		in.UserData = aws.String(base64.StdEncoding.EncodeToString([]byte(analysisToolsUserData)))
 	}
 	if profile != "" {
 		in.IamInstanceProfile = &types.IamInstanceProfileSpecification{Name: aws.String(profile)}
