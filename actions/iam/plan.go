@@ -6,6 +6,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/firebreak-ir/firebreak/engine"
 )
 
@@ -63,8 +66,14 @@ func (a *revokeSessions) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 			}
 		}
 	}
-	d := &engine.PlanDetail{Calls: []string{call + " (deny sessions issued before now)"}}
-	if !in.Check || in.Params.Bool("force") || a.caller == nil {
+	d := &engine.PlanDetail{Calls: []string{call + " (deny sessions issued before now)", "iam:GetRole or GetUser, recorded before the change"}}
+	if !in.Check || a.caller == nil {
+		return d, nil
+	}
+	if err := principalExists(ctx, a.iam, role, user); err != nil {
+		d.Problems = append(d.Problems, err.Error())
+	}
+	if in.Params.Bool("force") {
 		return d, nil
 	}
 	who, err := a.caller(ctx)
@@ -89,4 +98,22 @@ func planValue(v any) string {
 	default:
 		return engine.Format(x)
 	}
+}
+
+// principalExists reads the role or user a revocation names: a run on one
+// that does not exist would fail.
+func principalExists(ctx context.Context, api iamAPI, role, user string) error {
+	var err error
+	switch {
+	case role != "":
+		_, err = api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+	case user != "":
+		_, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	default:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading role %q or user %q: %w", role, user, err)
+	}
+	return nil
 }

@@ -6,10 +6,15 @@ import (
 
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // revokeSessions denies a role's or a user's sessions issued before now.
@@ -30,12 +35,12 @@ type revokeParams struct {
 	Force        bool   `param:"force" default:"false" doc:"revoke even when the run itself acts as this role or user (its own session stops working)"`
 }
 
-var revokeCalls = []string{"sts:GetCallerIdentity", "iam:PutRolePolicy", "iam:PutUserPolicy"}
+var revokeCalls = []string{"sts:GetCallerIdentity", "iam:GetRole", "iam:GetUser", "iam:PutRolePolicy", "iam:PutUserPolicy"}
 
 func (*revokeSessions) Spec() engine.ActionSpec {
 	return engine.ActionSpec{
 		Name:    "revoke-sessions",
-		Summary: "Deny every session of a role or user issued before now (inline policy on aws:TokenIssueTime); new sessions are not affected",
+		Summary: "Record a role (its trust policy) or user, then deny every session of it issued before now (inline policy on aws:TokenIssueTime); new sessions are not affected",
 		Params:  engine.ParamsOf[revokeParams](),
 		Outputs: []engine.Output{
 			{Name: "principal", Type: engine.TypeString, Doc: "role/NAME or user/NAME"},
@@ -66,6 +71,11 @@ func (a *revokeSessions) Run(ctx context.Context, in *engine.StepInput) (engine.
 		if who.isRole(role) || who.isUser(user) {
 			return nil, fmt.Errorf("revoke-sessions: the run acts as %q, whose own session this would revoke: run as another principal, or set force: true", who.ARN)
 		}
+	}
+	// The principal as it is, before the deny: which role (its trust
+	// policy: who may assume it) or user, kept with the case.
+	if err := recordPrincipal(ctx, a.iam, in, role, user); err != nil {
+		return nil, fmt.Errorf("revoke-sessions: %w (nothing was changed)", err)
 	}
 	now := a.now()
 	principal := "role/" + role
@@ -120,4 +130,31 @@ func principalOfARN(arn string) (role, user string, err error) {
 		return "", last, nil
 	}
 	return "", "", fmt.Errorf("principal_arn %q names no role or user (want an assumed-role session, a role or a user ARN)", arn)
+}
+
+// recordPrincipal stores the role or user as it is (GetRole, GetUser) as
+// the artifact principal.json; a principal that does not exist is an
+// error, before anything is changed.
+func recordPrincipal(ctx context.Context, api iamAPI, in *engine.StepInput, role, user string) error {
+	var rec any
+	src := map[string]string{}
+	if role != "" {
+		out, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+		if err != nil {
+			return fmt.Errorf("reading role %q: %w", role, awsapi.Classify(err))
+		}
+		r := out.Role
+		trust, _ := url.QueryUnescape(aws.ToString(r.AssumeRolePolicyDocument))
+		rec = map[string]any{"role": r, "trust_policy": trust}
+		src["role_arn"] = aws.ToString(r.Arn)
+	} else {
+		out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+		if err != nil {
+			return fmt.Errorf("reading user %q: %w", user, awsapi.Classify(err))
+		}
+		rec = map[string]any{"user": out.User}
+		src["user_arn"] = aws.ToString(out.User.Arn)
+	}
+	_, err := awsapi.PutJSON(ctx, in.Evidence, engine.ArtifactMeta{Name: engine.ArtifactName("principal", ".json", in), Kind: "iam-principal", Source: src}, rec)
+	return err
 }

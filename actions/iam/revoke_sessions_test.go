@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -219,9 +220,16 @@ func TestRevokeSessionsOfAnAssumedRole(t *testing.T) {
 	}
 	session := "arn:aws:sts::123456789012:assumed-role/ci-deploy-role/build-7731"
 	a := &revokeSessions{iam: w.iam, caller: asCaller("arn:aws:sts::123456789012:assumed-role/responder/alice"), now: time.Now}
-	out, err := runAction(ctx, a, engine.Params{"principal_arn": session})
+	ev := enginetest.NewEvidence()
+	out, err := a.Run(ctx, &engine.StepInput{RunID: "run-test", StepID: "revoke", Attempt: 1, Evidence: ev, Params: engine.Params{"principal_arn": session}})
 	if err != nil || out["principal"] != "role/ci-deploy-role" {
 		t.Fatalf("got %v, %v; want role/ci-deploy-role", out, err)
+	}
+	if rec, ok := ev.Object("principal.json"); !ok || !strings.Contains(string(rec), `"trust_policy": "{\"Version\"`) || !strings.Contains(string(rec), "role/ci-deploy-role") {
+		t.Errorf("principal.json: got %s, want the role and its trust policy, decoded, before the change", rec)
+	}
+	if _, err := runAction(ctx, a, engine.Params{"role_name": "no-such-role"}); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Errorf("a role that does not exist: got %v, want an error before any change", err)
 	}
 	names, err := w.iam.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("ci-deploy-role")})
 	if err != nil || !slices.Equal(names.PolicyNames, []string{revoke.PolicyName}) {
