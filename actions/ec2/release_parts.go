@@ -42,7 +42,9 @@ func removeNACLDenies(ctx context.Context, api isolateEC2, ev engine.Evidence, v
 	return nil
 }
 
-// releaseTags marks the instance released. Only when everything else was
+// releaseTags marks the instance released, with the release's case beside
+// the case that contained it (firebreak:case stays: it is what ties the
+// instance to its evidence). Only when everything else was
 // restored does it drop the prev tags: a rerun after a failure still needs
 // them, and a later isolation must record the state of that day.
 func releaseTags(ctx context.Context, api isolateEC2, ev engine.Evidence, st *preState, caseID string, allDone bool) error {
@@ -50,7 +52,7 @@ func releaseTags(ctx context.Context, api isolateEC2, ev engine.Evidence, st *pr
 	if !allDone {
 		status = "release-incomplete"
 	}
-	tags := map[string]string{awsapi.TagStatus: status, awsapi.TagCase: caseID}
+	tags := map[string]string{awsapi.TagStatus: status, awsapi.TagReleaseCase: caseID}
 	if err := createTags(ctx, api, st.InstanceID, tags); err != nil {
 		return err
 	}

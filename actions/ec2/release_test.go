@@ -35,7 +35,7 @@ func TestReleaseUndoesIsolate(t *testing.T) {
 				p["previous_state"] = iso["previous_state"]
 			}
 			rel := &release{apis: clientAPIs(hw.clients), region: hw.clients.Region}
-			out, _, err := hostRun(ctx, rel, "cr-rel", "release", p)
+			out, _, err := hostRun(ctx, rel, "cr-rel-release", "release", p)
 			if err != nil {
 				t.Fatalf("release: %v\nsubsteps: %v", err, out["substeps"])
 			}
@@ -69,6 +69,10 @@ func TestReleaseUndoesIsolate(t *testing.T) {
 			tags := tagMap(inst.Tags)
 			if tags["firebreak:status"] != "released" {
 				t.Errorf("status tag: got %q, want released", tags["firebreak:status"])
+			}
+			if tags["firebreak:case"] != "cr-rel" || tags["firebreak:release-case"] != "cr-rel-release" {
+				t.Errorf("case tags: got firebreak:case=%q firebreak:release-case=%q; want the compromise's case kept (cr-rel) and the release's beside it (cr-rel-release)",
+					tags["firebreak:case"], tags["firebreak:release-case"])
 			}
 			for k := range tags {
 				if strings.HasPrefix(k, "firebreak:prev:") {

@@ -38,7 +38,9 @@ var _ Locker = (*DirStore)(nil)
 
 // Lock implements Locker with an flock on CASE/.lock, which the kernel
 // drops when the process ends, even by a crash, so a resume after a kill
-// is never refused. The file keeps the holder's pid for the message.
+// is never refused. The file keeps the holder's pid for the message, and
+// unlock removes it (while still holding the flock), so a finished case
+// holds no lock file.
 func (d *DirStore) Lock(_ context.Context, caseID string) (func() error, error) {
 	if err := CheckCaseID(caseID); err != nil {
 		return nil, err
@@ -47,27 +49,71 @@ func (d *DirStore) Lock(_ context.Context, caseID string) (func() error, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
 	if err := root.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+		root.Close()
 		return nil, d.full(fmt.Errorf("creating case dir %q: %w", caseID, err))
 	}
-	f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := lockFile(caseID,
+		func() (*os.File, error) { return root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640) },
+		func() (os.FileInfo, error) { return root.Lstat(name) })
 	if err != nil {
-		return nil, fmt.Errorf("locking case %q: %w", caseID, err)
-	}
-	if err := flock(f); err != nil {
-		holder := readHolder(f)
-		f.Close()
-		if errors.Is(err, errLocked) {
-			return nil, CaseBusy("case %q is being written by another run (%s); wait for it or use another --case", caseID, holder)
-		}
-		return nil, fmt.Errorf("locking case %q: %w", caseID, err)
+		root.Close()
+		return nil, err
 	}
 	// The pid is a hint for the message only; the flock is the lock.
 	if f.Truncate(0) == nil {
 		_, _ = f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return func() error { return f.Close() }, nil // closing drops the flock
+	return func() error {
+		// Removed before the flock is dropped: whoever opened the file
+		// meanwhile finds, once it has the flock, that the name no longer
+		// leads to it, and starts again (lockFile). A file left behind
+		// (a crash, a read-only dir) does no harm: the flock is the lock.
+		_ = root.Remove(name)
+		root.Close()
+		return f.Close() // closing drops the flock
+	}, nil
+}
+
+// lockTries bounds how often Lock starts again when the lock file it
+// locked was removed by its last holder in between.
+const lockTries = 5
+
+// lockFile opens the lock file and flocks it. A holder removes the file as
+// it lets go, so a file opened just before that and locked just after is no
+// longer the one the name leads to: holding it would not keep a third run
+// out, which would make a new file. lockFile checks that the name still
+// leads to the file it locked (stat: os.SameFile), else starts again.
+func lockFile(caseID string, open func() (*os.File, error), stat func() (os.FileInfo, error)) (*os.File, error) {
+	for range lockTries {
+		f, err := open()
+		if err != nil {
+			return nil, fmt.Errorf("locking case %q: %w", caseID, err)
+		}
+		if err := flock(f); err != nil {
+			holder := readHolder(f)
+			f.Close()
+			if errors.Is(err, errLocked) {
+				return nil, CaseBusy("case %q is being written by another run (%s); wait for it or use another --case", caseID, holder)
+			}
+			return nil, fmt.Errorf("locking case %q: %w", caseID, err)
+		}
+		if same(f, stat) {
+			return f, nil
+		}
+		f.Close()
+	}
+	return nil, CaseBusy("case %q is being opened and closed by other runs as this one tries to take it; wait for them or use another --case", caseID)
+}
+
+// same reports whether the lock file's name still leads to f.
+func same(f *os.File, stat func() (os.FileInfo, error)) bool {
+	byName, err := stat()
+	if err != nil {
+		return false
+	}
+	held, err := f.Stat()
+	return err == nil && os.SameFile(byName, held)
 }
 
 // readHolder reads the holder's "pid N" hint, best effort.

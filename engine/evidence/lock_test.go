@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,86 @@ func TestLostCountStrippedFromManifestStillFails(t *testing.T) {
 	}
 	if strings.Join(rep.Problems, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("problems:\n got  %q\n want %q", rep.Problems, want)
+	}
+}
+
+// TestLockFileRemovedWhenRunEnds: a closed or finished case holds no
+// .lock file, and a removed lock file does not weaken the lock.
+func TestLockFileRemovedWhenRunEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, _ := NewDirStore(dir)
+	lockPath := filepath.Join(dir, "cr-gone", ".lock")
+	c, err := OpenCase(ctx, store, testHeader("cr-gone"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lockPath); err != nil {
+		t.Fatalf("while the case is open: %v, want a .lock file", err)
+	}
+	if _, err := OpenCase(ctx, store, testHeader("cr-gone"), nil); !errors.Is(err, ErrCaseBusy) {
+		t.Fatalf("second writer while the first holds it: got %v, want ErrCaseBusy", err)
+	}
+	if _, err := c.Finish(ctx, "succeeded", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lockPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after Finish: stat .lock: %v, want it gone", err)
+	}
+	if rep, err := Verify(ctx, store, "cr-gone", nil); err != nil || !rep.OK() {
+		t.Fatalf("Verify: %v %v", err, rep.Problems)
+	}
+	again, err := OpenCase(ctx, store, testHeader("cr-gone"), nil)
+	if err != nil {
+		t.Fatalf("resume after Finish: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lockPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after Close: stat .lock: %v, want it gone", err)
+	}
+}
+
+// TestLockFileReplacedInBetween: a lock file its holder removed after
+// this run opened it, and a new one made by a third run, is not a lock:
+// lockFile opens the file the name leads to now, and finds it held.
+func TestLockFileReplacedInBetween(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := filepath.Join(dir, ".lock")
+	third, err := os.Create(name + ".third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if err := flock(third); err != nil {
+		t.Fatal(err)
+	}
+	opens := 0
+	open := func() (*os.File, error) {
+		opens++
+		if opens == 1 {
+			// The old file, opened just before its holder removed it
+			// and a third run made and locked a new one.
+			f, err := os.Create(name)
+			if err != nil {
+				return nil, err
+			}
+			if err := os.Rename(name+".third", name); err != nil {
+				return nil, err
+			}
+			return f, nil
+		}
+		return os.OpenFile(name, os.O_RDWR, 0)
+	}
+	stat := func() (os.FileInfo, error) { return os.Lstat(name) }
+	f, err := lockFile("cr-x", open, stat)
+	if f != nil {
+		f.Close()
+	}
+	if !errors.Is(err, ErrCaseBusy) || opens != 2 {
+		t.Fatalf("got %v after %d open(s); want ErrCaseBusy after 2 (the old file dropped, the new one held)", err, opens)
 	}
 }

@@ -13,6 +13,9 @@ const (
 	TagStatus = "firebreak:status"
 	TagRole   = "firebreak:role" // what a resource firebreak made is for, e.g. "isolation"
 	TagVPC    = "firebreak:vpc"
+	// TagReleaseCase is the case of the run that released a resource,
+	// beside TagCase, which keeps the case that contained it.
+	TagReleaseCase = "firebreak:release-case"
 )
 
 // EC2Tags converts a map to EC2 tags, in key order (stable requests).

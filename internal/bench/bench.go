@@ -13,24 +13,59 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
 
 // Options size the benchmarks. Zero values take the defaults.
 type Options struct {
-	Steps    int           // no-op steps for the scheduler benchmark (10,000)
-	Latency  time.Duration // added to every AWS call (100 ms)
-	Fleet    int           // instances for the fleet benchmark (20; 0 after defaults = skip with -1)
-	Parallel int           // fleet runs at once (10)
-	Throttle float64       // fleet: share of calls throttled (0.10)
+	Steps    int           `json:"steps"`    // no-op steps for the scheduler benchmark (10,000)
+	Latency  time.Duration `json:"latency"`  // added to every AWS call (100 ms)
+	Fleet    int           `json:"fleet"`    // instances for the fleet benchmark (20; 0 after defaults = skip with -1)
+	Parallel int           `json:"parallel"` // fleet runs at once (10)
+	Throttle float64       `json:"throttle"` // fleet: share of calls throttled (0.10)
 	// MemoryMiB is the image size the memory benchmark streams (256).
-	MemoryMiB int
-	// Only names the benchmarks to run ("scheduler", "memory", "host", "fleet");
-	// empty runs them all.
-	Only []string
+	MemoryMiB int `json:"memory_mib"`
+	// Only names the benchmarks to run (Names); empty runs them all. Run
+	// refuses a name it does not know.
+	Only []string `json:"only,omitempty"`
+}
+
+// benchmark is one of the figures Run can measure.
+type benchmark struct {
+	name string
+	fn   func(context.Context, Options) ([]Row, error)
+}
+
+// benchmarks are the figures, in the order Run measures them.
+var benchmarks = []benchmark{{"scheduler", scheduler}, {"memory", memoryCapture}, {"host", hostCompromise}, {"fleet", fleet}}
+
+// Names are the benchmarks Options.Only can name, in the order Run runs them.
+func Names() []string {
+	names := make([]string, len(benchmarks))
+	for i, b := range benchmarks {
+		names[i] = b.name
+	}
+	return names
+}
+
+// ErrUnknown is wrapped by Run's error for a name in Only that is no benchmark.
+var ErrUnknown = errors.New("unknown benchmark")
+
+// checkOnly refuses a name in Only that is no benchmark: a typo would
+// otherwise run nothing and print an empty table.
+func (o *Options) checkOnly() error {
+	for _, n := range o.Only {
+		if !slices.Contains(Names(), n) {
+			return fmt.Errorf("%w %q: want one of %s", ErrUnknown, n, strings.Join(Names(), ", "))
+		}
+	}
+	return nil
 }
 
 func (o *Options) defaults() {
@@ -90,13 +125,12 @@ func row(name string, value float64, unit string, base float64, baseName, note s
 // rows as one JSON document, to w. It fails when a benchmark's run fails:
 // a figure from a broken run means nothing.
 func Run(ctx context.Context, opts Options, w io.Writer) error {
+	if err := opts.checkOnly(); err != nil {
+		return err
+	}
 	opts.defaults()
 	var rows []Row
-	steps := []struct {
-		name string
-		fn   func(context.Context, Options) ([]Row, error)
-	}{{"scheduler", scheduler}, {"memory", memoryCapture}, {"host", hostCompromise}, {"fleet", fleet}}
-	for _, s := range steps {
+	for _, s := range benchmarks {
 		if !opts.wants(s.name) {
 			continue
 		}
