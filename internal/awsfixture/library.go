@@ -64,7 +64,10 @@ func (l *Library) buildBucket(ctx context.Context, cfg aws.Config) error {
 	b := aws.String(l.Bucket)
 	steps := []func() error{
 		func() error { _, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); return err },
-		func() error { _, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(l.LogBucket)}); return err },
+		func() error {
+			_, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(l.LogBucket)})
+			return err
+		},
 		func() error {
 			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(l.BucketPolicy)})
 			return err
@@ -74,7 +77,10 @@ func (l *Library) buildBucket(ctx context.Context, cfg aws.Config) error {
 				OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}})
 			return err
 		},
-		func() error { _, err := api.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, ACL: s3types.BucketCannedACLPublicRead}); return err },
+		func() error {
+			_, err := api.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, ACL: s3types.BucketCannedACLPublicRead})
+			return err
+		},
 		func() error {
 			_, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b,
 				Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String("team"), Value: aws.String("payments")}}}})
