@@ -5,6 +5,8 @@
 package all
 
 import (
+	"context"
+
 	"github.com/firebreak-ir/firebreak/actions/analysis"
 	"github.com/firebreak-ir/firebreak/actions/cloudtrail"
 	"github.com/firebreak-ir/firebreak/actions/ec2"
@@ -17,7 +19,9 @@ import (
 	"github.com/firebreak-ir/firebreak/actions/rds"
 	"github.com/firebreak-ir/firebreak/actions/s3"
 	"github.com/firebreak-ir/firebreak/engine"
+	fbevidence "github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
+	"github.com/firebreak-ir/firebreak/store/s3store"
 )
 
 // Options configure the families beyond their AWS clients.
@@ -44,7 +48,9 @@ func Register(reg *engine.Registry, clients *awsapi.Clients, opts Options) {
 	// capture-memory writes to s3:// sinks through clients.
 	reg.Register(memory.New(memory.Options{S3: clients.S3(""), Progress: opts.Progress}))
 	// analyze-memory streams s3:// images down through clients.
-	analysis.Register(reg, analysis.Options{OpenURI: analysis.S3Opener{API: clients.S3("")}})
+	images := fbevidence.NewSchemes()
+	s3store.Register(images, func(context.Context) s3store.API { return clients.S3("") })
+	analysis.Register(reg, analysis.Options{OpenURI: images})
 }
 
 // Registry is a new registry holding every action, wired to clients.

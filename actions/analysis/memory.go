@@ -131,31 +131,41 @@ type localImage struct {
 	cleanup func()
 }
 
-// local gives the image as a local file: a path as it is, anything else
-// (s3://, a .zst image) streamed into a temporary file, hashed on the way.
+// local gives the image as a local file: a local path as it is, anything
+// else (s3://, a .zst image) streamed into a temporary file, hashed on the
+// way. Locations are read as evidence locations are (evidence.ParseLocation).
 func (a *memoryScan) local(ctx context.Context, p memoryParams) (*localImage, error) {
-	path, remote, err := imageLocation(p.Image)
+	loc, err := evidence.ParseLocation(p.Image)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("image: %w", err)
 	}
 	zst := strings.HasSuffix(p.Image, ".zst")
-	if !remote && !zst {
-		img := &localImage{path: path, cleanup: func() {}}
+	if loc.IsLocal() {
+		// YARA maps a file by its size: a device or a pipe would be swept
+		// as empty, and a success claimed for nothing.
+		if fi, err := os.Stat(loc.Path); err != nil {
+			return nil, fmt.Errorf("image: %w", err)
+		} else if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("image %q is not a regular file: sweep a device with analyze-disk, or capture the memory to a file first", p.Image)
+		}
+	}
+	if loc.IsLocal() && !zst {
+		img := &localImage{path: loc.Path, cleanup: func() {}}
 		if p.SHA256 != "" {
-			if img.sha256, err = fileSHA256(path); err != nil {
+			if img.sha256, err = fileSHA256(loc.Path); err != nil {
 				return nil, err
 			}
 		}
 		return img, checkSHA256(p, img.sha256)
 	}
 	var r io.ReadCloser
-	if remote {
-		if a.open == nil {
-			return nil, fmt.Errorf("image %q is in S3 and no S3 client was set up", p.Image)
-		}
+	switch {
+	case loc.IsLocal():
+		r, err = os.Open(loc.Path)
+	case a.open == nil:
+		err = fmt.Errorf("no store opens %s:// here", loc.Scheme)
+	default:
 		r, err = a.open.OpenURI(ctx, p.Image)
-	} else {
-		r, err = os.Open(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening image %q: %w", p.Image, err)
@@ -177,21 +187,6 @@ func checkSHA256(p memoryParams, got string) error {
 		return fmt.Errorf("image %q has SHA-256 %s, not the %s given: it is not the image that was captured", p.Image, got, p.SHA256)
 	}
 	return nil
-}
-
-// imageLocation is the local path of a path or file:// URI, or reports an
-// s3:// URI as remote (evidence.ParseLocation reads all three).
-func imageLocation(image string) (string, bool, error) {
-	loc, err := evidence.ParseLocation(image)
-	switch {
-	case err != nil:
-		return "", false, fmt.Errorf("image: %w", err)
-	case loc.IsLocal():
-		return loc.Path, false, nil
-	case loc.Scheme == "s3":
-		return "", true, nil
-	}
-	return "", false, fmt.Errorf("image %q: give a path, a file:// or an s3:// URI", image)
 }
 
 // spoolImage copies r (decompressing zstd) into a private temporary file,

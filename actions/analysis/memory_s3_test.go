@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,9 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
+	"github.com/firebreak-ir/firebreak/store/s3store"
 )
 
 // TestAnalyzeMemoryFromS3: a zstd-compressed LiME image in S3 (as
@@ -40,7 +43,9 @@ func TestAnalyzeMemoryFromS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := newCase(t)
-	a := &memoryScan{open: S3Opener{API: api}}
+	images := evidence.NewSchemes()
+	s3store.Register(images, func(context.Context) s3store.API { return api })
+	a := &memoryScan{open: images}
 	out, err := tc.run(t, a, "memory", engine.Params{"image": "s3://case-evidence/cases/cr-1/memory.lime.zst", "sha256": sum(raw),
 		"inline_rules": `rule s3 { strings: $s = "FIREBREAK-IN-S3" condition: $s }`})
 	if err != nil {

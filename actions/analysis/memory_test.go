@@ -108,6 +108,10 @@ func TestAnalyzeMemoryChecksTheHash(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "it is not the image that was captured") {
 		t.Fatalf("error = %v, want a hash mismatch", err)
 	}
+	if _, err := tc.run(t, &memoryScan{}, "memory", engine.Params{"image": "/dev/zero", "inline_rules": "rule r { condition: true }"}); err == nil ||
+		!strings.Contains(err.Error(), "is not a regular file") {
+		t.Errorf("a device as the image: %v, want it refused (YARA would sweep it as empty)", err)
+	}
 	out, err := tc.run(t, &memoryScan{}, "memory", engine.Params{"image": "file://" + img, "inline_rules": "rule r { condition: true }",
 		"sha256": sum([]byte("some memory"))})
 	if err != nil || out["format"] != "raw" || out["matches"] != 1 || out["image_sha256"] != sum([]byte("some memory")) {

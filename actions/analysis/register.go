@@ -7,12 +7,23 @@
 // evidence, and no image is ever read into memory.
 package analysis
 
-import "github.com/firebreak-ir/firebreak/engine"
+import (
+	"context"
+	"io"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
+
+// URIOpener reads an object named by a URI; *evidence.Schemes is one.
+type URIOpener interface {
+	OpenURI(ctx context.Context, uri string) (io.ReadCloser, error)
+}
 
 // Options configure the family.
 type Options struct {
-	// OpenURI opens an s3:// image for analyze-memory; nil refuses s3://
-	// images with a clear error.
+	// OpenURI opens an image that is not a local file (s3://) for
+	// analyze-memory, as verify reads artifacts held elsewhere; nil
+	// refuses such images with a clear error.
 	OpenURI URIOpener
 }
 
