@@ -43,7 +43,7 @@ func TestCollectMetadataSavesEverythingAndRecordsGaps(t *testing.T) {
 	}
 	for _, name := range []string{"instance.json", "tags.json", "volumes.json", "network-interfaces.json", "security-groups.json",
 		"attributes.json", "image.json", "instance-profile.json", "console-output.txt", "collection.json"} {
-		if len(ev.puts[name]) == 0 {
+		if len(object(ev, name)) == 0 {
 			t.Errorf("artifact %s: missing or empty", name)
 		}
 	}
@@ -58,14 +58,14 @@ func TestCollectMetadataSavesEverythingAndRecordsGaps(t *testing.T) {
 		{"collection.json", "ec2:GetConsoleScreenshot"},
 	}
 	for _, c := range checks {
-		if !strings.Contains(string(ev.puts[c.artifact]), c.want) {
-			t.Errorf("artifact %s: does not contain %s\n%s", c.artifact, c.want, ev.puts[c.artifact])
+		if !strings.Contains(string(object(ev, c.artifact)), c.want) {
+			t.Errorf("artifact %s: does not contain %s\n%s", c.artifact, c.want, object(ev, c.artifact))
 		}
 	}
-	if _, ok := ev.puts["console-screenshot.jpg"]; ok {
+	if _, ok := ev.Object("console-screenshot.jpg"); ok {
 		t.Errorf("a screenshot artifact was stored, but moto has no GetConsoleScreenshot")
 	}
-	gaps := ev.eventsNamed("gap")
+	gaps := ev.EventsNamed("gap")
 	if len(gaps) != 1 || gaps[0]["call"] != "ec2:GetConsoleScreenshot" {
 		t.Errorf("gap events: got %v, want one for ec2:GetConsoleScreenshot", gaps)
 	}
@@ -73,7 +73,7 @@ func TestCollectMetadataSavesEverythingAndRecordsGaps(t *testing.T) {
 		t.Errorf("gaps output: got %v", g)
 	}
 	var sum struct{ Artifacts []string }
-	if err := json.Unmarshal(ev.puts["collection.json"], &sum); err != nil || len(sum.Artifacts) != 9 {
+	if err := json.Unmarshal(object(ev, "collection.json"), &sum); err != nil || len(sum.Artifacts) != 9 {
 		t.Errorf("collection.json artifacts: got %v (err %v), want the 9 stored before it", sum.Artifacts, err)
 	}
 }

@@ -83,7 +83,7 @@ func TestCollectMetadataPagesIAMAndFallsBackFromLatest(t *testing.T) {
 	if f.latest != 1 || f.plain != 1 || out["console_output"] == "" {
 		t.Errorf("GetConsoleOutput: %d with Latest, %d without, output %q; want one each and the output", f.latest, f.plain, out["console_output"])
 	}
-	prof := string(ev.puts["instance-profile.json"])
+	prof := string(object(ev, "instance-profile.json"))
 	for _, want := range []string{"inline-read", "extra-one", "extra-two", hw.w.ManagedPolicyARN} {
 		if !strings.Contains(prof, want) {
 			t.Errorf("instance-profile.json: no %s\n%s", want, prof)

@@ -40,7 +40,7 @@ func TestIsolateAndReleaseABusyENI(t *testing.T) {
 		t.Fatalf("isolate: %v", err)
 	}
 	var pre preState
-	if err := json.Unmarshal(ev.puts["pre-isolation-state.json"], &pre); err != nil {
+	if err := json.Unmarshal(object(ev, "pre-isolation-state.json"), &pre); err != nil {
 		t.Fatal(err)
 	}
 	// moto describes an attached ENI with the instance's launch groups

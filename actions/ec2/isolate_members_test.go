@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 )
 
 // fakeASG answers DetachInstances as AWS does for a group at its minimum
@@ -46,14 +47,14 @@ func TestDetachASGAtMinimumSizeLetsTheGroupReplace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeASG{atMin: tt.atMin}
-			ev := &hostEvidence{}
+			ev := enginetest.NewEvidence()
 			if err := detachASG(context.Background(), f, ev, "i-1", "web"); err != nil {
 				t.Fatalf("detachASG: %v", err)
 			}
 			if !f.protected || len(f.detached) != len(tt.wantCalls) || f.detached[len(f.detached)-1] != tt.wantCalls[len(tt.wantCalls)-1] {
 				t.Errorf("calls: protected %v, detach decrements %v, want protection then %v", f.protected, f.detached, tt.wantCalls)
 			}
-			ch := ev.eventsNamed("aws-change")
+			ch := ev.EventsNamed("aws-change")
 			if last := ch[len(ch)-1]; last["call"] != "autoscaling:DetachInstances" || last["decrement_desired_capacity"] != !tt.atMin {
 				t.Errorf("custody: got %v, want the detach with decrement %v", last, !tt.atMin)
 			}
@@ -93,7 +94,7 @@ func TestSwapGroupsLeavesAnIsolatedENIAlone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &recordingEC2{}
-			if err := swapGroups(context.Background(), r, &hostEvidence{}, "eni-1", tt.current, nil, "sg-conv", "sg-iso"); err != nil {
+			if err := swapGroups(context.Background(), r, enginetest.NewEvidence(), "eni-1", tt.current, nil, "sg-conv", "sg-iso"); err != nil {
 				t.Fatal(err)
 			}
 			if len(r.moves) != tt.want || (tt.want == 2 && (r.moves[0][0] != "sg-conv" || r.moves[1][0] != "sg-iso")) {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -167,7 +168,7 @@ func TestIsolateReportsAFailedPartAndDoesTheRest(t *testing.T) {
 	}
 	hw.assertIsolated(t, ctx, out["isolation_group_id"].(string), hw.w.ENIIDs)
 	recorded := map[string]string{}
-	for _, d := range ev.eventsNamed("substep") {
+	for _, d := range ev.EventsNamed("substep") {
 		recorded[d["name"].(string)] = d["status"].(string)
 	}
 	if len(recorded) != len(sub) || !strings.HasPrefix(recorded["revoke-sessions"], "error: ") || recorded["nacl"] != sub["nacl"] {
@@ -217,19 +218,22 @@ func TestIsolateOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("isolate: %v", err)
 	}
-	first := func(match func(hostEvent) bool) int {
-		for i, e := range ev.events {
+	log := ev.Log()
+	first := func(match func(enginetest.Entry) bool) int {
+		for i, e := range log {
 			if match(e) {
 				return i
 			}
 		}
 		return -1
 	}
-	call := func(c string) func(hostEvent) bool {
-		return func(e hostEvent) bool { return e.name == "aws-change" && e.detail["call"] == c }
+	call := func(c string) func(enginetest.Entry) bool {
+		return func(e enginetest.Entry) bool {
+			return e.Op == "event" && e.Name == "aws-change" && e.Detail["call"] == c
+		}
 	}
-	state := first(func(e hostEvent) bool { return e.name == "put" && e.detail["name"] == "pre-isolation-state.json" })
-	change := first(func(e hostEvent) bool { return e.name == "aws-change" })
+	state := first(func(e enginetest.Entry) bool { return e.Op == "put" && e.Name == "pre-isolation-state.json" })
+	change := first(func(e enginetest.Entry) bool { return e.Op == "event" && e.Name == "aws-change" })
 	detach, swap := first(call("autoscaling:DetachInstances")), first(call("ec2:ModifyNetworkInterfaceAttribute"))
 	if state < 0 || change < 0 || state > change {
 		t.Errorf("pre-isolation state stored at %d, first change at %d: want the state first", state, change)
@@ -239,10 +243,10 @@ func TestIsolateOrder(t *testing.T) {
 	}
 	conv, iso := out["conversion_group_id"].(string), out["isolation_group_id"].(string)
 	moves := map[string][]string{}
-	for _, e := range ev.events {
+	for _, e := range log {
 		if call("ec2:ModifyNetworkInterfaceAttribute")(e) {
-			eni := e.detail["network_interface_id"].(string)
-			moves[eni] = append(moves[eni], e.detail["groups"].([]string)[0])
+			eni := e.Detail["network_interface_id"].(string)
+			moves[eni] = append(moves[eni], e.Detail["groups"].([]string)[0])
 		}
 	}
 	for _, eni := range hw.w.ENIIDs {
@@ -306,16 +310,16 @@ func TestEnsureGroupLosesTheCreateRace(t *testing.T) {
 	hw := newHostWorld(t)
 	ctx := testenv.Context(t)
 	api := hw.clients.EC2("")
-	winner, err := ensureGroup(ctx, api, &hostEvidence{}, hw.w.VPCID, "cr-a", isolationSpec())
+	winner, err := ensureGroup(ctx, api, enginetest.NewEvidence(), hw.w.VPCID, "cr-a", isolationSpec())
 	if err != nil {
 		t.Fatalf("first ensureGroup: %v", err)
 	}
-	ev := &hostEvidence{}
+	ev := enginetest.NewEvidence()
 	got, err := ensureGroup(ctx, &blindEC2{isolateEC2: api}, ev, hw.w.VPCID, "cr-b", isolationSpec())
 	if err != nil || got != winner {
 		t.Fatalf("ensureGroup after a lost race: got %q, %v; want %q", got, err, winner)
 	}
-	if n := len(ev.eventsNamed("aws-change")); n != 0 {
+	if n := len(ev.EventsNamed("aws-change")); n != 0 {
 		t.Errorf("the loser recorded %d changes, want none (it created nothing)", n)
 	}
 	if names := hw.firebreakGroups(t, ctx); len(names) != 1 {
@@ -355,10 +359,10 @@ func TestNACLDenyRetriesATakenRuleNumber(t *testing.T) {
 	ctx := testenv.Context(t)
 	api := hw.clients.EC2("")
 	other := hostAddr{subnet: hw.w.SubnetIDs[0], ip: "10.42.1.250"}
-	if _, err := denyInNACL(ctx, api, &hostEvidence{}, hw.w.VPCID, []hostAddr{other}); err != nil {
+	if _, err := denyInNACL(ctx, api, enginetest.NewEvidence(), hw.w.VPCID, []hostAddr{other}); err != nil {
 		t.Fatalf("denying the other host: %v", err)
 	}
-	if _, err := denyInNACL(ctx, &staleACL{isolateEC2: api}, &hostEvidence{}, hw.w.VPCID, []hostAddr{{subnet: hw.w.SubnetIDs[0], ip: hw.w.PrivateIP}}); err != nil {
+	if _, err := denyInNACL(ctx, &staleACL{isolateEC2: api}, enginetest.NewEvidence(), hw.w.VPCID, []hostAddr{{subnet: hw.w.SubnetIDs[0], ip: hw.w.PrivateIP}}); err != nil {
 		t.Fatalf("denying with a stale view: %v", err)
 	}
 	hw.assertNACLDenies(t, ctx, hw.w.PrivateIP+"/32")
@@ -382,7 +386,7 @@ func TestIsolateBadInputChangesNothing(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || engine.IsRetryable(err) {
 				t.Fatalf("error: got %v, want a non-retryable one containing %s", err, tt.wantErr)
 			}
-			if n := len(ev.eventsNamed("aws-change")); n != 0 {
+			if n := len(ev.EventsNamed("aws-change")); n != 0 {
 				t.Errorf("%d changes recorded, want none", n)
 			}
 		})

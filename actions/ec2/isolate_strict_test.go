@@ -39,7 +39,7 @@ func TestIsolateUnsupportedOperationIsAFailure(t *testing.T) {
 	if got := tagMap(hw.instance(t, ctx).Tags)["firebreak:status"]; got != "isolation-incomplete" {
 		t.Errorf("status tag: got %q, want isolation-incomplete", got)
 	}
-	if gaps := ev.eventsNamed("gap"); len(gaps) != 0 {
+	if gaps := ev.EventsNamed("gap"); len(gaps) != 0 {
 		t.Errorf("custody gap events: got %v, want none", gaps)
 	}
 }

@@ -66,14 +66,14 @@ func TestIsolateContainsTheHost(t *testing.T) {
 	hw.assertRevoked(t, ctx)
 
 	var pre preState
-	if err := json.Unmarshal(ev.puts["pre-isolation-state.json"], &pre); err != nil {
+	if err := json.Unmarshal(object(ev, "pre-isolation-state.json"), &pre); err != nil {
 		t.Fatalf("pre-isolation artifact: %v", err)
 	}
 	if !equalStrings(pre.Groups[w.PrimaryENI], w.GroupsByENI[w.PrimaryENI]) || pre.ShutdownBehavior == "" || pre.AutoScalingGroup != w.ASGName ||
 		len(pre.TargetGroups) != 1 || pre.InstanceProfileARN != w.InstanceProfileARN || !pre.DeleteOnTermination[rootDevice(inst)] {
 		t.Errorf("pre-isolation artifact: got %+v, want the fixture's groups, ASG, target group, profile, DeleteOnTermination true", pre)
 	}
-	if n := len(ev.eventsNamed("aws-change")); n < 10 {
+	if n := len(ev.EventsNamed("aws-change")); n < 10 {
 		t.Errorf("custody: got %d aws-change events, want one per change (at least 10)", n)
 	}
 }

@@ -45,8 +45,8 @@ func TestBadParamsChangeNothing(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("Run error:\ngot  %v\nwant %s", err, tt.want)
 			}
-			if len(ev.events) != 0 || len(ev.records) != 0 || len(ev.puts) != 0 {
-				t.Errorf("evidence: got %d events, %d records, %d artifacts; want none", len(ev.events), len(ev.records), len(ev.puts))
+			if len(eventNames(ev)) != 0 || len(ev.Records()) != 0 || len(ev.Names()) != 0 {
+				t.Errorf("evidence: got %d events, %d records, %d artifacts; want none", len(eventNames(ev)), len(ev.Records()), len(ev.Names()))
 			}
 		})
 	}

@@ -107,7 +107,7 @@ func TestReleaseWithoutRecordedStateChangesNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "carries no pre-isolation state") || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("error: got %v, want one saying there is no recorded state and nothing changed", err)
 	}
-	if n := len(ev.eventsNamed("aws-change")); n != 0 {
+	if n := len(ev.EventsNamed("aws-change")); n != 0 {
 		t.Errorf("custody: %d changes recorded, want none", n)
 	}
 	_, _, err = hostRun(ctx, rel, "cr-rel", "release", engine.Params{"instance_id": hw.w.InstanceID, "previous_state": map[string]any{"instance_id": "i-0other"}})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -81,7 +82,7 @@ func TestEnsureGroupWaitsOutANewGroupNotFound(t *testing.T) {
 	ctx := testenv.Context(t)
 	f := &newGroupUnknown{isolateEC2: hw.clients.EC2(""), calls: map[string]int{}}
 	for _, spec := range []groupSpec{conversionSpec(), isolationSpec()} {
-		id, err := ensureGroup(ctx, f, &hostEvidence{}, hw.w.VPCID, "cr-new", spec)
+		id, err := ensureGroup(ctx, f, enginetest.NewEvidence(), hw.w.VPCID, "cr-new", spec)
 		if err != nil {
 			t.Fatalf("ensureGroup %s: %v", spec.name, err)
 		}

@@ -53,6 +53,6 @@ func TestCopySnapshotIsNotRepeatedAfterALostAnswer(t *testing.T) {
 		t.Errorf("CopySnapshot: %d calls, SDK attempts %v, want 1 call made with 1 attempt", f.copies, f.sdkRetries)
 	}
 	if !hasChange(ev, "ec2:CopySnapshot", "copy") {
-		t.Errorf("custody: no aws-change for the copy: %v", ev.details)
+		t.Errorf("custody: no aws-change for the copy: %v", details(ev))
 	}
 }

@@ -2,9 +2,7 @@ package ec2
 
 import (
 	"context"
-	"io"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,47 +10,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-// snapEvidence is an in-memory engine.Evidence that keeps what actions
-// store, record and log, for assertions.
-type snapEvidence struct {
-	mu      sync.Mutex
-	puts    map[string][]byte
-	records []engine.Artifact
-	events  []string
-	details []map[string]any
+// object is the artifact stored under name, nil when there is none.
+func object(ev *enginetest.Evidence, name string) []byte {
+	b, _ := ev.Object(name)
+	return b
 }
 
-func (e *snapEvidence) Put(_ context.Context, m engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return engine.Artifact{}, err
+// eventNames are the custody events' names, in order.
+func eventNames(ev *enginetest.Evidence) []string {
+	var out []string
+	for _, e := range ev.Events() {
+		out = append(out, e.Name)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.puts == nil {
-		e.puts = map[string][]byte{}
+	return out
+}
+
+// details are the custody events' details, in order.
+func details(ev *enginetest.Evidence) []map[string]any {
+	var out []map[string]any
+	for _, e := range ev.Events() {
+		out = append(out, e.Detail)
 	}
-	e.puts[m.Name] = b
-	return engine.Artifact{ID: m.Name, Kind: m.Kind, Size: int64(len(b)), Complete: true}, nil
-}
-
-func (e *snapEvidence) Record(_ context.Context, a engine.Artifact) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.records = append(e.records, a)
-	return nil
-}
-
-func (e *snapEvidence) Event(_ context.Context, ev string, d map[string]any) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, ev)
-	e.details = append(e.details, d)
-	return nil
+	return out
 }
 
 // snapWorld is a moto server with one running instance carrying two EBS
@@ -129,8 +113,8 @@ func (w *snapWorld) caseSnapshots(t *testing.T, caseID string) map[string]types.
 	return got
 }
 
-func stepInput(caseID string, params engine.Params) (*engine.StepInput, *snapEvidence) {
-	ev := &snapEvidence{}
+func stepInput(caseID string, params engine.Params) (*engine.StepInput, *enginetest.Evidence) {
+	ev := enginetest.NewEvidence()
 	return &engine.StepInput{RunID: "run-test", CaseID: caseID, StepID: "disks", Params: params, Attempt: 1, Evidence: ev}, ev
 }
 

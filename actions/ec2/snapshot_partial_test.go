@@ -67,6 +67,6 @@ func TestSnapshotAfterALostCreateSnapshotsTakesTheMissingVolume(t *testing.T) {
 		t.Errorf("CreateSnapshot calls: got %v, want vol-b alone", f.single)
 	}
 	if !hasChange(ev, "ec2:CreateSnapshot", "volumes") {
-		t.Errorf("custody: no aws-change for the single-volume snapshot: %v", ev.details)
+		t.Errorf("custody: no aws-change for the single-volume snapshot: %v", details(ev))
 	}
 }

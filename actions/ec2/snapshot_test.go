@@ -62,17 +62,17 @@ func TestSnapshotTakesOneCompletedSnapshotPerVolumeOnce(t *testing.T) {
 	if first["reused"] != false {
 		t.Errorf("first run: reused = %v, want false", first["reused"])
 	}
-	if len(ev.records) != 2 {
-		t.Fatalf("artifacts recorded: got %d, want 2", len(ev.records))
+	if len(ev.Records()) != 2 {
+		t.Fatalf("artifacts recorded: got %d, want 2", len(ev.Records()))
 	}
-	for _, r := range ev.records {
+	for _, r := range ev.Records() {
 		s, ok := snaps[r.ID]
 		if !ok || r.Kind != "ebs-snapshot" || r.Source["volume_id"] != aws.ToString(s.VolumeId) || r.SHA256 != "" || r.Size <= 0 || !r.Complete {
 			t.Errorf("artifact %+v: want a complete ebs-snapshot of a case snapshot, with volume, size and no hash", r)
 		}
 	}
-	if len(ev.events) != 1 || ev.events[0] != "aws-change" || ev.details[0]["call"] != "ec2:CreateSnapshots" {
-		t.Errorf("custody events: got %v %v, want one aws-change for ec2:CreateSnapshots", ev.events, ev.details)
+	if len(eventNames(ev)) != 1 || eventNames(ev)[0] != "aws-change" || details(ev)[0]["call"] != "ec2:CreateSnapshots" {
+		t.Errorf("custody events: got %v %v, want one aws-change for ec2:CreateSnapshots", eventNames(ev), details(ev))
 	}
 
 	in2, ev2 := stepInput("cr-snap-1", params)
@@ -86,8 +86,8 @@ func TestSnapshotTakesOneCompletedSnapshotPerVolumeOnce(t *testing.T) {
 			t.Errorf("second run volume %s: got %v, want the first run's %v", v, second["volumes"].(map[string]any)[v], id)
 		}
 	}
-	if len(ev2.events) != 0 {
-		t.Errorf("second run custody events: got %v, want none (nothing changed)", ev2.events)
+	if len(eventNames(ev2)) != 0 {
+		t.Errorf("second run custody events: got %v, want none (nothing changed)", eventNames(ev2))
 	}
 
 	// Another case gets its own set: the lookup is by case, not by instance.
@@ -119,11 +119,11 @@ func TestSnapshotResumedAfterCreateSnapshotsTakesNoSecondSet(t *testing.T) {
 			t.Errorf("volume %s: got snapshot %v, want the crashed attempt's %s", aws.ToString(s.VolumeId), got, aws.ToString(s.SnapshotId))
 		}
 	}
-	if out["reused"] != true || len(ev.events) != 0 {
-		t.Errorf("resume: reused = %v, events %v; want true and no new change", out["reused"], ev.events)
+	if out["reused"] != true || len(eventNames(ev)) != 0 {
+		t.Errorf("resume: reused = %v, events %v; want true and no new change", out["reused"], eventNames(ev))
 	}
-	if len(ev.records) != 2 {
-		t.Errorf("resume: artifacts recorded: got %d, want 2", len(ev.records))
+	if len(ev.Records()) != 2 {
+		t.Errorf("resume: artifacts recorded: got %d, want 2", len(ev.Records()))
 	}
 }
 
@@ -160,7 +160,7 @@ func TestSnapshotTakesOnlyTheVolumeAttachedSince(t *testing.T) {
 	if vols[aws.ToString(vol.VolumeId)] == nil || second["reused"] != false {
 		t.Errorf("outputs: got %v, want the new volume's snapshot and reused false", second)
 	}
-	if len(ev.events) != 1 || ev.details[0]["call"] != "ec2:CreateSnapshot" || ev.details[0]["note"] == nil {
-		t.Errorf("custody: got %v, want one single-volume CreateSnapshot noted as not crash-consistent", ev.details)
+	if len(eventNames(ev)) != 1 || details(ev)[0]["call"] != "ec2:CreateSnapshot" || details(ev)[0]["note"] == nil {
+		t.Errorf("custody: got %v, want one single-volume CreateSnapshot noted as not crash-consistent", details(ev))
 	}
 }

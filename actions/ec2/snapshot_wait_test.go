@@ -133,7 +133,7 @@ func TestSnapshotCopiesWithKMSAndShares(t *testing.T) {
 		}
 	}
 	kinds := map[string]int{}
-	for _, r := range ev.records {
+	for _, r := range ev.Records() {
 		kinds[r.Kind]++
 	}
 	if kinds["ebs-snapshot"] != 2 || kinds["ebs-snapshot-copy"] != 2 {

@@ -50,8 +50,8 @@ func TestTagSetsTagsOnInstanceAndVolumes(t *testing.T) {
 	if n := len(out["resource_ids"].([]any)); n != 3 {
 		t.Errorf("outputs.resource_ids: got %d, want 3", n)
 	}
-	if len(ev.events) != 1 || ev.details[0]["call"] != "ec2:CreateTags" {
-		t.Errorf("custody events: got %v %v, want one ec2:CreateTags change", ev.events, ev.details)
+	if len(eventNames(ev)) != 1 || details(ev)[0]["call"] != "ec2:CreateTags" {
+		t.Errorf("custody events: got %v %v, want one ec2:CreateTags change", eventNames(ev), details(ev))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -51,8 +52,8 @@ func TestTerminateRefusesUntilTheDisksAreSafe(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `is tagged firebreak:status="", not "isolated": refusing to terminate it`) {
 		t.Fatalf("unisolated: got %v, want a refusal naming the status tag", err)
 	}
-	if len(ev.puts)+len(ev.events) != 0 {
-		t.Errorf("evidence written on refusal: %v %v", ev.puts, ev.events)
+	if len(ev.Names())+len(eventNames(ev)) != 0 {
+		t.Errorf("evidence written on refusal: %v %v", ev.Names(), eventNames(ev))
 	}
 	// Isolated but with no snapshot: still refused.
 	_, err = w.ec2.CreateTags(testenv.Context(t), &ec2.CreateTagsInput{Resources: []string{w.instance},
@@ -68,8 +69,8 @@ func TestTerminateRefusesUntilTheDisksAreSafe(t *testing.T) {
 	if got := w.state(t); got != types.InstanceStateNameRunning {
 		t.Fatalf("state after refusal: got %s, want running", got)
 	}
-	if len(ev.puts)+len(ev.events) != 0 {
-		t.Errorf("evidence written on refusal: %v %v", ev.puts, ev.events)
+	if len(ev.Names())+len(eventNames(ev)) != 0 {
+		t.Errorf("evidence written on refusal: %v %v", ev.Names(), eventNames(ev))
 	}
 
 	w.isolateAndSnapshot(t, "cr-keep")
@@ -94,10 +95,10 @@ func TestTerminateRefusesUntilTheDisksAreSafe(t *testing.T) {
 		}
 	}
 	if !hasChange(ev, "ec2:ModifyInstanceAttribute", "delete_on_termination") {
-		t.Errorf("custody: no aws-change for DeleteOnTermination=false: %v", ev.details)
+		t.Errorf("custody: no aws-change for DeleteOnTermination=false: %v", details(ev))
 	}
 	var before instanceBefore
-	if err := json.Unmarshal(ev.puts[w.instance+"-before-terminate-running.json"], &before); err != nil {
+	if err := json.Unmarshal(object(ev, w.instance+"-before-terminate-running.json"), &before); err != nil {
 		t.Fatalf("state artifact: %v", err)
 	}
 	if !before.InstanceStore.Known || before.InstanceStore.Present || !strings.HasPrefix(before.InstanceStore.Note, "none:") {
@@ -114,10 +115,8 @@ func (w *snapWorld) describe(t *testing.T) types.Instance {
 	return out.Reservations[0].Instances[0]
 }
 
-func hasChange(ev *snapEvidence, call, key string) bool {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	for _, d := range ev.details {
+func hasChange(ev *enginetest.Evidence, call, key string) bool {
+	for _, d := range details(ev) {
 		if d["call"] == call && d[key] != nil {
 			return true
 		}

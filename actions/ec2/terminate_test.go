@@ -56,8 +56,8 @@ func TestTerminateRefusesAnInstanceNotTaggedForTheCase(t *testing.T) {
 		if got := w.state(t); got != types.InstanceStateNameRunning {
 			t.Fatalf("tag %q: instance state after refusal: got %s, want running", tagged, got)
 		}
-		if len(ev.puts)+len(ev.events) != 0 {
-			t.Errorf("tag %q: evidence written on refusal: %v %v", tagged, ev.puts, ev.events)
+		if len(ev.Names())+len(eventNames(ev)) != 0 {
+			t.Errorf("tag %q: evidence written on refusal: %v %v", tagged, ev.Names(), eventNames(ev))
 		}
 	}
 	// force overrides the refusal and says so in the custody log.
@@ -66,8 +66,8 @@ func TestTerminateRefusesAnInstanceNotTaggedForTheCase(t *testing.T) {
 	if got := w.state(t); got != types.InstanceStateNameStopped {
 		t.Fatalf("forced stop: got state %s, want stopped", got)
 	}
-	if len(ev.events) == 0 || ev.events[0] != "forced" {
-		t.Errorf("forced stop: custody events %v, want a \"forced\" event first", ev.events)
+	if len(eventNames(ev)) == 0 || eventNames(ev)[0] != "forced" {
+		t.Errorf("forced stop: custody events %v, want a \"forced\" event first", eventNames(ev))
 	}
 }
 
@@ -95,8 +95,8 @@ func TestTerminateStopsATaggedInstanceAndRecordsItsStateBefore(t *testing.T) {
 	}
 	name := w.instance + "-before-stop-running.json"
 	var before instanceBefore
-	if err := json.Unmarshal(ev.puts[name], &before); err != nil {
-		t.Fatalf("artifact %s: %v (artifacts %v)", name, err, ev.puts)
+	if err := json.Unmarshal(object(ev, name), &before); err != nil {
+		t.Fatalf("artifact %s: %v (artifacts %v)", name, err, ev.Names())
 	}
 	if aws.ToString(before.Instance.InstanceId) != w.instance || before.Instance.State.Name != types.InstanceStateNameRunning || !before.DisableApiTermination {
 		t.Errorf("state before: got %s %s protection=%v, want %s running protection=true",
@@ -105,8 +105,8 @@ func TestTerminateStopsATaggedInstanceAndRecordsItsStateBefore(t *testing.T) {
 	// Again: already stopped, nothing to do, nothing recorded.
 	in2, ev2 := stepInput("cr-stop", engine.Params{"instance_id": w.instance})
 	mustRun(t, a, in2)
-	if len(ev2.puts)+len(ev2.events) != 0 {
-		t.Errorf("second stop: evidence written %v %v, want none", ev2.puts, ev2.events)
+	if len(ev2.Names())+len(eventNames(ev2)) != 0 {
+		t.Errorf("second stop: evidence written %v %v, want none", ev2.Names(), eventNames(ev2))
 	}
 }
 

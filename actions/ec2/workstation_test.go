@@ -84,7 +84,7 @@ func TestCreateWorkstation(t *testing.T) {
 	checkNoInternet(t, ctx, w, aws.ToString(inst.SubnetId), aws.ToString(inst.VpcId))
 	checkEvidenceVolumes(t, ctx, w, inst, snaps, out)
 	checkEvidenceRole(t, ctx, w)
-	if n := len(ev.events); n == 0 {
+	if n := len(eventNames(ev)); n == 0 {
 		t.Errorf("no custody events for what was made")
 	}
 }
@@ -252,10 +252,10 @@ func TestCreateWorkstationRerunMakesNothing(t *testing.T) {
 	if !slices.Equal(first["volume_ids"].([]any), second["volume_ids"].([]any)) {
 		t.Errorf("volume_ids: rerun gave %v, first run %v", second["volume_ids"], first["volume_ids"])
 	}
-	for i, e := range ev.events {
-		call, _ := ev.details[i]["call"].(string)
+	for i, e := range eventNames(ev) {
+		call, _ := details(ev)[i]["call"].(string)
 		if e == awsapi.EventChange && call != "iam:PutRolePolicy" {
-			t.Errorf("rerun made a change: %s %v", call, ev.details[i])
+			t.Errorf("rerun made a change: %s %v", call, details(ev)[i])
 		}
 	}
 	if _, err := w.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{*outString(first, "instance_id")}}); err != nil {

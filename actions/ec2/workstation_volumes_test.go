@@ -41,9 +41,9 @@ func TestCreateWorkstationRefusesAVolumeAnotherHostHas(t *testing.T) {
 	if got := attachments(t, w, moved); len(got) != 1 || got[0] != w.instance {
 		t.Errorf("volume %s: attached to %v, want only the other host %s", moved, got, w.instance)
 	}
-	for i, e := range ev.events {
-		if e == awsapi.EventChange && ev.details[i]["call"] == "ec2:AttachVolume" {
-			t.Errorf("the refused rerun attached a volume: %v", ev.details[i])
+	for i, e := range eventNames(ev) {
+		if e == awsapi.EventChange && details(ev)[i]["call"] == "ec2:AttachVolume" {
+			t.Errorf("the refused rerun attached a volume: %v", details(ev)[i])
 		}
 	}
 

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/revoke"
 
 	"context"
@@ -102,10 +103,10 @@ func TestDisableKeyContainsAndKeepsEvidence(t *testing.T) {
 	if _, err := w.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("ci-deployer")}); !awsapi.IsNotFound(err) {
 		t.Errorf("GetLoginProfile after delete_login_profile: got %v, want NoSuchEntity", err)
 	}
-	if got, want := ev.calls(awsapi.EventChange), []string{"iam:UpdateAccessKey", "iam:PutUserPolicy", "iam:DeleteLoginProfile"}; !slices.Equal(got, want) {
+	if got, want := calls(ev, awsapi.EventChange), []string{"iam:UpdateAccessKey", "iam:PutUserPolicy", "iam:DeleteLoginProfile"}; !slices.Equal(got, want) {
 		t.Errorf("custody changes: got %v, want %v", got, want)
 	}
-	if got := ev.calls(awsapi.EventGap); !slices.Equal(got, []string{"cloudtrail:LookupEvents"}) {
+	if got := calls(ev, awsapi.EventGap); !slices.Equal(got, []string{"cloudtrail:LookupEvents"}) {
 		t.Errorf("custody gaps: got %v, want the CloudTrail lookup", got)
 	}
 	checkDisableEvidence(t, ev, leaked, other)
@@ -113,11 +114,11 @@ func TestDisableKeyContainsAndKeepsEvidence(t *testing.T) {
 
 // checkDisableEvidence: the key's state before the change, the user's
 // rights, and the CloudTrail gap are each an artifact.
-func checkDisableEvidence(t *testing.T, ev *memEvidence, leaked, other string) {
+func checkDisableEvidence(t *testing.T, ev *enginetest.Evidence, leaked, other string) {
 	t.Helper()
 	var keys []types.AccessKeyMetadata
-	if err := json.Unmarshal(ev.puts["access-keys.json"], &keys); err != nil || len(keys) != 2 {
-		t.Fatalf("access-keys.json: %v %s", err, ev.puts["access-keys.json"])
+	if err := json.Unmarshal(object(ev, "access-keys.json"), &keys); err != nil || len(keys) != 2 {
+		t.Fatalf("access-keys.json: %v %s", err, object(ev, "access-keys.json"))
 	}
 	for _, k := range keys {
 		if k.Status != types.StatusTypeActive {
@@ -125,7 +126,7 @@ func checkDisableEvidence(t *testing.T, ev *memEvidence, leaked, other string) {
 		}
 	}
 	var u userRecord
-	if err := json.Unmarshal(ev.puts["user.json"], &u); err != nil {
+	if err := json.Unmarshal(object(ev, "user.json"), &u); err != nil {
 		t.Fatalf("user.json: %v", err)
 	}
 	if !slices.Equal(u.Groups, []string{"deployers"}) || len(u.AttachedPolicies) != 1 || !strings.HasSuffix(u.AttachedPolicies[0], ":policy/read-logs") ||
@@ -133,7 +134,7 @@ func checkDisableEvidence(t *testing.T, ev *memEvidence, leaked, other string) {
 		t.Errorf("user.json: got %+v, want the group, the attached and the inline policy", u)
 	}
 	var tr trailRecord
-	if err := json.Unmarshal(ev.puts["cloudtrail-events.json"], &tr); err != nil || tr.Available || !strings.Contains(tr.Reason, "not implemented") || tr.AccessKeyID != leaked {
+	if err := json.Unmarshal(object(ev, "cloudtrail-events.json"), &tr); err != nil || tr.Available || !strings.Contains(tr.Reason, "not implemented") || tr.AccessKeyID != leaked {
 		t.Errorf("cloudtrail-events.json: got %+v (%v), want available false with the reason", tr, err)
 	}
 	if d := tr.To.Sub(tr.From); d != 7*24*time.Hour {
@@ -152,7 +153,7 @@ func TestDisableKeyRerunChangesNothingMore(t *testing.T) {
 	if err != nil || out["key_status"] != "Inactive" {
 		t.Fatalf("rerun: got %v, %v; want Inactive", out, err)
 	}
-	if got := ev.calls(awsapi.EventChange); !slices.Equal(got, []string{"iam:PutUserPolicy"}) {
+	if got := calls(ev, awsapi.EventChange); !slices.Equal(got, []string{"iam:PutUserPolicy"}) {
 		t.Errorf("rerun changes: got %v, want only the policy replaced (the key was already inactive)", got)
 	}
 	pols, err := w.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String("ci-deployer")})
@@ -181,8 +182,8 @@ func TestDisableKeyRefusesTheRunsOwnKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "force: true") {
 			t.Errorf("disable-key %s as itself: got %v, want a refusal containing %q", tt.key, err, tt.want)
 		}
-		if len(ev.events) != 0 {
-			t.Errorf("a refusal logged changes: %v", ev.events)
+		if len(ev.Events()) != 0 {
+			t.Errorf("a refusal logged changes: %v", ev.Events())
 		}
 	}
 	if st := w.keyStatuses(t, ctx, "responder"); st[own] != types.StatusTypeActive || st[second] != types.StatusTypeActive {
@@ -214,8 +215,8 @@ func TestDisableKeyRefusesKeysWithoutUser(t *testing.T) {
 	key, _ := w.newUser(t, ctx, "someone")
 	for _, lb := range []time.Duration{0, -time.Hour} {
 		_, ev, err := run(ctx, w.reg, "disable-key", engine.Params{"access_key_id": key, "lookback": lb})
-		if err == nil || !strings.Contains(err.Error(), "must be positive") || len(ev.events) != 0 {
-			t.Errorf("lookback %v: got %v and events %v, want a refusal before any change", lb, err, ev.events)
+		if err == nil || !strings.Contains(err.Error(), "must be positive") || len(ev.Events()) != 0 {
+			t.Errorf("lookback %v: got %v and events %v, want a refusal before any change", lb, err, ev.Events())
 		}
 	}
 }

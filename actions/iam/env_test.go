@@ -3,10 +3,8 @@ package iam
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,50 +13,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-// memEvidence keeps what an action stores and logs, for assertions.
-type memEvidence struct {
-	mu     sync.Mutex
-	puts   map[string][]byte
-	events []string
-	detail []map[string]any
-}
-
-func (e *memEvidence) Put(_ context.Context, m engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return engine.Artifact{}, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.puts == nil {
-		e.puts = map[string][]byte{}
-	}
-	e.puts[m.Name] = b
-	return engine.Artifact{ID: m.Name, Kind: m.Kind, Size: int64(len(b)), Complete: true}, nil
-}
-
-func (e *memEvidence) Record(context.Context, engine.Artifact) error { return nil }
-
-func (e *memEvidence) Event(_ context.Context, name string, d map[string]any) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events, e.detail = append(e.events, name), append(e.detail, d)
-	return nil
-}
-
-// calls returns the "call" of every aws-change event, in order.
-func (e *memEvidence) calls(event string) []string {
+// calls returns the "call" of every custody event named event, in order.
+func calls(ev *enginetest.Evidence, event string) []string {
 	var out []string
-	for i, n := range e.events {
-		if n == event {
-			out = append(out, e.detail[i]["call"].(string))
-		}
+	for _, d := range ev.EventsNamed(event) {
+		out = append(out, d["call"].(string))
 	}
 	return out
+}
+
+// object is the artifact stored under name, or nil.
+func object(ev *enginetest.Evidence, name string) []byte {
+	b, _ := ev.Object(name)
+	return b
 }
 
 // iamWorld is a moto server with an IAM client for setting up and
@@ -111,12 +83,12 @@ func (w *iamWorld) newKey(t *testing.T, ctx context.Context, user string) (strin
 }
 
 // run runs the action called name from reg on a fresh step input.
-func run(ctx context.Context, reg *engine.Registry, name string, params engine.Params) (engine.Outputs, *memEvidence, error) {
+func run(ctx context.Context, reg *engine.Registry, name string, params engine.Params) (engine.Outputs, *enginetest.Evidence, error) {
 	a, ok := reg.Lookup(name)
 	if !ok {
 		panic("action not registered: " + name)
 	}
-	ev := &memEvidence{}
+	ev := enginetest.NewEvidence()
 	for _, p := range a.Spec().Params {
 		if _, given := params[p.Name]; !given && p.Default != nil {
 			v, _ := engine.Coerce(p.Type, p.Default)

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/revoke"
 
 	"context"
@@ -105,7 +106,7 @@ func asCaller(arn string) func(context.Context) (callerInfo, error) {
 }
 
 func runAction(ctx context.Context, a engine.Action, params engine.Params) (engine.Outputs, error) {
-	return a.Run(ctx, &engine.StepInput{RunID: "run-test", StepID: "revoke", Params: params, Attempt: 1, Evidence: &memEvidence{}})
+	return a.Run(ctx, &engine.StepInput{RunID: "run-test", StepID: "revoke", Params: params, Attempt: 1, Evidence: enginetest.NewEvidence()})
 }
 
 // refusingIAM fails the test on any change: the refusals below must not

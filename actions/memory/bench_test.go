@@ -85,7 +85,7 @@ func BenchmarkCaptureVsSSHCat(b *testing.B) {
 				base, baseCPU = base+w, baseCPU+c
 				cpu0 := selfCPU()
 				start := time.Now()
-				in := &engine.StepInput{StepID: "memory", Attempt: i + 1, Evidence: &recEvidence{dir: b.TempDir()},
+				in := &engine.StepInput{StepID: "memory", Attempt: i + 1, Evidence: newEvidence(b.TempDir()),
 					Params: tg.params(extra)}
 				if _, err := New(opts).Run(b.Context(), in); err != nil {
 					b.Fatalf("capture: %v", err)

@@ -33,7 +33,7 @@ func TestParallelCaptures(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev := &recEvidence{dir: t.TempDir()}
+			ev := newEvidence(t.TempDir())
 			outs[i], errs[i] = action.Run(t.Context(), &engine.StepInput{StepID: "memory", Attempt: 1, Evidence: ev,
 				ForEach: true, ItemIndex: i,
 				Params: tg.params(map[string]any{"method": "raw", "source": srcs[i], "sinks": []any{"file://" + dir}})})
@@ -66,8 +66,8 @@ func TestRawShorterThanExpectedSize(t *testing.T) {
 	if !errors.Is(err, ErrTruncated) || !engine.IsRetryable(err) {
 		t.Fatalf("error = %v, want a retryable %v", err, ErrTruncated)
 	}
-	if out["complete"] != false || len(ev.records) != 1 || ev.records[0].Complete || ev.records[0].Size != 1<<20 {
-		t.Fatalf("complete=%v records=%+v, want one incomplete record of 1 MiB", out["complete"], ev.records)
+	if out["complete"] != false || len(ev.Records()) != 1 || ev.Records()[0].Complete || ev.Records()[0].Size != 1<<20 {
+		t.Fatalf("complete=%v records=%+v, want one incomplete record of 1 MiB", out["complete"], ev.Records())
 	}
 }
 
@@ -79,11 +79,11 @@ func TestNoSinksWritesToEvidenceStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("capture: %v", err)
 	}
-	if len(ev.puts) != 1 || ev.puts[0].SHA256 != want || len(ev.records) != 0 {
-		t.Fatalf("puts=%+v records=%+v, want one Put with sha256 %s", ev.puts, ev.records, want)
+	if len(ev.Stored()) != 1 || ev.Stored()[0].SHA256 != want || len(ev.Records()) != 0 {
+		t.Fatalf("puts=%+v records=%+v, want one Put with sha256 %s", ev.Stored(), ev.Records(), want)
 	}
-	if u := uris(t, out); len(u) != 1 || u[0] != ev.puts[0].URI {
-		t.Fatalf("uris = %v, want the evidence store's %s", u, ev.puts[0].URI)
+	if u := uris(t, out); len(u) != 1 || u[0] != ev.Stored()[0].URI {
+		t.Fatalf("uris = %v, want the evidence store's %s", u, ev.Stored()[0].URI)
 	}
 }
 
@@ -120,7 +120,7 @@ func TestZstdHashesTheUncompressedStream(t *testing.T) {
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
 		t.Fatalf("decompressed image hashes to %s, want %s", got, want)
 	}
-	r := ev.records[0]
+	r := ev.Records()[0]
 	if r.SHA256 != fileSHA256(t, p) || r.Meta["uncompressed_sha256"] != want {
 		t.Fatalf("record sha256=%s meta=%v, want the stored file's hash and uncompressed_sha256 %s", r.SHA256, r.Meta, want)
 	}
@@ -139,12 +139,12 @@ func TestFailedZstdCaptureHashesWhatItStored(t *testing.T) {
 	if !errors.Is(err, ErrTruncated) {
 		t.Fatalf("error = %v, want %v", err, ErrTruncated)
 	}
-	if out["sha256"] != want || len(ev.records) != 1 || ev.records[0].Complete {
-		t.Fatalf("sha256 = %v, records = %+v; want %s and one incomplete record", out["sha256"], ev.records, want)
+	if out["sha256"] != want || len(ev.Records()) != 1 || ev.Records()[0].Complete {
+		t.Fatalf("sha256 = %v, records = %+v; want %s and one incomplete record", out["sha256"], ev.Records(), want)
 	}
-	p := pathFromFileURI(ev.records[0].URI)
-	if got := fileSHA256(t, p); got != ev.records[0].SHA256 {
-		t.Fatalf("partial file hashes to %s, record says %s", got, ev.records[0].SHA256)
+	p := pathFromFileURI(ev.Records()[0].URI)
+	if got := fileSHA256(t, p); got != ev.Records()[0].SHA256 {
+		t.Fatalf("partial file hashes to %s, record says %s", got, ev.Records()[0].SHA256)
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -203,7 +203,7 @@ func TestRawDeviceUsesMemTotalAsALowerBound(t *testing.T) {
 	if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "MemTotal") {
 		t.Fatalf("error = %v, want %v naming MemTotal", err, ErrTruncated)
 	}
-	if out["expected_size_from"] != "meminfo (approximate: a lower bound)" || len(ev.records) != 1 || ev.records[0].Complete {
-		t.Fatalf("expected_size_from = %v, records = %+v; want meminfo and one incomplete record", out["expected_size_from"], ev.records)
+	if out["expected_size_from"] != "meminfo (approximate: a lower bound)" || len(ev.Records()) != 1 || ev.Records()[0].Complete {
+		t.Fatalf("expected_size_from = %v, records = %+v; want meminfo and one incomplete record", out["expected_size_from"], ev.Records())
 	}
 }

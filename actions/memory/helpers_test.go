@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -11,72 +10,28 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-// recEvidence is an engine.Evidence that keeps what the action hands it;
-// Put hashes the stream into a file so tests can check it.
-type recEvidence struct {
-	mu      sync.Mutex
-	dir     string
-	puts    []engine.Artifact
-	records []engine.Artifact
-	events  []recEvent
+// newEvidence is the evidence a capture test hands the action: artifacts
+// it stores are written to dir, so tests can read them where they are.
+func newEvidence(dir string) *enginetest.Evidence {
+	ev := enginetest.NewEvidence()
+	ev.Dir = dir
+	return ev
 }
 
-type recEvent struct {
-	Event  string
-	Detail map[string]any
-}
-
-func (e *recEvidence) Put(ctx context.Context, meta engine.ArtifactMeta, r io.Reader) (engine.Artifact, error) {
-	p := filepath.Join(e.dir, meta.Name)
-	f, err := os.Create(p)
-	if err != nil {
-		return engine.Artifact{}, err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
-	f.Close()
-	if err != nil {
-		os.Remove(p) // atomic, as the contract says
-		return engine.Artifact{}, err
-	}
-	a := engine.Artifact{Kind: meta.Kind, URI: fileURI(p), SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Complete: true}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.puts = append(e.puts, a)
-	return a, nil
-}
-
-func (e *recEvidence) Record(_ context.Context, a engine.Artifact) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.records = append(e.records, a)
-	return nil
-}
-
-func (e *recEvidence) Event(_ context.Context, event string, detail map[string]any) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, recEvent{event, detail})
-	return nil
-}
-
-func (e *recEvidence) event(name string) (map[string]any, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, ev := range e.events {
-		if ev.Event == name {
-			return ev.Detail, true
-		}
+// event returns the detail of the first custody event called name.
+func event(ev *enginetest.Evidence, name string) (map[string]any, bool) {
+	if d := ev.EventsNamed(name); len(d) > 0 {
+		return d[0], true
 	}
 	return nil, false
 }
@@ -109,9 +64,9 @@ func (tg *target) params(extra map[string]any) engine.Params {
 }
 
 // runCapture runs the action once, as the runner would.
-func runCapture(t *testing.T, a engine.Action, p engine.Params) (engine.Outputs, *recEvidence, error) {
+func runCapture(t *testing.T, a engine.Action, p engine.Params) (engine.Outputs, *enginetest.Evidence, error) {
 	t.Helper()
-	ev := &recEvidence{dir: t.TempDir()}
+	ev := newEvidence(t.TempDir())
 	out, err := a.Run(testenv.Context(t), &engine.StepInput{RunID: "run-test", CaseID: "case-test", StepID: "memory",
 		Params: p, Attempt: 1, Evidence: ev})
 	return out, ev, err

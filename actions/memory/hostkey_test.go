@@ -91,7 +91,7 @@ func TestHostKeyVerification(t *testing.T) {
 			if out["host_key_verified_by"] != tc.wantBy || out["host_key_fingerprint"] != tg.Fingerprint {
 				t.Fatalf("verified by %v with %v, want %s with %s", out["host_key_verified_by"], out["host_key_fingerprint"], tc.wantBy, tg.Fingerprint)
 			}
-			_, recorded := ev.event("insecure-host-key")
+			_, recorded := event(ev, "insecure-host-key")
 			if insecure := tc.wantBy == "insecure"; recorded != insecure || out["insecure_host_key"] != insecure {
 				t.Fatalf("insecure-host-key event %v, output %v; want both %v", recorded, out["insecure_host_key"], insecure)
 			}

@@ -179,8 +179,8 @@ func TestLimeCaptureThroughTunnel(t *testing.T) {
 	if out["module_sha256"] != fileSHA256(t, filepath.Join(lt.ModuleDir, fmt.Sprint(out["module"]))) {
 		t.Errorf("module_sha256 = %v, want the local module's hash", out["module_sha256"])
 	}
-	if len(ev.records) != 1 || !ev.records[0].Complete {
-		t.Fatalf("records = %+v, want one complete artifact", ev.records)
+	if len(ev.Records()) != 1 || !ev.Records()[0].Complete {
+		t.Fatalf("records = %+v, want one complete artifact", ev.Records())
 	}
 }
 
@@ -217,15 +217,15 @@ func TestFailedCapturesAreIncomplete(t *testing.T) {
 			if out["complete"] != false {
 				t.Fatalf("outputs complete = %v, want false", out["complete"])
 			}
-			if len(ev.records) != 1 || ev.records[0].Complete {
-				t.Fatalf("records = %+v, want one artifact with Complete=false", ev.records)
+			if len(ev.Records()) != 1 || ev.Records()[0].Complete {
+				t.Fatalf("records = %+v, want one artifact with Complete=false", ev.Records())
 			}
-			p := pathFromFileURI(ev.records[0].URI)
+			p := pathFromFileURI(ev.Records()[0].URI)
 			if !strings.HasSuffix(p, ".partial") {
 				t.Fatalf("partial artifact at %s, want a *.partial name", p)
 			}
-			if got := fileSHA256(t, p); got != ev.records[0].SHA256 {
-				t.Fatalf("partial file hashes to %s, record says %s", got, ev.records[0].SHA256)
+			if got := fileSHA256(t, p); got != ev.Records()[0].SHA256 {
+				t.Fatalf("partial file hashes to %s, record says %s", got, ev.Records()[0].SHA256)
 			}
 			entries, _ := os.ReadDir(dir)
 			if len(entries) != 1 {
@@ -243,17 +243,17 @@ func TestCancelledCaptureIsIncomplete(t *testing.T) {
 	lt := startLimeTarget(t, limeImage(5, testRanges...), 1<<20)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
-	ev := &recEvidence{dir: t.TempDir()}
+	ev := newEvidence(t.TempDir())
 	out, err := New(Options{}).Run(ctx, &engine.StepInput{StepID: "memory", Attempt: 1, Evidence: ev,
 		Params: lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}}))})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the deadline", err)
 	}
-	if len(ev.records) != 1 || ev.records[0].Complete || ev.records[0].Size != 1<<20 {
-		t.Fatalf("records = %+v, want one incomplete of 1 MiB", ev.records)
+	if len(ev.Records()) != 1 || ev.Records()[0].Complete || ev.Records()[0].Size != 1<<20 {
+		t.Fatalf("records = %+v, want one incomplete of 1 MiB", ev.Records())
 	}
-	if r, _ := ev.records[0].Meta["lime_ranges"].([]LimeRange); len(r) == 0 {
-		t.Fatalf("record meta = %v, want the LiME ranges seen so far", ev.records[0].Meta)
+	if r, _ := ev.Records()[0].Meta["lime_ranges"].([]LimeRange); len(r) == 0 {
+		t.Fatalf("record meta = %v, want the LiME ranges seen so far", ev.Records()[0].Meta)
 	}
 	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
 }

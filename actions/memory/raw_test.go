@@ -40,12 +40,12 @@ func TestRawCaptureToFileMatchesSource(t *testing.T) {
 	if _, err := os.Stat(p + ".partial"); !os.IsNotExist(err) {
 		t.Fatalf("a .partial file is left beside the finished image: %v", err)
 	}
-	if len(ev.records) != 1 || !ev.records[0].Complete || ev.records[0].SHA256 != want || ev.records[0].Size != size {
-		t.Fatalf("recorded artifacts = %+v, want one complete with sha256 %s size %d", ev.records, want, size)
+	if len(ev.Records()) != 1 || !ev.Records()[0].Complete || ev.Records()[0].SHA256 != want || ev.Records()[0].Size != size {
+		t.Fatalf("recorded artifacts = %+v, want one complete with sha256 %s size %d", ev.Records(), want, size)
 	}
-	d, ok := ev.event("memory-capture")
+	d, ok := event(ev, "memory-capture")
 	if !ok {
-		t.Fatalf("no memory-capture custody event in %+v", ev.events)
+		t.Fatalf("no memory-capture custody event in %+v", ev.Events())
 	}
 	if pm, _ := d["params"].(map[string]any); pm["method"] != "raw" || pm["source"] != src || d["sha256"] != want || d["complete"] != true {
 		t.Fatalf("custody event = %v, want the method, source, hash and completeness", d)

@@ -28,7 +28,7 @@ func TestRetryStartsANewArtifact(t *testing.T) {
 		for k, v := range extra {
 			p[k] = v
 		}
-		return action.Run(testenv.Context(t), &engine.StepInput{StepID: "memory", Attempt: attempt, Params: p, Evidence: &recEvidence{dir: t.TempDir()}})
+		return action.Run(testenv.Context(t), &engine.StepInput{StepID: "memory", Attempt: attempt, Params: p, Evidence: newEvidence(t.TempDir())})
 	}
 	if _, err := run(1, map[string]any{"expected_size": 3 << 20}); !errors.Is(err, ErrTruncated) {
 		t.Fatalf("attempt 1: error = %v, want %v", err, ErrTruncated)
@@ -65,12 +65,12 @@ func TestStalledCaptureToS3IsTaggedIncomplete(t *testing.T) {
 	if !errors.Is(err, ErrStalled) || out["complete"] != false {
 		t.Fatalf("error = %v, complete = %v; want %v and false", err, out["complete"], ErrStalled)
 	}
-	if len(ev.records) != 1 || ev.records[0].Complete || ev.records[0].Size != 3<<20 {
-		t.Fatalf("records = %+v, want one incomplete of 3 MiB", ev.records)
+	if len(ev.Records()) != 1 || ev.Records()[0].Complete || ev.Records()[0].Size != 3<<20 {
+		t.Fatalf("records = %+v, want one incomplete of 3 MiB", ev.Records())
 	}
-	uri := ev.records[0].URI
-	if got, n := s3ObjectSHA256(t, client, uri); got != ev.records[0].SHA256 || n != 3<<20 {
-		t.Fatalf("partial object hashes to %s (%d bytes), record says %s", got, n, ev.records[0].SHA256)
+	uri := ev.Records()[0].URI
+	if got, n := s3ObjectSHA256(t, client, uri); got != ev.Records()[0].SHA256 || n != 3<<20 {
+		t.Fatalf("partial object hashes to %s (%d bytes), record says %s", got, n, ev.Records()[0].SHA256)
 	}
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
 	tags, err := client.GetObjectTagging(testenv.Context(t), &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key)})

@@ -68,10 +68,10 @@ func TestRawCaptureToS3AndFile(t *testing.T) {
 	if got := fileSHA256(t, pathFromFileURI(u[1])); got != want {
 		t.Fatalf("file copy hashes to %s, want %s", got, want)
 	}
-	if len(ev.records) != 2 || !ev.records[0].Complete || !ev.records[1].Complete {
-		t.Fatalf("records = %+v, want two complete", ev.records)
+	if len(ev.Records()) != 2 || !ev.Records()[0].Complete || !ev.Records()[1].Complete {
+		t.Fatalf("records = %+v, want two complete", ev.Records())
 	}
-	how := ev.records[0].Meta["s3_verified_by"]
+	how := ev.Records()[0].Meta["s3_verified_by"]
 	if how != "checksum" && how != "reread" {
 		t.Fatalf("s3_verified_by = %v, want checksum or reread", how)
 	}
@@ -88,13 +88,13 @@ func TestEmptyFailedCaptureToS3(t *testing.T) {
 	if !errors.Is(err, ErrTruncated) || out["complete"] != false {
 		t.Fatalf("error = %v, complete = %v; want %v and false", err, out["complete"], ErrTruncated)
 	}
-	if len(ev.records) != 1 || ev.records[0].Complete || ev.records[0].Size != 0 {
-		t.Fatalf("records = %+v, want one incomplete empty object", ev.records)
+	if len(ev.Records()) != 1 || ev.Records()[0].Complete || ev.Records()[0].Size != 0 {
+		t.Fatalf("records = %+v, want one incomplete empty object", ev.Records())
 	}
-	if _, n := s3ObjectSHA256(t, client, ev.records[0].URI); n != 0 {
+	if _, n := s3ObjectSHA256(t, client, ev.Records()[0].URI); n != 0 {
 		t.Fatalf("object holds %d bytes, want 0", n)
 	}
-	if got := s3Tag(t, client, ev.records[0].URI); got != "false" {
+	if got := s3Tag(t, client, ev.Records()[0].URI); got != "false" {
 		t.Fatalf("partial object tagged %s=%q, want false", tagComplete, got)
 	}
 }
@@ -146,10 +146,10 @@ func TestS3ObjectIsIncompleteUntilRetagged(t *testing.T) {
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("error = %v, want %q", err, tc.wantErr)
 			}
-			if out["complete"] != (tc.wantErr == "") || len(ev.records) != 1 {
-				t.Fatalf("complete = %v, records = %+v", out["complete"], ev.records)
+			if out["complete"] != (tc.wantErr == "") || len(ev.Records()) != 1 {
+				t.Fatalf("complete = %v, records = %+v", out["complete"], ev.Records())
 			}
-			if got := s3Tag(t, client, ev.records[0].URI); got != tc.wantTag {
+			if got := s3Tag(t, client, ev.Records()[0].URI); got != tc.wantTag {
 				t.Fatalf("object tagged %s=%q, want %q", tagComplete, got, tc.wantTag)
 			}
 		})

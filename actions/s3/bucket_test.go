@@ -3,9 +3,7 @@ package s3
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,26 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-// events is an engine.Evidence that keeps custody events; this action
-// stores no artifacts.
-type events struct {
-	mu   sync.Mutex
-	list []map[string]any
-}
-
-func (e *events) Put(context.Context, engine.ArtifactMeta, io.Reader) (engine.Artifact, error) {
-	return engine.Artifact{}, nil
-}
-func (e *events) Record(context.Context, engine.Artifact) error { return nil }
-func (e *events) Event(_ context.Context, _ string, d map[string]any) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.list = append(e.list, d)
-	return nil
+// details are the custody events' details, in order.
+func details(ev *enginetest.Evidence) []map[string]any {
+	var out []map[string]any
+	for _, e := range ev.Events() {
+		out = append(out, e.Detail)
+	}
+	return out
 }
 
 type bucketEnv struct {
@@ -50,9 +40,9 @@ func newBucketEnv(t *testing.T) *bucketEnv {
 	return &bucketEnv{s3: c.S3(""), act: a}
 }
 
-func (e *bucketEnv) run(t *testing.T, p engine.Params) (engine.Outputs, *events, error) {
+func (e *bucketEnv) run(t *testing.T, p engine.Params) (engine.Outputs, *enginetest.Evidence, error) {
 	t.Helper()
-	ev := &events{}
+	ev := enginetest.NewEvidence()
 	out, err := e.act.Run(testenv.Context(t), &engine.StepInput{CaseID: "cr-b", StepID: "bucket", Params: p, Evidence: ev})
 	return out, ev, err
 }
@@ -128,13 +118,13 @@ func TestEvidenceBucketCreatesEveryHardening(t *testing.T) {
 			if out["created"] != true || out["hardened"] != true || len(out["missing"].([]any)) != 0 {
 				t.Errorf("outputs: got %v, want created and hardened", out)
 			}
-			if len(ev.list) < 2 || ev.list[0]["call"] != "s3:CreateBucket" {
-				t.Errorf("custody events: got %v, want CreateBucket then the settings", ev.list)
+			if len(details(ev)) < 2 || details(ev)[0]["call"] != "s3:CreateBucket" {
+				t.Errorf("custody events: got %v, want CreateBucket then the settings", details(ev))
 			}
 			e.readBack(t, tt.bucket, tt.kms, 30)
 			again, ev2, err := e.run(t, engine.Params{"bucket": tt.bucket, "kms_key_id": tt.kms, "retention_days": 30})
-			if err != nil || again["created"] != false || again["hardened"] != true || len(ev2.list) != 0 {
-				t.Errorf("second run: got %v, events %v, err %v; want nothing to do", again, ev2.list, err)
+			if err != nil || again["created"] != false || again["hardened"] != true || len(details(ev2)) != 0 {
+				t.Errorf("second run: got %v, events %v, err %v; want nothing to do", again, details(ev2), err)
 			}
 			for k, v := range again["checks"].(map[string]any) {
 				if v != "ok" {
@@ -168,8 +158,8 @@ func TestEvidenceBucketReportsAndFixesAPlainBucket(t *testing.T) {
 			t.Errorf("default (strict): got %v, want it to name %s", err, name)
 		}
 	}
-	if len(ev.list) != 0 {
-		t.Errorf("default (strict): events %v, want nothing changed", ev.list)
+	if len(details(ev)) != 0 {
+		t.Errorf("default (strict): events %v, want nothing changed", details(ev))
 	}
 	out, ev, err := e.run(t, engine.Params{"bucket": bucket, "retention_days": 7, "strict": false})
 	if err != nil {
@@ -182,8 +172,8 @@ func TestEvidenceBucketReportsAndFixesAPlainBucket(t *testing.T) {
 		}
 	}
 	t.Logf("plain bucket checks: %v; missing: %v", checks, out["missing"])
-	if out["hardened"] != false || out["created"] != false || len(ev.list) != 0 {
-		t.Errorf("check only: got %v, events %v; want not hardened, nothing changed", out, ev.list)
+	if out["hardened"] != false || out["created"] != false || len(details(ev)) != 0 {
+		t.Errorf("check only: got %v, events %v; want not hardened, nothing changed", out, details(ev))
 	}
 	v, _ := e.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
 	if v.Status == types.BucketVersioningStatusEnabled {
@@ -219,7 +209,7 @@ func TestEvidenceBucketRefusesBadNames(t *testing.T) {
 	t.Parallel()
 	a := &evidenceBucket{api: func(string) bucketAPI { t.Error("no AWS call expected"); return nil }}
 	for _, name := range []string{"", "UPPER", "a", "has.dot", "-lead"} {
-		_, err := a.Run(context.Background(), &engine.StepInput{Params: engine.Params{"bucket": name}, Evidence: &events{}})
+		_, err := a.Run(context.Background(), &engine.StepInput{Params: engine.Params{"bucket": name}, Evidence: enginetest.NewEvidence()})
 		want := `evidence-bucket: bucket "` + name + `" is not a valid name`
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("bucket %q: got %v, want %q", name, err, want)

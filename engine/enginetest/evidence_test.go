@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
@@ -52,5 +58,67 @@ func TestEvidencePutErr(t *testing.T) {
 	}
 	if _, ok := ev.Object("x"); ok {
 		t.Error("a failed Put kept its object")
+	}
+}
+
+// TestEvidenceDirAndDiscard: with Dir an artifact is streamed to a file
+// (none left by a failed Put); with Discard only its hash and size stay.
+func TestEvidenceDirAndDiscard(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ev := NewEvidence()
+	ev.Dir = t.TempDir()
+	a, err := ev.Put(ctx, engine.ArtifactMeta{Name: "mem.lime", Kind: "memory-image"}, strings.NewReader("image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := ev.Object("mem.lime"); !ok || string(b) != "image" || a.URI != "file://"+filepath.ToSlash(filepath.Join(ev.Dir, "mem.lime")) || a.SHA256 != SHA256(b) {
+		t.Errorf("Dir: got %q %+v, want the bytes in a file named by the URI", b, a)
+	}
+	broken := errors.New("stream broke")
+	if _, err := ev.Put(ctx, engine.ArtifactMeta{Name: "half.lime"}, io.MultiReader(strings.NewReader("half"), iotest.ErrReader(broken))); !errors.Is(err, broken) {
+		t.Errorf("Put from a broken reader: got %v, want %v", err, broken)
+	}
+	if _, err := os.Stat(filepath.Join(ev.Dir, "half.lime")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed Put left its file: %v", err)
+	}
+	d := NewEvidence()
+	d.Discard = true
+	a, err = d.Put(ctx, engine.ArtifactMeta{Name: "out"}, strings.NewReader("abc"))
+	if _, kept := d.Object("out"); err != nil || kept || a.Size != 3 || a.SHA256 != SHA256([]byte("abc")) {
+		t.Errorf("Discard: got %+v, %v, kept %v; want the hash and size only", a, err, kept)
+	}
+}
+
+// TestEvidenceLogAndErrors: Log keeps puts, records and events in the
+// order made; RecordErr and EventErr fail those calls and keep nothing.
+func TestEvidenceLogAndErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ev := NewEvidence()
+	_ = ev.Event(ctx, "aws-change", map[string]any{"call": "ec2:CreateTags"})
+	_, _ = ev.Put(ctx, engine.ArtifactMeta{Name: "state.json"}, strings.NewReader("{}"))
+	_ = ev.Record(ctx, engine.Artifact{Kind: "snapshot"})
+	_ = ev.Event(ctx, "aws-change", map[string]any{"call": "ec2:ModifyInstanceAttribute"})
+	var got []string
+	for _, e := range ev.Log() {
+		got = append(got, e.Op+" "+e.Name)
+	}
+	if want := []string{"event aws-change", "put state.json", "record snapshot", "event aws-change"}; !slices.Equal(got, want) {
+		t.Errorf("Log: got %v, want %v", got, want)
+	}
+	if d := ev.EventsNamed("aws-change"); len(d) != 2 || d[1]["call"] != "ec2:ModifyInstanceAttribute" {
+		t.Errorf("EventsNamed: got %v", d)
+	}
+	if s := ev.Stored(); len(s) != 1 || s[0].ID != "state.json" {
+		t.Errorf("Stored: got %v", s)
+	}
+	failing := NewEvidence()
+	failing.RecordErr, failing.EventErr = errors.New("log full"), errors.New("log full")
+	if err := failing.Record(ctx, engine.Artifact{}); err == nil || len(failing.Records()) != 0 {
+		t.Errorf("Record with RecordErr: got %v, %d kept", err, len(failing.Records()))
+	}
+	if err := failing.Event(ctx, "x", nil); err == nil || len(failing.Log()) != 0 {
+		t.Errorf("Event with EventErr: got %v, %d kept", err, len(failing.Log()))
 	}
 }

@@ -3,7 +3,6 @@ package awsapi
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -11,29 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
-type recEvidence struct {
-	events  []string
-	details []map[string]any
-	body    string
-	fail    error
-}
-
-func (r *recEvidence) Put(_ context.Context, m engine.ArtifactMeta, rd io.Reader) (engine.Artifact, error) {
-	b, _ := io.ReadAll(rd)
-	r.body = string(b)
-	return engine.Artifact{ID: m.Name}, r.fail
-}
-func (r *recEvidence) Record(context.Context, engine.Artifact) error { return r.fail }
-func (r *recEvidence) Event(_ context.Context, e string, d map[string]any) error {
-	r.events, r.details = append(r.events, e), append(r.details, d)
-	return r.fail
-}
-
 func TestChangeAndGapRecordTheCall(t *testing.T) {
-	ev := &recEvidence{}
+	ev := enginetest.NewEvidence()
 	ctx := context.Background()
 	if err := Change(ctx, ev, "ec2:CreateTags", map[string]any{"resource": "i-1"}); err != nil {
 		t.Fatal(err)
@@ -41,23 +23,24 @@ func TestChangeAndGapRecordTheCall(t *testing.T) {
 	if err := Gap(ctx, ev, "ec2:GetConsoleScreenshot", errors.New("not implemented"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(ev.events, ",") != "aws-change,gap" || ev.details[0]["call"] != "ec2:CreateTags" || ev.details[0]["resource"] != "i-1" ||
-		ev.details[1]["reason"] != "not implemented" {
-		t.Errorf("got %v %v, want an aws-change then a gap with call and reason", ev.events, ev.details)
+	evs := ev.Events()
+	if len(evs) != 2 || evs[0].Name != "aws-change" || evs[1].Name != "gap" || evs[0].Detail["call"] != "ec2:CreateTags" ||
+		evs[0].Detail["resource"] != "i-1" || evs[1].Detail["reason"] != "not implemented" {
+		t.Errorf("got %+v, want an aws-change then a gap with call and reason", evs)
 	}
-	ev.fail = errors.New("disk full")
+	ev.EventErr = errors.New("disk full")
 	if err := Change(ctx, ev, "ec2:CreateTags", nil); err == nil || !strings.Contains(err.Error(), "ec2:CreateTags") {
 		t.Errorf("a failed custody write: got %v, want an error naming the call", err)
 	}
 }
 
 func TestPutJSONKeepsTextAsItWas(t *testing.T) {
-	ev := &recEvidence{}
+	ev := enginetest.NewEvidence()
 	if _, err := PutJSON(context.Background(), ev, engine.ArtifactMeta{Name: "a.json"}, map[string]string{"user_data": "echo a > /tmp/b && c"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ev.body, `"echo a > /tmp/b && c"`) {
-		t.Errorf("artifact: got %s, want the text unescaped", ev.body)
+	if body, _ := ev.Object("a.json"); !strings.Contains(string(body), `"echo a > /tmp/b && c"`) {
+		t.Errorf("artifact: got %s, want the text unescaped", body)
 	}
 }
 
