@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/enginetest"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
@@ -54,7 +55,7 @@ func TestFindRelated(t *testing.T) {
 	sameGroup := launch("same-group", "", w.WebGroupID)
 	unrelated := launch("unrelated", "", otherSG)
 
-	run := func(criteria ...any) (map[string][]string, *hostEvidence) {
+	run := func(criteria ...any) (map[string][]string, *enginetest.Evidence) {
 		p := engine.Params{"instance_id": w.InstanceID}
 		if len(criteria) > 0 {
 			p["criteria"] = criteria
@@ -94,7 +95,7 @@ func TestFindRelated(t *testing.T) {
 	var art struct {
 		Related []RelatedInstance `json:"related"`
 	}
-	if err := json.Unmarshal(ev.puts["related-instances.json"], &art); err != nil || len(art.Related) != 3 {
+	if err := json.Unmarshal(object(ev, "related-instances.json"), &art); err != nil || len(art.Related) != 3 {
 		t.Errorf("artifact related-instances.json: %v, %+v", err, art)
 	}
 

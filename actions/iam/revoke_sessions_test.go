@@ -1,9 +1,6 @@
 package iam
 
 import (
-	"github.com/firebreak-ir/firebreak/engine/enginetest"
-	"github.com/firebreak-ir/firebreak/internal/revoke"
-
 	"context"
 	"slices"
 	"strings"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/enginetest"
+	"github.com/firebreak-ir/firebreak/internal/revoke"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 

@@ -222,7 +222,9 @@ func TestStartErrors(t *testing.T) {
 	w := newWorld(t)
 	pb := w.load(t, twoSteps)
 	m := w.manager(nil)
-	m.Open.Store = func(context.Context, evidence.Location) (evidence.Store, error) { return nil, errors.New("no such bucket") }
+	m.Open.Store = func(context.Context, evidence.Location) (evidence.Store, error) {
+		return nil, errors.New("no such bucket")
+	}
 	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: evidence.Location{Scheme: "s3", Host: "nope"}}); err == nil || !strings.Contains(err.Error(), "no such bucket") {
 		t.Errorf("store: got %v", err)
 	}
