@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,4 +117,84 @@ func TestLibraryPlaybooksFromFindings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLibraryReleasePlaybooks: after s3-compromise, lambda-compromise and
+// rds-compromise, their release playbooks (through the binary, approved
+// with --yes) put the bucket, the function (its grants from the recorded
+// state, given as the playbook says) and the database back as the world
+// was built; each release's case verifies.
+func TestLibraryReleasePlaybooks(t *testing.T) {
+	s, m := awsSandbox(t)
+	ctx := testenv.Context(t)
+	lib, err := awsfixture.BuildLibrary(ctx, m.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := m.Config()
+	finding := func(name string) string {
+		f, _ := filepath.Abs(filepath.Join("testdata", "findings", name))
+		return f
+	}
+	// Contain all three, then release each: what the SDK reads back is
+	// what the world was built as.
+	s.run("run", "--finding", finding("guardduty-s3-exfiltration.json"), "s3-compromise", "-i", "log_bucket="+lib.LogBucket).want(t, 0)
+	s.run("run", "--finding", finding("guardduty-lambda-c2.json"), "lambda-compromise").want(t, 0)
+	s.run("run", "--finding", finding("guardduty-rds-bruteforce.json"), "rds-compromise").want(t, 0)
+	t.Run("s3-release", func(t *testing.T) {
+		r := s.run("run", "s3-release", "-i", "bucket="+lib.Bucket, "--yes").want(t, 0)
+		api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+		pol, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(lib.Bucket)})
+		if err != nil || strings.Contains(aws.ToString(pol.Policy), "FirebreakContain") || !strings.Contains(aws.ToString(pol.Policy), "PartnerRead") {
+			t.Errorf("policy: %s (%v), want the bucket's own alone", aws.ToString(pol.Policy), err)
+		}
+		if _, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(lib.Bucket)}); err == nil {
+			t.Errorf("public access block: still there, want none as before")
+		}
+		contains(t, "summary", r.stderr+r.stdout, "release")
+		s.run("verify", r.manifestPath(t)).want(t, 0)
+	})
+	t.Run("lambda-release", func(t *testing.T) {
+		// The removed grants come back from contain-function's recorded
+		// state, as the playbook's description says to give it.
+		states, _ := filepath.Glob(filepath.Join(s.dir, "evidence", "*", "artifacts", "contain", "pre-containment-state.json"))
+		var prev map[string]any
+		for _, p := range states {
+			data, _ := os.ReadFile(p)
+			var rec struct{ State map[string]any }
+			if json.Unmarshal(data, &rec) == nil && rec.State["function_arn"] == lib.FunctionARN {
+				prev = rec.State
+			}
+		}
+		if prev == nil {
+			t.Fatalf("no pre-containment-state.json of the function among %v", states)
+		}
+		in, _ := json.Marshal(map[string]any{"function": lib.Function, "previous_state": prev})
+		file := filepath.Join(s.dir, "release-inputs.json")
+		if err := os.WriteFile(file, in, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := s.run("run", "lambda-release", "--inputs-file", file, "--yes").want(t, 0)
+		api := lambda.NewFromConfig(cfg)
+		c, _ := api.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(lib.Function)})
+		u, _ := api.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String(lib.Function)})
+		pol, _ := api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(lib.Function)})
+		if c == nil || aws.ToInt32(c.ReservedConcurrentExecutions) != 5 || u == nil || u.AuthType != lambdatypes.FunctionUrlAuthTypeNone ||
+			pol == nil || !strings.Contains(aws.ToString(pol.Policy), "999988887777") || !strings.Contains(aws.ToString(pol.Policy), "FunctionURLAllowPublicAccess") {
+			t.Errorf("function after release: concurrency %+v, URL %+v, policy %v; want 5, NONE, both grants back", c, u, pol)
+		}
+		s.run("verify", r.manifestPath(t)).want(t, 0)
+	})
+	t.Run("rds-release", func(t *testing.T) {
+		r := s.run("run", "rds-release", "-i", "db_instance_id="+lib.DBInstance, "--yes").want(t, 0)
+		out, err := rds.NewFromConfig(cfg).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(lib.DBInstance)})
+		var groups []string
+		for _, g := range out.DBInstances[0].VpcSecurityGroups {
+			groups = append(groups, aws.ToString(g.VpcSecurityGroupId))
+		}
+		if err != nil || !aws.ToBool(out.DBInstances[0].PubliclyAccessible) || !slices.Equal(groups, lib.DBGroups) {
+			t.Errorf("instance after release: public %v groups %v (%v), want public in %v", aws.ToBool(out.DBInstances[0].PubliclyAccessible), groups, err, lib.DBGroups)
+		}
+		s.run("verify", r.manifestPath(t)).want(t, 0)
+	})
 }
