@@ -21,10 +21,11 @@ const module = "github.com/firebreak-ir/firebreak/"
 // runner's and the evidence package's own tests.
 var assemblyAllowed = []string{"engine/session", "engine/runner", "engine/evidence"}
 
-// openCaseAllowed are the files outside the session that may open a case
-// without a run, and why.
+// openCaseAllowed are the files or directories outside the session that
+// may open a case without a run, and why.
 var openCaseAllowed = map[string]string{
-	"internal/bench/memory.go": "the capture benchmark streams memory into a case: no playbook runs",
+	"internal/bench/memory.go":  "the capture benchmark streams memory into a case: no playbook runs",
+	"engine/evidence/storetest": "the Store conformance suite opens cases on the store under test: no playbook runs",
 }
 
 // TestOneHomeForRuns fails when code outside engine/session assembles a run
@@ -90,7 +91,8 @@ func judge(rel string, calls map[string][]token.Position) []string {
 	for _, p := range runs {
 		out = append(out, rel+":"+strconv.Itoa(p.Line)+": calls the runner directly; runs go through engine/session")
 	}
-	if _, ok := openCaseAllowed[rel]; !ok {
+	_, fileOK := openCaseAllowed[rel]
+	if _, dirOK := openCaseAllowed[dir]; !fileOK && !dirOK {
 		for _, p := range opens {
 			out = append(out, rel+":"+strconv.Itoa(p.Line)+": opens a case directly; runs go through engine/session")
 		}
@@ -159,6 +161,9 @@ func TestJudge(t *testing.T) {
 		{"the runner's own test", "engine/runner/evidence_test.go", map[string][]token.Position{"evidence.OpenCase": at, "runner.Run": at}, false},
 		{"the session", "engine/session/launch.go", map[string][]token.Position{"evidence.OpenCase": at}, false},
 		{"the allowed benchmark", "internal/bench/memory.go", map[string][]token.Position{"evidence.OpenCase": at}, false},
+		{"the store conformance suite", "engine/evidence/storetest/abilities.go", map[string][]token.Position{"evidence.OpenCase": at}, false},
+		{"another file of the bench", "internal/bench/world.go", map[string][]token.Position{"evidence.OpenCase": at}, true},
+		{"the conformance suite running a playbook", "engine/evidence/storetest/x.go", map[string][]token.Position{"runner.Run": at}, true},
 	}
 	for _, tt := range tests {
 		if got := len(judge(tt.rel, tt.calls)) > 0; got != tt.bad {
