@@ -30,17 +30,17 @@ type Planner interface {
 // ActionSpec describes an action for validation, planning, the action
 // catalogue and the IAM policy generator.
 type ActionSpec struct {
-	Name    string
-	Summary string
-	Params  []Param
-	Outputs []Output
+	Name    string   `json:"name"`
+	Summary string   `json:"summary"`
+	Params  []Param  `json:"params"`
+	Outputs []Output `json:"outputs"`
 	// Calls are the API calls the action may make, as "service:Operation".
-	Calls []string
+	Calls []string `json:"calls"`
 	// Permissions are the IAM actions those calls need, and any the calls
 	// do not show (iam:PassRole, KMS use on the caller's behalf). AWS
 	// actions derive them from Calls (internal/awsperm.ForCalls), so the
 	// two lists cannot drift apart.
-	Permissions []string
+	Permissions []string `json:"permissions"`
 	// Grants narrow some of Permissions: `firebreak iam-policy` puts them
 	// in statements of their own, on named resources, instead of on "*".
 	// Not part of the catalogue's JSON.
@@ -48,19 +48,19 @@ type ActionSpec struct {
 	// Mutating is true when the action changes anything outside the
 	// evidence store. plan never runs an action; --dry-run never runs a
 	// mutating one.
-	Mutating bool
+	Mutating bool `json:"mutating"`
 }
 
 // Param declares one parameter of an action.
 type Param struct {
-	Name     string
-	Type     Type
-	Required bool
-	Default  any
-	Enum     []string
-	Doc      string
+	Name     string   `json:"name"`
+	Type     Type     `json:"type"`
+	Required bool     `json:"required"`
+	Default  any      `json:"default"`
+	Enum     []string `json:"enum"`
+	Doc      string   `json:"doc"`
 	// Secret params are redacted from logs, the journal and the manifest.
-	Secret bool
+	Secret bool `json:"secret"`
 }
 
 // Grant is an IAM fact about some of an action's permissions that a
@@ -89,9 +89,14 @@ type Grant struct {
 
 // Output declares one output of an action.
 type Output struct {
-	Name string
-	Type Type
-	Doc  string
+	Name string `json:"name"`
+	Type Type   `json:"type"`
+	Doc  string `json:"doc"`
+	// Headline outputs are what a responder acts on after a run: the
+	// isolation group, the snapshot ids, the memory image's hash, size and
+	// place, the key disabled, the instance's state. The run's summary
+	// shows them under "what changed" (the CLI names no action).
+	Headline bool `json:"headline,omitempty"`
 }
 
 // Param returns the declared parameter called name.

@@ -56,7 +56,7 @@ func (*restoreTrail) Spec() engine.ActionSpec {
 		Outputs: []engine.Output{
 			{Name: "trail_arn", Type: engine.TypeString},
 			{Name: "previous_state", Type: engine.TypeMap, Doc: "the trail's settings before: logging, multi_region, log_file_validation, management_events"},
-			{Name: "logging", Type: engine.TypeBool, Doc: "true when the trail logs, read back after the changes"},
+			{Name: "logging", Type: engine.TypeBool, Doc: "true when the trail logs, read back after the changes", Headline: true},
 			{Name: "substeps", Type: engine.TypeMap},
 			{Name: "changed_by", Type: engine.TypeList, Doc: "the events that stopped, changed or deleted the trail: name, time, user, access key, source address; empty when the history could not be read (a gap is recorded)"},
 		},

@@ -53,8 +53,8 @@ func (*findInstance) Spec() engine.ActionSpec {
 		Params:  engine.ParamsOf[findParams](),
 		Outputs: []engine.Output{
 			{Name: "region", Type: engine.TypeString},
-			{Name: "instance_id", Type: engine.TypeString},
-			{Name: "state", Type: engine.TypeString, Doc: "running, stopped, ..."},
+			{Name: "instance_id", Type: engine.TypeString, Headline: true},
+			{Name: "state", Type: engine.TypeString, Doc: "running, stopped, ...", Headline: true},
 			{Name: "private_ip", Type: engine.TypeString},
 			{Name: "public_ip", Type: engine.TypeString},
 		},

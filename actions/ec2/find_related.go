@@ -69,7 +69,7 @@ func (*findRelated) Spec() engine.ActionSpec {
 		Params:  engine.ParamsOf[relatedParams](),
 		Outputs: []engine.Output{
 			{Name: "related", Type: engine.TypeList, Doc: "{instance_id, name, state, private_ip, reasons: [{criterion, value}]}, most reasons first"},
-			{Name: "instance_ids", Type: engine.TypeList, Doc: "the related instances' ids, in the same order (for a for_each)"},
+			{Name: "instance_ids", Type: engine.TypeList, Doc: "the related instances' ids, in the same order (for a for_each)", Headline: true},
 			{Name: "count", Type: engine.TypeInt, Doc: "related instances found (before max)"},
 			{Name: "truncated", Type: engine.TypeBool, Doc: "more than max were found"},
 		},

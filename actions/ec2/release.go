@@ -53,9 +53,9 @@ func (*release) Spec() engine.ActionSpec {
 		Summary: "Undo isolate (a false positive): original groups on every ENI, termination protection, shutdown behaviour, DeleteOnTermination, instance profile, Auto Scaling group and load balancers",
 		Params:  engine.ParamsOf[releaseParams](),
 		Outputs: []engine.Output{
-			{Name: "restored_groups", Type: engine.TypeMap, Doc: "ENI id -> the group ids put back"},
+			{Name: "restored_groups", Type: engine.TypeMap, Doc: "ENI id -> the group ids put back", Headline: true},
 			{Name: "substeps", Type: engine.TypeMap},
-			{Name: "not_restored", Type: engine.TypeList, Doc: "what release leaves to the responder: the revoke policy on the role"},
+			{Name: "not_restored", Type: engine.TypeList, Doc: "what release leaves to the responder: the revoke policy on the role", Headline: true},
 		},
 		Calls: calls,
 		// Restoring the instance's own profile passes its role.

@@ -77,9 +77,9 @@ func (*snapshot) Spec() engine.ActionSpec {
 		Summary: "Snapshot every EBS volume of an instance at once (crash-consistent), tagged with the case, and wait until complete",
 		Params:  engine.ParamsOf[snapshotParams](),
 		Outputs: []engine.Output{
-			{Name: "snapshot_ids", Type: engine.TypeList, Doc: "the snapshots, in volume id order"},
+			{Name: "snapshot_ids", Type: engine.TypeList, Doc: "the snapshots, in volume id order", Headline: true},
 			{Name: "volumes", Type: engine.TypeMap, Doc: "volume id -> snapshot id"},
-			{Name: "copies", Type: engine.TypeMap, Doc: "snapshot id -> its KMS-encrypted copy (copy_to_kms_key only)"},
+			{Name: "copies", Type: engine.TypeMap, Doc: "snapshot id -> its KMS-encrypted copy (copy_to_kms_key only)", Headline: true},
 			{Name: "reused", Type: engine.TypeBool, Doc: "true when the case's snapshots already existed (rerun or resume)"},
 		},
 		Calls: snapshotCalls,

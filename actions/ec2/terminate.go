@@ -65,7 +65,7 @@ func (*terminate) Spec() engine.ActionSpec {
 		Params:  engine.ParamsOf[terminateParams](),
 		Outputs: []engine.Output{
 			{Name: "previous_state", Type: engine.TypeString, Doc: "the instance state before"},
-			{Name: "state", Type: engine.TypeString, Doc: "stopped or terminated"},
+			{Name: "state", Type: engine.TypeString, Doc: "stopped or terminated", Headline: true},
 			{Name: "protection_lifted", Type: engine.TypeBool, Doc: "true when termination protection was turned off"},
 		},
 		Calls:       terminateCalls,

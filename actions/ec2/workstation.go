@@ -57,9 +57,9 @@ func (*workstation) Spec() engine.ActionSpec {
 		Summary: "Forensic workstation for a case: its own VPC and subnet without internet (or a given subnet), a group allowing only tcp/22 from the examiner, a volume from each case snapshot attached, read access to the evidence bucket",
 		Params:  engine.ParamsOf[workstationParams](),
 		Outputs: []engine.Output{
-			{Name: "instance_id", Type: engine.TypeString},
-			{Name: "private_ip", Type: engine.TypeString},
-			{Name: "volume_ids", Type: engine.TypeList, Doc: "one per case snapshot, in snapshot order"},
+			{Name: "instance_id", Type: engine.TypeString, Headline: true},
+			{Name: "private_ip", Type: engine.TypeString, Headline: true},
+			{Name: "volume_ids", Type: engine.TypeList, Doc: "one per case snapshot, in snapshot order", Headline: true},
 			{Name: "devices", Type: engine.TypeMap, Doc: "volume id -> device name"},
 			{Name: "vpc_id", Type: engine.TypeString},
 			{Name: "subnet_id", Type: engine.TypeString},

@@ -55,8 +55,9 @@ func (*disableKey) Spec() engine.ActionSpec {
 		Summary: "Deactivate a leaked access key (never delete it), deny its user's sessions issued before now, optionally remove the console password, and keep the key's metadata, the user's keys, policies, groups, MFA devices and the key's CloudTrail events as evidence",
 		Params:  engine.ParamsOf[disableKeyParams](),
 		Outputs: []engine.Output{
-			{Name: "user_name", Type: engine.TypeString},
-			{Name: "key_status", Type: engine.TypeString, Doc: "Inactive once done"},
+			{Name: "access_key_id", Type: engine.TypeString, Doc: "the key deactivated", Headline: true},
+			{Name: "user_name", Type: engine.TypeString, Headline: true},
+			{Name: "key_status", Type: engine.TypeString, Doc: "Inactive once done", Headline: true},
 			{Name: "token_issued_before", Type: engine.TypeString, Doc: "the user's sessions issued before this are denied"},
 			{Name: "mfa_devices", Type: engine.TypeList, Doc: "serial numbers of the user's MFA devices"},
 			{Name: "login_profile_deleted", Type: engine.TypeBool},
@@ -94,7 +95,7 @@ func (a *disableKey) Run(ctx context.Context, in *engine.StepInput) (engine.Outp
 		return nil, fmt.Errorf("disable-key: %w (nothing was changed)", err)
 	}
 	now := a.now()
-	out := engine.Outputs{"user_name": user, "token_issued_before": revoke.Time(now).Format(time.RFC3339), "login_profile_deleted": false}
+	out := engine.Outputs{"access_key_id": key, "user_name": user, "token_issued_before": revoke.Time(now).Format(time.RFC3339), "login_profile_deleted": false}
 	if err := a.contain(ctx, in, key, user, keyStatus(keys, key), now); err != nil {
 		return nil, fmt.Errorf("disable-key: %w", err)
 	}

@@ -43,9 +43,9 @@ func (*revokeSessions) Spec() engine.ActionSpec {
 		Summary: "Record a role (its trust policy) or user, then deny every session of it issued before now (inline policy on aws:TokenIssueTime); new sessions are not affected",
 		Params:  engine.ParamsOf[revokeParams](),
 		Outputs: []engine.Output{
-			{Name: "principal", Type: engine.TypeString, Doc: "role/NAME or user/NAME"},
+			{Name: "principal", Type: engine.TypeString, Doc: "role/NAME or user/NAME", Headline: true},
 			{Name: "policy_name", Type: engine.TypeString},
-			{Name: "token_issued_before", Type: engine.TypeString, Doc: "RFC 3339: sessions issued before this are denied"},
+			{Name: "token_issued_before", Type: engine.TypeString, Doc: "RFC 3339: sessions issued before this are denied", Headline: true},
 		},
 		Calls:       revokeCalls,
 		Permissions: awsperm.ForCalls(revokeCalls),

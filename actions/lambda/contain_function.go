@@ -52,10 +52,10 @@ func (*containFunction) Spec() engine.ActionSpec {
 			"concurrency to 0, put its public URLs behind IAM and remove policy statements that grant other accounts or everyone",
 		Params: engine.ParamsOf[containFunctionParams](),
 		Outputs: []engine.Output{
-			{Name: "function_arn", Type: engine.TypeString},
+			{Name: "function_arn", Type: engine.TypeString, Headline: true},
 			{Name: "role_arn", Type: engine.TypeString, Doc: "the execution role, whose credentials the function's code can read"},
 			{Name: "previous_state", Type: engine.TypeMap, Doc: "what was changed, as it was (release-function takes it)"},
-			{Name: "code_sha256", Type: engine.TypeString, Doc: "hex SHA-256 of the deployed package as Lambda gives it"},
+			{Name: "code_sha256", Type: engine.TypeString, Doc: "hex SHA-256 of the deployed package as Lambda gives it", Headline: true},
 			{Name: "code_artifact", Type: engine.TypeString, Doc: "the downloaded package; empty when it was not (see substeps)"},
 			{Name: "substeps", Type: engine.TypeMap},
 		},

@@ -48,7 +48,7 @@ func (*releaseFunction) Spec() engine.ActionSpec {
 		Outputs: []engine.Output{
 			{Name: "restored", Type: engine.TypeMap, Doc: "the state put back"},
 			{Name: "substeps", Type: engine.TypeMap},
-			{Name: "not_restored", Type: engine.TypeList, Doc: "what could not be put back, and why"},
+			{Name: "not_restored", Type: engine.TypeList, Doc: "what could not be put back, and why", Headline: true},
 		},
 		Calls:       releaseFunctionCalls,
 		Permissions: awsperm.ForCalls(releaseFunctionCalls),

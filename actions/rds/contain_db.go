@@ -60,8 +60,8 @@ func (*containDB) Spec() engine.ActionSpec {
 		Params: engine.ParamsOf[containDBParams](),
 		Outputs: []engine.Output{
 			{Name: "previous_state", Type: engine.TypeMap, Doc: "what was changed, as it was (release-db takes it)"},
-			{Name: "snapshot_id", Type: engine.TypeString, Doc: "the manual snapshot; empty when snapshot is false"},
-			{Name: "isolation_group_id", Type: engine.TypeString},
+			{Name: "snapshot_id", Type: engine.TypeString, Doc: "the manual snapshot; empty when snapshot is false", Headline: true},
+			{Name: "isolation_group_id", Type: engine.TypeString, Headline: true},
 			{Name: "substeps", Type: engine.TypeMap},
 		},
 		Calls:       containDBCalls,

@@ -98,7 +98,7 @@ func (*containBucket) Spec() engine.ActionSpec {
 			{Name: "previous_state", Type: engine.TypeMap, Doc: "what was changed, as it was (release-bucket takes it)"},
 			{Name: "state_artifact", Type: engine.TypeString, Doc: "the pre-containment artifact: the state and the whole configuration read"},
 			{Name: "substeps", Type: engine.TypeMap, Doc: "part -> done, skipped: why, or error: why"},
-			{Name: "denied", Type: engine.TypeList, Doc: "the aws:PrincipalArn patterns the policy now denies"},
+			{Name: "denied", Type: engine.TypeList, Doc: "the aws:PrincipalArn patterns the policy now denies", Headline: true},
 		},
 		Calls:       containBucketCalls,
 		Permissions: awsperm.ForCalls(containBucketCalls),

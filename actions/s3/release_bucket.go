@@ -49,7 +49,7 @@ func (*releaseBucket) Spec() engine.ActionSpec {
 		Outputs: []engine.Output{
 			{Name: "restored", Type: engine.TypeMap, Doc: "the state put back"},
 			{Name: "substeps", Type: engine.TypeMap},
-			{Name: "not_restored", Type: engine.TypeList, Doc: "what could not be put back as it was, and why"},
+			{Name: "not_restored", Type: engine.TypeList, Doc: "what could not be put back as it was, and why", Headline: true},
 		},
 		Calls:       releaseBucketCalls,
 		Permissions: awsperm.ForCalls(releaseBucketCalls),

@@ -37,7 +37,7 @@ func TestBuildHostCompromise(t *testing.T) {
 		{"isolate", DecisionRun, 1, "", []string{"ec2:ModifyNetworkInterfaceAttribute", "ec2:CreateSecurityGroup"}},
 		{"memory", DecisionRuntime, 2, `"steps.gather"`, []string{"ssh:exec"}},
 		{"disks", DecisionRun, 2, "", []string{"ec2:CreateSnapshots"}},
-		{"stop", DecisionSkip, 3, `condition "inputs.terminate" is false`, []string{}},
+		{"stop", DecisionSkip, 3, `inputs.terminate is false`, []string{}},
 		{"log", DecisionRun, 4, "", []string{"s3:PutObject"}},
 	}
 	for _, tt := range tests {

@@ -51,8 +51,8 @@ func (b *builder) decide(s *engine.Step) (Decision, string) {
 		return DecisionRun, ""
 	}
 	if len(w.Steps) > 0 {
-		if part, ok := b.falseConjunct(w); ok {
-			return DecisionSkip, falseBecause(w, part)
+		if why, ok := b.falseConjunct(w); ok {
+			return DecisionSkip, why
 		}
 		return DecisionRuntime, fmt.Sprintf("condition %q reads the outputs of %s, known only at run time", w.Source, quoteList(w.Steps))
 	}
@@ -74,7 +74,7 @@ func (b *builder) decide(s *engine.Step) (Decision, string) {
 			return DecisionRuntime, fmt.Sprintf("condition %q is true only if a needed step fails", w.Source)
 		}
 	}
-	return DecisionSkip, fmt.Sprintf("condition %q is false", w.Source)
+	return DecisionSkip, w.WhyFalse(b.env(nil, 0))
 }
 
 // unknownItem stands for the item of a fan-out decided at run time.

@@ -56,12 +56,13 @@ func (r *run) decide(st *stepState) (skip string, err error) {
 	if w == nil {
 		return "", nil
 	}
-	ok, err := w.EvalBool(r.env(failed != "", nil, 0))
+	env := r.env(failed != "", nil, 0)
+	ok, err := w.EvalBool(env)
 	if err != nil {
 		return "", fmt.Errorf("when: %w; fix the step's condition", err)
 	}
 	if !ok {
-		return fmt.Sprintf("when %q was false", w.Source), nil
+		return w.WhyFalse(env), nil // in words, as the plan says it
 	}
 	return "", nil
 }

@@ -12,7 +12,8 @@
 //
 // A step is ready when every step it needs has ended. It runs when none of
 // them failed and its `when` is true; otherwise it is skipped and the reason
-// recorded ("needs \"a\" failed", "when \"inputs.terminate\" was false").
+// recorded in words, as the plan says it ("needs \"a\" failed",
+// "inputs.terminate is false": engine.Expr.WhyFalse).
 // A failure with continue_on_error counts as fine. A need that was skipped
 // because of a failure further up carries that failure ("needs \"b\",
 // skipped because \"a\" failed"); a need skipped for any other reason (its

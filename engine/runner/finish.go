@@ -47,8 +47,12 @@ func (r *run) restore(ctx context.Context) {
 			r.cfg.Case.SetStep(st.rec)
 		}
 		if r.cfg.Observer != nil {
+			var took time.Duration // as long as it ran before, not 0
+			if st.rec.StartedAt != nil && st.rec.FinishedAt != nil {
+				took = st.rec.FinishedAt.Sub(*st.rec.StartedAt)
+			}
 			r.cfg.Observer(StepEvent{RunID: r.cfg.RunID, Step: st.step.ID, Action: st.step.Action, Item: -1,
-				Status: engine.StatusSucceeded, Attempt: st.rec.Attempts, Time: r.cfg.now()})
+				Status: engine.StatusSucceeded, Attempt: st.rec.Attempts, Time: r.cfg.now(), Duration: took})
 		}
 		r.log.Debug("step kept from before the resume", keyStep, st.step.ID)
 	}

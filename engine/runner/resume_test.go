@@ -47,6 +47,12 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	cfg.CaseID = "" // taken from the journal
 	rec := newRecorder()
 	cfg.Case = rec
+	var kept []StepEvent // the observer is called on the coordinator goroutine only
+	cfg.Observer = func(ev StepEvent) {
+		if ev.Step == "a" {
+			kept = append(kept, ev)
+		}
+	}
 	res, err := Resume(context.Background(), cfg)
 	if err != nil || res.Status != engine.RunSucceeded {
 		t.Fatalf("Resume: %v, %v", res.Status, err)
@@ -62,6 +68,11 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	}
 	if rec.steps["a"].Status != engine.StatusSucceeded {
 		t.Errorf("the case was not told a succeeded: %v", rec.steps["a"])
+	}
+	// A display following the resume shows a finished, for as long as it ran.
+	a := st.Steps["a"]
+	if len(kept) != 1 || kept[0].Status != engine.StatusSucceeded || kept[0].Duration != a.FinishedAt.Sub(*a.StartedAt) {
+		t.Errorf("observer events of the kept step a: %+v; want one, succeeded, lasting %v as before", kept, a.FinishedAt.Sub(*a.StartedAt))
 	}
 }
 

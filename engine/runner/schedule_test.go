@@ -116,13 +116,13 @@ func TestWhen(t *testing.T) {
 		wantRun engine.RunStatus
 	}{
 		{"true", false, false, "inputs.flag", "succeeded", engine.RunSucceeded},
-		{"false", false, false, "!inputs.flag", `skipped: when "!inputs.flag" was false`, engine.RunSucceeded},
+		{"false", false, false, "!inputs.flag", `skipped: inputs.flag is true`, engine.RunSucceeded},
 		{"need failed", true, false, "inputs.flag", `skipped: needs "a" failed`, engine.RunFailed},
 		{"always after failure", true, false, "always()", "succeeded", engine.RunFailed},
 		{"failed after failure", true, false, "failed()", "succeeded", engine.RunFailed},
-		{"failed after success", false, false, "failed()", `skipped: when "failed()" was false`, engine.RunSucceeded},
+		{"failed after success", false, false, "failed()", `skipped: no step it needs failed`, engine.RunSucceeded},
 		{"succeeded after success", false, false, "succeeded()", "succeeded", engine.RunSucceeded},
-		{"always and succeeded after failure", true, false, "always() && succeeded()", `skipped: when "always() && succeeded()" was false`, engine.RunFailed},
+		{"always and succeeded after failure", true, false, "always() && succeeded()", `skipped: a step it needs failed`, engine.RunFailed},
 		{"continue_on_error", true, true, "succeeded()", "succeeded", engine.RunSucceeded},
 		{"reads a need's status", true, false, `always() && steps.a.status == "failed"`, "succeeded", engine.RunFailed},
 	}
@@ -168,7 +168,7 @@ func TestSkippedByWhenIsFine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	want := map[string]string{"memory": `skipped: when "inputs.capture" was false`, "stop": "succeeded"}
+	want := map[string]string{"memory": `skipped: inputs.capture is false`, "stop": "succeeded"}
 	if got := statuses(res); !maps.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

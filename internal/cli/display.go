@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -15,8 +16,10 @@ import (
 // display shows runs as they go. On a terminal every step's state is
 // redrawn in place (live.go); otherwise each state change is one log line.
 type display interface {
-	// addRun lists a run's steps, all waiting, before it starts.
-	addRun(label string, pb *engine.Playbook)
+	// addRun lists a run's steps before it starts: waiting, but for those
+	// a resumed run keeps (kept: the steps as the run left them), which
+	// show as they ended.
+	addRun(label string, pb *engine.Playbook, kept []engine.StepRecord)
 	// observer is the runner's Observer for the run called label.
 	observer(label string) func(runner.StepEvent)
 	// pause stops redrawing (for a question on the terminal) until the
@@ -55,12 +58,35 @@ func (st *cliState) runnerLogger() *slog.Logger {
 }
 
 // logDisplay writes one log line per state change.
-type logDisplay struct{ log *slog.Logger }
+type logDisplay struct {
+	log *slog.Logger
 
-func (d *logDisplay) addRun(string, *engine.Playbook) {}
-func (d *logDisplay) pause() func()                   { return func() {} }
-func (d *logDisplay) stop()                           {}
-func (d *logDisplay) live() bool                      { return false }
+	mu    sync.Mutex
+	steps map[string]*engine.Step // label + "\x00" + step id
+}
+
+// addRun keeps the run's steps: a log line says what a waiting step asks
+// and that a failure was allowed. The runner reports the kept steps.
+func (d *logDisplay) addRun(label string, pb *engine.Playbook, _ []engine.StepRecord) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.steps == nil {
+		d.steps = map[string]*engine.Step{}
+	}
+	for _, s := range pb.AllSteps() {
+		d.steps[label+"\x00"+s.ID] = s
+	}
+}
+
+func (d *logDisplay) step(label, id string) *engine.Step {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.steps[label+"\x00"+id]
+}
+
+func (d *logDisplay) pause() func() { return func() {} }
+func (d *logDisplay) stop()         {}
+func (d *logDisplay) live() bool    { return false }
 
 func (d *logDisplay) observer(label string) func(runner.StepEvent) {
 	return func(ev runner.StepEvent) {
@@ -86,10 +112,16 @@ func (d *logDisplay) observer(label string) func(runner.StepEvent) {
 		if ev.SkipReason != "" {
 			attrs = append(attrs, "skip_reason", ev.SkipReason)
 		}
-		level := slog.LevelInfo
-		if ev.Status == engine.StatusFailed {
+		msg, level := "step "+string(ev.Status), slog.LevelInfo
+		s := d.step(label, ev.Step)
+		switch {
+		case ev.Status == engine.StatusWaiting && s != nil:
+			attrs = append(attrs, "question", s.Approve)
+		case ev.Status == engine.StatusFailed && ev.Item < 0 && ev.RetryIn == 0 && s != nil && s.ContinueOnError:
+			msg = "step failed (allowed: continue_on_error)"
+		case ev.Status == engine.StatusFailed:
 			level = slog.LevelWarn
 		}
-		d.log.Log(context.Background(), level, "step "+string(ev.Status), attrs...) // an observer has no context of its own
+		d.log.Log(context.Background(), level, msg, attrs...) // an observer has no context of its own
 	}
 }

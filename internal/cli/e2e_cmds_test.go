@@ -130,7 +130,7 @@ func TestPlanFormats(t *testing.T) {
 		format string
 		want   []string
 	}{
-		{"text", []string{"playbook local-check 1.0.0", "wave 0", "never (command) [skip, mutating]", `why: condition "inputs.greeting == \"never\"" is false`}},
+		{"text", []string{"playbook local-check 1.0.0", "wave 0", "never (command) [skip, mutating]", `why: inputs.greeting is "hello", not "never"`}},
 		{"dot", []string{`digraph "local-check" {`, `"hello" -> "both" [penwidth=2];`}},
 		{"mermaid", []string{"flowchart LR", "s0 ==> s2", "class s3 skip"}},
 	}

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/firebreak-ir/firebreak/internal/awsfixture"
 	"github.com/firebreak-ir/firebreak/internal/testenv"
@@ -74,6 +76,33 @@ func TestHostCompromiseDryRunThenRun(t *testing.T) {
 		t.Errorf("got %d snapshot(s), want one per volume (%d)", n, len(w.VolumeIDs))
 	}
 	s.run("verify", r.manifestPath(t)).want(t, 0)
+	// The summary says what changed: the group the ENIs are in now, the
+	// snapshots taken, and where the evidence is.
+	sg, err := api.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("group-name"), Values: []string{"firebreak-isolation"}}, {Name: aws.String("vpc-id"), Values: []string{w.VPCID}}}})
+	if err != nil || len(sg.SecurityGroups) != 1 {
+		t.Fatalf("the isolation group: %v, %v", sg, err)
+	}
+	isolation := aws.ToString(sg.SecurityGroups[0].GroupId)
+	snaps, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{Filters: []types.Filter{{Name: aws.String("volume-id"), Values: w.VolumeIDs}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, sn := range snaps.Snapshots {
+		ids = append(ids, aws.ToString(sn.SnapshotId))
+	}
+	if len(ids) != len(w.VolumeIDs) {
+		t.Fatalf("snapshots of the volumes: %v", ids)
+	}
+	_, changed, ok := strings.Cut(r.stderr, "\nwhat changed and what was kept:\n")
+	if !ok {
+		t.Fatalf("no \"what changed\" in the summary:\n%s", r)
+	}
+	contains(t, "what changed", changed, "isolation_group_id  "+isolation, "snapshot_ids        ", "evidence: ")
+	for _, id := range ids {
+		contains(t, "snapshot ids", changed, id)
+	}
 }
 
 func equalGroups(a, b map[string][]string) bool {

@@ -22,8 +22,10 @@ type job struct {
 // outcome is how a job ended, for the summary and the exit code.
 type outcome struct {
 	label, runID, caseID string
+	pb                   *engine.Playbook
 	status               engine.RunStatus // "" when the run never started
 	result               *runner.Result
+	headlines            []headline // the outputs a responder acts on
 	caseURI, manifestURI string
 	err                  error
 }
@@ -60,7 +62,7 @@ func (st *cliState) startJob(ctx context.Context, m *session.Manager, j *job, d 
 // execJob runs or resumes j through the session and waits for its end.
 func (st *cliState) execJob(ctx context.Context, m *session.Manager, j *job, d display, resume bool) *outcome {
 	req := j.req
-	out := &outcome{label: req.Label, runID: req.RunID, caseID: req.CaseID}
+	out := &outcome{label: req.Label, runID: req.RunID, caseID: req.CaseID, pb: req.Playbook}
 	var err error
 	if req.Store, err = st.openStore(ctx, req.Evidence); err != nil {
 		out.err = withCode(exitUsage, err)
@@ -84,6 +86,9 @@ func (st *cliState) execJob(ctx context.Context, m *session.Manager, j *job, d d
 	}
 	o := run.Wait()
 	out.status, out.result, out.err = o.Status, o.Result, o.Err
+	if o.Result != nil {
+		out.headlines = headlines(j.reg, o.Result.Steps)
+	}
 	if o.Status != "" {
 		out.caseURI = req.Evidence.Where(o.CaseID)
 		out.manifestURI = req.Evidence.Where(o.CaseID + "/manifest.json")

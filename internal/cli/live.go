@@ -66,6 +66,8 @@ type row struct {
 	detail              string
 	capture             *captureRow // a memory capture's progress, if this row is one
 	items, itemsDone    int         // for_each items started (highest index+1) and ended
+	allowed             bool        // continue_on_error: a failure does not fail the run
+	question            string      // approve: what it asks
 }
 
 func newLiveDisplay(w io.Writer, color bool) *liveDisplay {
@@ -92,13 +94,31 @@ func (d *liveDisplay) loop() {
 	}
 }
 
-func (d *liveDisplay) addRun(label string, pb *engine.Playbook) {
+func (d *liveDisplay) addRun(label string, pb *engine.Playbook, kept []engine.StepRecord) {
 	d.mu.Lock()
 	for _, s := range pb.AllSteps() {
-		d.row(label, s.ID, s.Action)
+		r := d.row(label, s.ID, s.Action)
+		r.allowed, r.question = s.ContinueOnError, s.Approve
 	}
+	d.keep(label, kept)
 	d.mu.Unlock()
-	d.draw() // the plan shows at once, all waiting, however fast the run
+	d.draw() // the plan shows at once, however fast the run
+}
+
+// keep shows the steps a resumed run keeps as they ended before, so the
+// first drawing already shows them finished. d.mu is held.
+func (d *liveDisplay) keep(label string, kept []engine.StepRecord) {
+	for _, s := range kept {
+		if s.Status != engine.StatusSucceeded {
+			continue // decided and run again
+		}
+		r := d.row(label, s.ID, s.Action)
+		r.status, r.attempt = s.Status, s.Attempts
+		if s.StartedAt != nil && s.FinishedAt != nil {
+			r.took = s.FinishedAt.Sub(*s.StartedAt)
+		}
+		r.items, r.itemsDone = len(s.Items), len(s.Items)
+	}
 }
 
 // row returns the row of a step, adding it when new. d.mu is held.
@@ -200,9 +220,10 @@ func (d *liveDisplay) lines(now time.Time) []string {
 func (d *liveDisplay) line(r *row, now time.Time) string {
 	name := r.step
 	if r.label != "" {
-		name = r.label + " " + r.step
+		name = printable(r.label) + " " + r.step
 	}
 	var state string
+	detail := r.detail
 	switch r.status {
 	case engine.StatusPending:
 		state = "waiting"
@@ -220,6 +241,14 @@ func (d *liveDisplay) line(r *row, now time.Time) string {
 		}
 	case engine.StatusWaiting:
 		state = "waiting for approval"
+		if r.detail == "" && r.question != "" {
+			detail = "asks: " + r.question
+		}
+	case engine.StatusFailed:
+		state = "failed"
+		if r.allowed {
+			state = "failed (allowed)"
+		}
 	case engine.StatusSucceeded:
 		state = "succeeded " + r.took.Round(10*time.Millisecond).String()
 		if r.capture != nil {
@@ -230,8 +259,8 @@ func (d *liveDisplay) line(r *row, now time.Time) string {
 	}
 	state = d.paint(r.status, fmt.Sprintf("%-22s", state))
 	line := fmt.Sprintf("  %-28s %-18s %s", name, r.action, state)
-	if r.detail != "" {
-		line += " " + r.detail
+	if detail != "" {
+		line += " " + printable(detail)
 	}
 	return clip(line, d.width+d.escapes(r))
 }

@@ -129,8 +129,11 @@ func (st *cliState) targetInputs(pb *engine.Playbook, in *runInputs, file string
 // resolveTarget resolves one target's inputs; an error names its line.
 func (in *runInputs) resolveTarget(pb *engine.Playbook, t targetSet) (map[string]any, error) {
 	inputs, err := in.resolve(pb, t.given)
+	if err != nil && t.pos != "" { // a --targets line; without one the inputs speak for themselves
+		return nil, withCode(exitUsage, fmt.Errorf("%s: target %q: %w", t.pos, printable(t.value), err))
+	}
 	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("%s: target %q: %w", t.pos, t.value, err))
+		return nil, err
 	}
 	return inputs, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/runner"
 	"github.com/firebreak-ir/firebreak/engine/session"
 	"github.com/firebreak-ir/firebreak/playbooks"
 )
@@ -49,11 +50,26 @@ func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	}
 	j := &job{reg: reg, req: req, yes: yes}
 	d := st.newDisplay()
-	d.addRun(req.Label, req.Playbook)
+	d.addRun(req.Label, req.Playbook, st.priorSteps(runID))
 	out := st.execJob(ctx, m, j, d, true)
 	st.endDisplay(d)
 	st.printSummary(out)
 	return out.exitErr()
+}
+
+// priorSteps are the run's steps as its journal left them, for the
+// display to start from; none when it cannot be read (the resume itself
+// says why).
+func (st *cliState) priorSteps(runID string) []engine.StepRecord {
+	prior, err := runner.LoadJournal(st.stateDir, runID)
+	if err != nil {
+		return nil
+	}
+	steps := make([]engine.StepRecord, 0, len(prior.Steps))
+	for _, id := range engine.SortedKeys(prior.Steps) {
+		steps = append(steps, *prior.Steps[id])
+	}
+	return steps
 }
 
 // loadSource loads a playbook again from where a run found it: a file, or

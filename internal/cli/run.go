@@ -66,7 +66,7 @@ func (st *cliState) runAction(c *cli.Context) error {
 	j := &job{reg: reg, yes: opts.yes, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(),
 		CaseID: opts.caseID, Evidence: opts.evidence, SignKey: opts.signKey, Parallelism: opts.parallelism}}
 	d := st.newDisplay()
-	d.addRun("", pb)
+	d.addRun("", pb, nil)
 	out := st.startJob(c.Context, st.sessions(reg), j, d)
 	st.endDisplay(d)
 	st.printSummary(out)

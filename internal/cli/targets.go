@@ -52,7 +52,7 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	for _, j := range jobs {
 		j.yes = opts.yes
 		j.req.Evidence, j.req.SignKey, j.req.Parallelism = store, opts.signKey, opts.parallelism
-		d.addRun(j.req.Label, pb)
+		d.addRun(j.req.Label, pb, nil)
 	}
 	m := st.sessions(reg)
 	outs := make([]*outcome, len(jobs))
@@ -153,10 +153,15 @@ func (st *cliState) batchSummary(outs []*outcome) error {
 		if status == "" {
 			status = "not started"
 		}
-		if o.err != nil {
+		switch {
+		case o.err != nil && o.status == "":
+			msg = firstLine(o.err.Error()) // it never started
+		case failedStep(o) != "":
+			msg = failedStep(o)
+		case o.err != nil:
 			msg = firstLine(o.err.Error())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.label, o.runID, status, o.manifestURI, clip(msg, 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", printable(o.label), o.runID, status, o.manifestURI, clip(printable(msg), 120))
 		switch c := exitCode(o.exitErr()); {
 		case c == exitInterrupted:
 			code = exitInterrupted
