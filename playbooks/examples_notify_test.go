@@ -37,12 +37,14 @@ func TestApproveSuspendProcessRuns(t *testing.T) {
 		answer    bool
 		wantRun   engine.RunStatus
 		wantStep  engine.StepStatus
+		wantAfter engine.StepStatus // needs suspend
 		wantState string
 	}{
-		{"approved", true, true, engine.RunSucceeded, engine.StatusSucceeded, "T"},
-		// Declined is skipped, not failed: the responder chose.
-		{"declined", true, false, engine.RunSucceeded, engine.StatusSkipped, "S"},
-		{"nobody to ask", false, false, engine.RunInterrupted, engine.StatusWaiting, "S"},
+		{"approved", true, true, engine.RunSucceeded, engine.StatusSucceeded, engine.StatusSucceeded, "T"},
+		// Declined is skipped, not failed: the responder chose; what needs
+		// it is skipped too, while state (when: always()) runs.
+		{"declined", true, false, engine.RunSucceeded, engine.StatusSkipped, engine.StatusSkipped, "S"},
+		{"nobody to ask", false, false, engine.RunInterrupted, engine.StatusWaiting, engine.StatusPending, "S"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +62,11 @@ func TestApproveSuspendProcessRuns(t *testing.T) {
 			if r.res.Status != tt.wantRun {
 				t.Errorf("run: got %s (%v), want %s", r.res.Status, r.err, tt.wantRun)
 			}
-			wantStatus(t, r, map[string]engine.StepStatus{"before": engine.StatusSucceeded, "suspend": tt.wantStep})
+			want := map[string]engine.StepStatus{"before": engine.StatusSucceeded, "suspend": tt.wantStep, "after": tt.wantAfter}
+			if tt.ask {
+				want["state"] = engine.StatusSucceeded
+			}
+			wantStatus(t, r, want)
 			if got := procState(t, sleeper.Process.Pid); got != tt.wantState {
 				t.Errorf("process state: got %s, want %s", got, tt.wantState)
 			}

@@ -306,3 +306,30 @@ func TestJSONKeepsEmptyVersion(t *testing.T) {
 		t.Errorf("\"playbook\" is not the first key:\n%s", buf.String())
 	}
 }
+
+// TestDeclinedApprovalNote: the plan says which steps a declined approval
+// skips: those after it, directly or not, unless their when uses always()
+// (which also shields the steps after them).
+func TestDeclinedApprovalNote(t *testing.T) {
+	reg := engine.NewRegistry()
+	reg.Register(&noRun{t: t, spec: engine.ActionSpec{Name: "x"}})
+	s := func(id string, needs ...string) *engine.Step { return &engine.Step{ID: id, Action: "x", Needs: needs} }
+	kill, report := s("kill", "a"), s("report", "kill")
+	kill.Approve = "kill?"
+	report.When = compileExpr(t, "always()", engine.ExprBool)
+	pb := graphed(t, &engine.Playbook{Name: "d", Steps: []*engine.Step{s("a"), kill, s("after", "kill"), s("later", "after"),
+		report, s("after-report", "report")}})
+	p, err := Build(context.Background(), reg, pb, nil, false)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	want := map[string]string{"a": "", "kill": "", "after": `skipped if the approval of "kill" is declined`,
+		"later": `skipped if the approval of "kill" is declined`, "report": "", "after-report": ""}
+	for id, note := range want {
+		st, _ := p.Step(id)
+		got := strings.Join(st.Notes, "; ")
+		if got != note {
+			t.Errorf("%s: notes %q, want %q", id, got, note)
+		}
+	}
+}

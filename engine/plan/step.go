@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"strings"
 	"runtime/debug"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -28,6 +29,9 @@ func (b *builder) step(ctx context.Context, s *engine.Step, wave int) Step {
 	st.Decision, st.Reason = b.decide(s)
 	if st.Decision == DecisionSkip {
 		return st
+	}
+	if ids := b.approvalsBefore(s); len(ids) > 0 {
+		st.Notes = append(st.Notes, fmt.Sprintf("skipped if the approval of %s is declined", quoteIDs(ids)))
 	}
 	items, itemsKnown := b.items(s, &st)
 	for i, item := range items {
@@ -187,4 +191,41 @@ func (b *builder) calls(ctx context.Context, act engine.Action, spec engine.Acti
 	st.Calls = append(st.Calls, d.Calls...)
 	st.Notes = append(st.Notes, d.Notes...)
 	st.Problems = append(st.Problems, d.Problems...)
+}
+
+// approvalsBefore returns the approve steps s depends on, directly or
+// through other steps, in the order found: declining any of them skips s,
+// unless its when uses always(). It changes nothing.
+func (b *builder) approvalsBefore(s *engine.Step) []string {
+	if s.When != nil && s.When.UsesAlways {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	var walk func(*engine.Step)
+	walk = func(x *engine.Step) {
+		for _, id := range x.Needs {
+			n, ok := b.pb.Step(id)
+			if !ok || seen[id] {
+				continue
+			}
+			seen[id] = true
+			if n.Approve != "" {
+				out = append(out, id)
+			}
+			if n.When == nil || !n.When.UsesAlways { // always() stops what came before it
+				walk(n)
+			}
+		}
+	}
+	walk(s)
+	return out
+}
+
+func quoteIDs(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = fmt.Sprintf("%q", id)
+	}
+	return strings.Join(q, ", ")
 }

@@ -27,7 +27,7 @@ func TestApprove(t *testing.T) {
 	}{
 		{"yes", AutoApprove, map[string]string{"a": "succeeded", "kill": "succeeded", "after": "succeeded", "side": "succeeded"},
 			engine.RunSucceeded, nil, "step.approved kill"},
-		{"no", say(false, nil), map[string]string{"a": "succeeded", "kill": "skipped: approval declined", "after": "succeeded", "side": "succeeded"},
+		{"no", say(false, nil), map[string]string{"a": "succeeded", "kill": "skipped: approval declined", "after": `skipped: needs "kill", which was declined`, "side": "succeeded"},
 			engine.RunSucceeded, nil, "step.declined kill"},
 		{"error", say(false, errors.New("no terminal")), map[string]string{"a": "succeeded", "kill": "failed", "after": `skipped: needs "kill" failed`, "side": "succeeded"},
 			engine.RunFailed, nil, "step.failed kill"},
@@ -62,6 +62,43 @@ func TestApprove(t *testing.T) {
 				t.Errorf("kill ran = %v", ran)
 			}
 		})
+	}
+}
+
+// TestDeclinedStopsDependents: what needs a declined step is skipped, and
+// what needs that is skipped too, as GitHub Actions skips the jobs after a
+// skipped job; always() in when lifts it, failed() stays false (nothing
+// failed); a step skipped by its own when still counts as fine.
+func TestDeclinedStopsDependents(t *testing.T) {
+	t.Parallel()
+	no := ApproverFunc(func(context.Context, string, string) (bool, error) { return false, nil })
+	c := newCounter(nil)
+	kill := step("kill", "do", "a")
+	kill.Approve = "terminate?"
+	report := step("report", "do", "kill")
+	report.When = cond(t, "always() && !failed()")
+	onFail := step("on-fail", "do", "kill")
+	onFail.When = cond(t, "failed()")
+	off := step("off", "do", "a")
+	off.When = cond(t, "false")
+	res, err := Run(context.Background(), Config{Registry: registry(c.action("do")), Approver: no,
+		Playbook: playbook(step("a", "do"), kill, step("after", "do", "kill"), step("later", "do", "after"),
+			report, onFail, off, step("after-off", "do", "off"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "succeeded", "kill": "skipped: approval declined",
+		"after":     `skipped: needs "kill", which was declined`,
+		"later":     `skipped: needs "after", skipped because "kill" was declined`,
+		"report":    "succeeded",
+		"on-fail":   `skipped: when "failed()" was false`,
+		"off":       `skipped: when "false" was false`,
+		"after-off": "succeeded"}
+	if got := statuses(res); !maps.Equal(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+	if res.Status != engine.RunSucceeded {
+		t.Errorf("run = %s, want succeeded: declining is not a failure", res.Status)
 	}
 }
 

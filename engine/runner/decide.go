@@ -24,39 +24,68 @@ func (r *run) env(needFailed bool, it any, index int) *engine.Env {
 	return &e
 }
 
-// failedNeed returns, for the first need (in needs order) that failed
-// without continue_on_error, or that was skipped because of such a failure,
-// the id of that failed step, and the reason the step would be skipped.
-// A need skipped for any other reason (when false, approval declined)
-// counts as fine. Carrying the failure through skipped steps is what keeps
-// a -> isolate -> terminate from terminating after a failed. It changes
-// nothing.
-func failedNeed(st *stepState) (failed, reason string) {
+// block is why a step's needs keep it from running: the step upstream
+// that failed (without continue_on_error) or whose approval was declined.
+type block struct {
+	by       string // the failed or declined step
+	declined bool   // by was declined, not failed
+}
+
+// reason is the skip reason of a step whose need n carries b.
+func (b block) reason(n *stepState) string {
+	what := "failed"
+	if b.declined {
+		what = "was declined"
+	}
+	if n.step.ID == b.by {
+		if b.declined {
+			return fmt.Sprintf("needs %q, which was declined", b.by)
+		}
+		return fmt.Sprintf("needs %q failed", b.by)
+	}
+	return fmt.Sprintf("needs %q, skipped because %q %s", n.step.ID, b.by, what)
+}
+
+// blockingNeed returns, for the first need (in needs order) that failed
+// without continue_on_error, was declined, or was skipped because of
+// either, what blocks the step and the reason it would be skipped. A need
+// skipped by its own when counts as fine. Carrying a failure through
+// skipped steps is what keeps a -> isolate -> terminate from terminating
+// after a failed; carrying a declined approval is what keeps the steps
+// after it from acting as if the responder had said yes (GitHub Actions
+// skips the jobs after a skipped job the same way). It changes nothing.
+func blockingNeed(st *stepState) (b block, reason string) {
 	for _, n := range st.needs {
+		var nb block
 		switch {
 		case n.failedHard():
-			return n.step.ID, fmt.Sprintf("needs %q failed", n.step.ID)
-		case n.rec.Status == engine.StatusSkipped && n.blockedBy != "":
-			return n.blockedBy, fmt.Sprintf("needs %q, skipped because %q failed", n.step.ID, n.blockedBy)
+			nb = block{by: n.step.ID}
+		case n.rec.Status == engine.StatusSkipped && n.declined:
+			nb = block{by: n.step.ID, declined: true}
+		case n.rec.Status == engine.StatusSkipped && n.blocked.by != "":
+			nb = n.blocked
+		default:
+			continue
 		}
+		return nb, nb.reason(n)
 	}
-	return "", ""
+	return block{}, ""
 }
 
 // decide says whether a ready step runs: a skip reason, or an error when its
-// condition cannot be evaluated. A step whose need failed is skipped unless
-// its when uses always() or failed(); then failed() is true. It changes
-// nothing.
+// condition cannot be evaluated. A step whose need failed or was declined
+// is skipped unless its when uses always() or failed(); failed() is then
+// true only when a need failed. It changes nothing.
 func (r *run) decide(st *stepState) (skip string, err error) {
-	failed, reason := failedNeed(st)
+	b, reason := blockingNeed(st)
 	w := st.step.When
-	if failed != "" && (w == nil || !w.UsesAlways) {
+	if b.by != "" && (w == nil || !w.UsesAlways) {
 		return reason, nil
 	}
 	if w == nil {
 		return "", nil
 	}
-	env := r.env(failed != "", nil, 0)
+	env := r.env(b.by != "" && !b.declined, nil, 0)
 	ok, err := w.EvalBool(env)
 	if err != nil {
 		return "", fmt.Errorf("when: %w; fix the step's condition", err)

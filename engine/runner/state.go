@@ -27,9 +27,10 @@ type stepState struct {
 	items        []item
 	next         int // next item to start
 	itemsRunning int
-	itemsLeft    int    // items that have not ended
-	needFailed   bool   // a need failed (continue_on_error aside): failed() is true
-	blockedBy    string // skipped because this step failed upstream: its dependents skip too
+	itemsLeft    int   // items that have not ended
+	needFailed   bool  // a need failed (continue_on_error aside): failed() is true
+	blocked      block // skipped because a step upstream failed or was declined: its dependents skip too
+	declined     bool  // its approval was declined: its dependents skip
 }
 
 // maxItems bounds a for_each list, so that neither a runaway expression nor

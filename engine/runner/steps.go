@@ -11,11 +11,11 @@ import (
 // ready handles a step whose needs have all ended: skip it, fail it, ask
 // for approval, or queue it to run.
 func (r *run) ready(ctx context.Context, st *stepState) {
-	failed, _ := failedNeed(st)
-	st.needFailed = failed != ""
+	b, _ := blockingNeed(st)
+	st.needFailed = b.by != "" && !b.declined
 	skip, err := r.decide(st)
-	if skip != "" && st.needFailed {
-		st.blockedBy = failed
+	if skip != "" && b.by != "" {
+		st.blocked = b
 	}
 	r.log.Debug("step ready", keyStep, st.step.ID, keyReason, skip)
 	switch {
@@ -62,6 +62,7 @@ func (r *run) approval(ctx context.Context, m msg) {
 	case m.err != nil:
 		r.end(ctx, st, engine.StatusFailed, fmt.Sprintf("asking for approval: %v", m.err), "", nil)
 	case !m.approved:
+		st.declined = true
 		r.event(ctx, "step.declined", st.step.ID, map[string]any{"question": st.step.Approve, "operator": r.cfg.Operator})
 		r.end(ctx, st, engine.StatusSkipped, "", "approval declined", nil)
 	case r.halted(ctx):
