@@ -91,8 +91,8 @@ func TestDeclinedStopsDependents(t *testing.T) {
 		"after":     `skipped: needs "kill", which was declined`,
 		"later":     `skipped: needs "after", skipped because "kill" was declined`,
 		"report":    "succeeded",
-		"on-fail":   `skipped: when "failed()" was false`,
-		"off":       `skipped: when "false" was false`,
+		"on-fail":   "skipped: no step it needs failed",
+		"off":       `skipped: condition "false" is false`,
 		"after-off": "succeeded"}
 	if got := statuses(res); !maps.Equal(got, want) {
 		t.Errorf("got  %v\nwant %v", got, want)
