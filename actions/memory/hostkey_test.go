@@ -24,6 +24,12 @@ func consoleOutput(fpLines, keyLines string) string {
 		"Amazon Linux 2023\nlogin:\n"
 }
 
+// laterBlock is a fingerprints block printed after boot, as anything with
+// root on the host could print it to the console.
+func laterBlock(fpLines string) string {
+	return "[ 9999.1] something else\nec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----\n" + fpLines + "ec2: -----END SSH HOST KEY FINGERPRINTS-----\n"
+}
+
 // fingerprintLine is `ssh-keygen -lf pub` with an ec2: prefix, the real shape.
 func fingerprintLine(t *testing.T, pubFile string) string {
 	t.Helper()
@@ -60,6 +66,17 @@ func TestHostKeyVerification(t *testing.T) {
 		{name: "console fingerprints", params: map[string]any{"console_output": consoleOutput(other+mine, "")}, wantBy: "console-output"},
 		{name: "console keys block", params: map[string]any{"console_output": consoleOutput("", otherPub+"\n"+tg.HostKey+" root@ip-10-0-0-1\n")}, wantBy: "console-output"},
 		{name: "console other keys", params: map[string]any{"console_output": consoleOutput(other, otherPub+"\n")}, wantErr: "does not match the fingerprints in console_output"},
+		// Only what cloud-init printed at boot counts: a block printed
+		// later (anything with root on the host can write to the console)
+		// is refused, even when it is the only one naming the key.
+		{name: "console later block", params: map[string]any{"console_output": consoleOutput(other, "") + laterBlock(mine)},
+			wantErr: "only in a host key block printed later on the console (line 13)"},
+		{name: "console later keys block", params: map[string]any{"console_output": consoleOutput(other, "") + "x\ny\nz\nw\nv\nu\n" +
+			"-----BEGIN SSH HOST KEY KEYS-----\n" + tg.HostKey + "\n-----END SSH HOST KEY KEYS-----\n"}, wantErr: "printed later on the console"},
+		{name: "console keys block long after the fingerprints", params: map[string]any{"console_output": "-----BEGIN SSH HOST KEY FINGERPRINTS-----\n" + other +
+			"-----END SSH HOST KEY FINGERPRINTS-----\n1\n2\n3\n4\n5\n6\n-----BEGIN SSH HOST KEY KEYS-----\n" + tg.HostKey + "\n-----END SSH HOST KEY KEYS-----\n"},
+			wantErr: "printed later on the console (line 10)"},
+		{name: "console later block does not undo the boot one", params: map[string]any{"console_output": consoleOutput(mine, "") + laterBlock(other)}, wantBy: "console-output"},
 		{name: "console without block", params: map[string]any{"console_output": "Linux version 6.1\nlogin:\n"}, wantErr: "holds no SSH host key fingerprints"},
 		{name: "known_hosts", params: map[string]any{"known_hosts": known(hostPattern + " " + tg.HostKey + "\n")}, wantBy: "known-hosts"},
 		{name: "unknown", params: map[string]any{"known_hosts": known("")}, wantErr: "is unknown"},

@@ -56,11 +56,11 @@ func (p HostKeyPolicy) callback(res *HostKeyResult) (ssh.HostKeyCallback, error)
 			return nil
 		}, nil
 	case strings.TrimSpace(p.ConsoleOutput) != "":
-		fps, err := consoleFingerprints(p.ConsoleOutput)
+		fps, later, err := consoleFingerprints(p.ConsoleOutput)
 		if err != nil {
 			return nil, err
 		}
-		return fingerprintCallback(res, "console-output", fps, "the fingerprints in console_output"), nil
+		return consoleCallback(res, fps, later), nil
 	default:
 		return p.knownHostsCallback(res)
 	}
@@ -75,6 +75,20 @@ func fingerprintCallback(res *HostKeyResult, by string, want map[string]bool, wh
 		}
 		res.set(key, by)
 		return nil
+	}
+}
+
+// consoleCallback accepts a key printed at boot, and refuses one found only
+// in a later block of the console, saying so.
+func consoleCallback(res *HostKeyResult, boot map[string]bool, later map[string]int) ssh.HostKeyCallback {
+	check := fingerprintCallback(res, "console-output", boot, "the fingerprints in console_output")
+	return func(host string, remote net.Addr, key ssh.PublicKey) error {
+		fp := ssh.FingerprintSHA256(key)
+		if line, ok := later[fp]; ok && !boot[fp] {
+			return hostKeyMismatch{fmt.Errorf("host key of %q (%s %s) is only in a host key block printed later on the console (line %d), not in the one printed at first boot: anything on the host that writes to the console can print such a block, so it is refused; pin host_key after checking the key out of band",
+				host, key.Type(), fp, line)}
+		}
+		return check(host, remote, key)
 	}
 }
 
@@ -115,43 +129,103 @@ func (p HostKeyPolicy) knownHostsCallback(res *HostKeyResult) (ssh.HostKeyCallba
 	}, nil
 }
 
+// consoleKeyBlock is one host key block found in console output.
+type consoleKeyBlock struct {
+	kind       string // "fingerprints" or "keys"
+	begin, end int    // line numbers (1-based) of its BEGIN and END lines
+	fps        []string
+}
+
+// bootBlockGap is the most lines between the END of the first block and
+// the BEGIN of the second for both to be what cloud-init printed at boot
+// (it prints the fingerprints, one banner line, then the keys).
+const bootBlockGap = 5
+
 // consoleFingerprints extracts the host-key fingerprints that cloud-init
 // prints to the EC2 console at first boot. It reads the
 // "-----BEGIN SSH HOST KEY FINGERPRINTS-----" block (lines such as
 // "256 SHA256:abc root@ip-10-0-0-1 (ED25519)") and the
 // "-----BEGIN SSH HOST KEY KEYS-----" block (authorized_keys lines).
 // Console lines often carry an "ec2: " prefix, which is ignored.
-func consoleFingerprints(console string) (map[string]bool, error) {
-	fps := map[string]bool{}
-	block := ""
-	sc := bufio.NewScanner(strings.NewReader(console))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		line = strings.TrimSpace(strings.TrimPrefix(line, "ec2:"))
-		switch {
-		case strings.HasPrefix(line, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"):
-			block = "fingerprints"
-		case strings.HasPrefix(line, "-----BEGIN SSH HOST KEY KEYS-----"):
-			block = "keys"
-		case strings.HasPrefix(line, "-----END SSH HOST KEY"):
-			block = ""
-		case block == "fingerprints":
-			for _, f := range strings.Fields(line) {
-				if strings.HasPrefix(f, "SHA256:") {
-					fps[f] = true
-				}
-			}
-		case block == "keys":
-			if key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil {
-				fps[ssh.FingerprintSHA256(key)] = true
+//
+// Only what cloud-init printed at boot counts: the first block, and the
+// block of the other kind right after it. Anything on the host that can
+// write to the serial console (an intruder with root) can print more
+// blocks later; their fingerprints are returned apart, in later, so that
+// a key found only there is refused by name.
+func consoleFingerprints(console string) (boot map[string]bool, later map[string]int, err error) {
+	blocks := consoleBlocks(console)
+	boot, later = map[string]bool{}, map[string]int{}
+	for i, b := range blocks {
+		first := i == 0 || i == 1 && b.kind != blocks[0].kind && b.begin-blocks[0].end <= bootBlockGap
+		for _, fp := range b.fps {
+			if first {
+				boot[fp] = true
+			} else if _, ok := later[fp]; !ok {
+				later[fp] = b.begin
 			}
 		}
 	}
-	if len(fps) == 0 {
-		return nil, errors.New("console_output holds no SSH host key fingerprints (no \"-----BEGIN SSH HOST KEY FINGERPRINTS-----\" or KEYS block): fetch it after first boot completes, or pin host_key")
+	if len(boot) == 0 {
+		return nil, nil, errors.New("console_output holds no SSH host key fingerprints (no \"-----BEGIN SSH HOST KEY FINGERPRINTS-----\" or KEYS block): fetch it after first boot completes, or pin host_key")
 	}
-	return fps, nil
+	return boot, later, nil
+}
+
+// consoleBlocks returns the host key blocks of console output in order.
+// A block ends at its END line, the next BEGIN, or the end of the text.
+func consoleBlocks(console string) []consoleKeyBlock {
+	var blocks []consoleKeyBlock
+	var cur *consoleKeyBlock
+	sc := bufio.NewScanner(strings.NewReader(console))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		line = strings.TrimSpace(strings.TrimPrefix(line, "ec2:"))
+		kind := ""
+		switch {
+		case strings.HasPrefix(line, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"):
+			kind = "fingerprints"
+		case strings.HasPrefix(line, "-----BEGIN SSH HOST KEY KEYS-----"):
+			kind = "keys"
+		case strings.HasPrefix(line, "-----END SSH HOST KEY"):
+			if cur != nil {
+				cur.end = n
+				cur = nil
+			}
+			continue
+		}
+		if kind != "" {
+			if cur != nil {
+				cur.end = n - 1
+			}
+			blocks = append(blocks, consoleKeyBlock{kind: kind, begin: n, end: n})
+			cur = &blocks[len(blocks)-1]
+			continue
+		}
+		if cur != nil {
+			cur.end = n
+			cur.fps = append(cur.fps, lineFingerprints(cur.kind, line)...)
+		}
+	}
+	return blocks
+}
+
+// lineFingerprints reads the fingerprints of one line of a block.
+func lineFingerprints(kind, line string) []string {
+	if kind == "keys" {
+		if key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil {
+			return []string{ssh.FingerprintSHA256(key)}
+		}
+		return nil
+	}
+	var fps []string
+	for _, f := range strings.Fields(line) {
+		if strings.HasPrefix(f, "SHA256:") {
+			fps = append(fps, f)
+		}
+	}
+	return fps
 }
 
 // ExpandHome replaces a leading ~ with the home directory.
