@@ -61,7 +61,16 @@ type Param struct {
 	Doc      string   `json:"doc"`
 	// Secret params are redacted from logs, the journal and the manifest.
 	Secret bool `json:"secret"`
+	// SecretEnv params name an environment variable whose value is a
+	// secret (a key passphrase): no command step passes that variable on.
+	SecretEnv bool `json:"secret_env,omitempty"`
+
+	fields []Param // the keys of a map declared by a struct (ParamsOf)
 }
+
+// Fields returns the declared keys of a map parameter declared by a struct
+// (capture-memory's jump), nil for any other parameter.
+func (p Param) Fields() []Param { return p.fields }
 
 // Grant is an IAM fact about some of an action's permissions that a
 // least-privilege policy needs: they must not be allowed on "*" (an inline
@@ -141,6 +150,13 @@ type StepInput struct {
 	// from, so that an action can read files kept beside it (YARA rules);
 	// empty for a built-in playbook.
 	PlaybookDir string
+	// SecretEnv names the environment variables the run's steps declare as
+	// holding secrets (parameters marked secretenv, such as capture-memory's
+	// key_passphrase_env), each with the step and parameter that name it,
+	// as far as they are known when the run starts (literals and values
+	// from the inputs and the finding). A command step refuses to pass
+	// them on. Shared: read it, never change it.
+	SecretEnv map[string]string
 }
 
 // Evidence is what a step may do with its case's evidence. Implementations

@@ -26,7 +26,8 @@ import (
 //
 // The tags:
 //
-//	param:"name[,required][,secret]"  the parameter's name and flags; param:"-" leaves the field to the action
+//	param:"name[,required][,secret][,secretenv]"  the parameter's name and flags (secretenv: the value names an
+//	                                  environment variable holding a secret); param:"-" leaves the field to the action
 //	default:"90s"                     the default as a playbook would write it; default:"" is an empty default, no tag is none
 //	enum:"a,b"                        the values a string parameter may take
 //	doc:"..."                         what `firebreak actions NAME` says about it
@@ -53,10 +54,18 @@ import (
 // at start-up, before any playbook runs.
 func ParamsOf[T any]() []Param {
 	d := declOf(reflect.TypeFor[T]())
+	return d.params()
+}
+
+// params is the declaration as ActionSpec.Params holds it.
+func (d *paramDecl) params() []Param {
 	out := make([]Param, len(d.fields))
 	for i, f := range d.fields {
 		out[i] = f.Param
 		out[i].Enum = slices.Clone(f.Enum)
+		if f.nested != nil {
+			out[i].fields = f.nested.params()
+		}
 	}
 	return out
 }
@@ -174,8 +183,13 @@ func readField(t reflect.Type, sf reflect.StructField, tag string) paramField {
 			f.Required = true
 		case "secret":
 			f.Secret = true
+		case "secretenv":
+			if sf.Type.Kind() != reflect.String {
+				declPanic(t, sf, "secretenv needs a string field: the name of an environment variable")
+			}
+			f.SecretEnv = true
 		default:
-			declPanic(t, sf, fmt.Sprintf("unknown flag %q in param tag (want required or secret)", fl))
+			declPanic(t, sf, fmt.Sprintf("unknown flag %q in param tag (want required, secret or secretenv)", fl))
 		}
 	}
 	typ, ok := paramType(sf.Type)

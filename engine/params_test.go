@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 type hop struct {
 	Host string `param:"host,required" doc:"the bastion"`
 	Port int    `param:"port" default:"22"`
+	Pass string `param:"pass_env,secretenv"`
 }
 
 type sample struct {
@@ -52,8 +54,29 @@ func TestParamsOf(t *testing.T) {
 		{Name: "any", Type: engine.TypeAny},
 	}
 	got := engine.ParamsOf[sample]()
-	if !reflect.DeepEqual(got, want) {
+	wantJump := []engine.Param{{Name: "host", Type: engine.TypeString, Required: true, Doc: "the bastion"},
+		{Name: "port", Type: engine.TypeInt, Default: 22}, {Name: "pass_env", Type: engine.TypeString, SecretEnv: true}}
+	if f := got[12].Fields(); !reflect.DeepEqual(f, wantJump) {
+		t.Errorf("jump's fields:\ngot  %#v\nwant %#v", f, wantJump)
+	}
+	for i := range got {
+		if got[i].Name != "jump" && got[i].Fields() != nil {
+			t.Errorf("%s: fields %v, want none", got[i].Name, got[i].Fields())
+		}
+	}
+	flat := func(ps []engine.Param) []string { // Param holds its fields unexported
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = fmt.Sprintf("%#v %#v %v %#v %#v %q %v %v", p.Name, p.Type, p.Required, p.Default, p.Enum, p.Doc, p.Secret, p.SecretEnv)
+		}
+		return out
+	}
+	if !reflect.DeepEqual(flat(got), flat(want)) {
 		t.Fatalf("ParamsOf:\ngot  %#v\nwant %#v", got, want)
+	}
+	names := engine.SecretEnvNames(got, map[string]any{"jump": map[string]any{"host": "h", "pass_env": "HOP_PASS"}, "token": "x"})
+	if !reflect.DeepEqual(names, map[string]string{"HOP_PASS": "jump.pass_env"}) {
+		t.Errorf("SecretEnvNames: got %v, want HOP_PASS from jump.pass_env", names)
 	}
 	got[2].Enum[0] = "changed"
 	if again := engine.ParamsOf[sample](); again[2].Enum[0] != "stop" {
@@ -118,7 +141,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"secret not shown", engine.Params{"instance_id": "i", "token": []any{"s3cret"}}, `secret parameter "token": the value is not a valid string (not shown)`},
 		{"unknown", engine.Params{"instance_id": "i", "mdoe": "stop"},
 			`unknown parameter "mdoe": the parameters are instance_id, region, mode, wait, port, size, sudo, token, ids, codes, raw, tags, jump, any`},
-		{"nested unknown key", engine.Params{"instance_id": "i", "jump": map[string]any{"host": "b", "hots": 1}}, `jump has unknown key "hots": use host, port`},
+		{"nested unknown key", engine.Params{"instance_id": "i", "jump": map[string]any{"host": "b", "hots": 1}}, `jump has unknown key "hots": use host, port, pass_env`},
 		{"nested required", engine.Params{"instance_id": "i", "jump": map[string]any{"port": 2}}, `parameter "jump.host" is required but has no value`},
 		{"nested wrong type", engine.Params{"instance_id": "i", "jump": map[string]any{"host": "b", "port": "x"}}, `parameter "jump.port": want int, got string "x"`},
 		{"nested not a map", engine.Params{"instance_id": "i", "jump": "bastion"}, `parameter "jump": want map, got string "bastion"`},
@@ -223,7 +246,7 @@ func TestBadDeclarationPanics(t *testing.T) {
 		{"unexported", engine.ParamsOf[unexported], "field a: the field is not exported"},
 		{"bad name", engine.ParamsOf[badName], `field A: parameter name "Instance-ID": want lower case letters, digits and _`},
 		{"twice", engine.ParamsOf[twice], `field B: parameter "a" is declared twice`},
-		{"bad flag", engine.ParamsOf[badFlag], `field A: unknown flag "optional" in param tag (want required or secret)`},
+		{"bad flag", engine.ParamsOf[badFlag], `field A: unknown flag "optional" in param tag (want required, secret or secretenv)`},
 		{"bad type", engine.ParamsOf[badType], "field A: field type float64 has no parameter type"},
 		{"bad map type", engine.ParamsOf[badMapType], "field A: field type map[int]string has no parameter type"},
 		{"bad default", engine.ParamsOf[badDefault], `field A: default "many": want int, got string "many"`},

@@ -23,6 +23,7 @@ type ran struct {
 	res    *runner.Result
 	err    error
 	store  *evidence.DirStore
+	dir    string // the store's directory
 	caseID string
 }
 
@@ -53,13 +54,28 @@ func loadPlaybook(t *testing.T, file string) *engine.Playbook {
 // Retries wait for nothing: the backoff's length is the runner's concern.
 func runPlaybook(t *testing.T, file string, given map[string]any, approver runner.Approver) ran {
 	t.Helper()
+	return runLoaded(t, loadPlaybook(t, file), given, approver)
+}
+
+// runPlaybookBytes is runPlaybook for a playbook given as text.
+func runPlaybookBytes(t *testing.T, name string, data []byte, given map[string]any, approver runner.Approver) ran {
+	t.Helper()
+	pb, err := (&loader.Loader{Registry: registry()}).LoadBytes(name, data)
+	if err != nil {
+		t.Fatalf("loading %s:\n%v", name, err)
+	}
+	return runLoaded(t, pb, given, approver)
+}
+
+func runLoaded(t *testing.T, pb *engine.Playbook, given map[string]any, approver runner.Approver) ran {
+	t.Helper()
 	ctx := context.Background()
-	pb := loadPlaybook(t, file)
 	inputs, err := loader.ResolveInputs(pb, given, nil)
 	if err != nil {
 		t.Fatalf("inputs: %v", err)
 	}
-	store, err := evidence.NewDirStore(t.TempDir())
+	dir := t.TempDir()
+	store, err := evidence.NewDirStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +86,7 @@ func runPlaybook(t *testing.T, file string, given map[string]any, approver runne
 		t.Fatal(err)
 	}
 	o := run.Wait()
-	out := ran{store: store, caseID: o.CaseID, res: o.Result, err: o.Err}
+	out := ran{store: store, dir: dir, caseID: o.CaseID, res: o.Result, err: o.Err}
 	if out.res == nil {
 		t.Fatalf("Run: no result: %v", out.err)
 	}

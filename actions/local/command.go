@@ -44,7 +44,7 @@ func (*command) Spec() engine.ActionSpec {
 // Run starts the program in its own process group and waits for it; ctx's
 // end (the step's timeout, the run's cancellation) stops the whole group.
 func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
-	p, err := parseParams(in.Params)
+	p, err := parseParams(in.Params, in.SecretEnv)
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,44 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // more names through with inherit_env, or sets values with env.
 var baseEnvKeys = []string{"PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "TZ"}
 
+// awsCredentialVars are the variables through which AWS credentials reach
+// a process (the SDKs' environment provider, web identity, the container
+// credential endpoints). Whatever a playbook or an input says, inherit_env
+// never passes them: firebreak's own credentials must not reach evidence
+// through a program that prints its environment. Compared without case.
+var awsCredentialVars = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_CREDENTIAL_EXPIRATION",
+	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_SHARED_CREDENTIALS_FILE",
+}
+
+// checkInherit refuses a name inherit_env may not pass: an AWS credential
+// variable, or one the run's steps declare as holding a secret (secret:
+// engine.StepInput.SecretEnv).
+func checkInherit(k string, secret map[string]string) error {
+	for _, v := range awsCredentialVars {
+		if strings.EqualFold(k, v) {
+			return fmt.Errorf("inherit_env: %q holds AWS credentials, which firebreak never passes to a program (its output is evidence): remove it", k)
+		}
+	}
+	if by, ok := secret[k]; ok {
+		return fmt.Errorf("inherit_env: %q holds a secret (%s), which firebreak never passes to a program (its output is evidence): remove it", k, by)
+	}
+	return nil
+}
+
 // buildEnv returns the child's environment, sorted for a stable record:
 // the base keys, LANG=C (stable, parseable output), the inherited names,
-// then the step's env map on top.
-func buildEnv(inherit []string, set map[string]any) ([]string, error) {
+// then the step's env map on top. Names that hold credentials or secrets
+// (checkInherit) are refused.
+func buildEnv(inherit []string, set map[string]any, secret map[string]string) ([]string, error) {
 	env := map[string]string{"PATH": defaultPath, "LANG": "C"}
+	for _, k := range inherit {
+		if err := checkInherit(k, secret); err != nil {
+			return nil, err
+		}
+	}
 	for _, k := range append(append([]string{}, baseEnvKeys...), inherit...) {
 		if err := checkEnvKey(k); err != nil {
 			return nil, fmt.Errorf("inherit_env: %w", err)

@@ -18,7 +18,7 @@ type commandDecl struct {
 	Argv       []string       `param:"argv,required" doc:"program and arguments, passed as they are: no shell, no globbing, no expansion"`
 	Dir        string         `param:"dir" doc:"working directory (default: firebreak's)"`
 	Env        map[string]any `param:"env,secret" doc:"variables added to a minimal environment (PATH, HOME, USER, LOGNAME, TMPDIR, TZ from firebreak's, LANG=C); the rest of firebreak's environment, AWS credentials included, is not passed"`
-	InheritEnv []string       `param:"inherit_env" doc:"names of more variables to pass through from firebreak's environment, e.g. [SSH_AUTH_SOCK]"`
+	InheritEnv []string       `param:"inherit_env" doc:"names of more variables to pass through from firebreak's environment, e.g. [SSH_AUTH_SOCK]; AWS credential variables and variables a step names as holding a secret (key_passphrase_env) are refused"`
 	Stdin      string         `param:"stdin,secret" doc:"text fed to the program's standard input (default: none)"`
 	OKCodes    []int          `param:"ok_exit_codes" doc:"exit codes besides 0 that count as success, e.g. [1] for grep finding nothing"`
 	RetryCodes []int          `param:"retry_exit_codes" doc:"exit codes that mean a passing trouble (e.g. [7, 28] for curl), so the step's retries apply; other failures are final"`
@@ -40,7 +40,8 @@ type commandParams struct {
 	grace      time.Duration
 }
 
-func parseParams(in engine.Params) (*commandParams, error) {
+// parseParams checks the step's parameters; secret is StepInput.SecretEnv.
+func parseParams(in engine.Params, secret map[string]string) (*commandParams, error) {
 	p, err := engine.Decode[commandDecl](in)
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func parseParams(in engine.Params) (*commandParams, error) {
 	if len(p.Argv) == 0 || p.Argv[0] == "" {
 		return nil, fmt.Errorf("argv is empty: give the program and its arguments as a list, e.g. [uname, -a]")
 	}
-	env, err := buildEnv(p.InheritEnv, p.Env)
+	env, err := buildEnv(p.InheritEnv, p.Env, secret)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (*command) Plan(_ context.Context, in *engine.PlanInput) (*engine.PlanDetai
 }
 
 func checkProgram(params engine.Params, name string) []string {
-	env, err := buildEnv(params.Strings("inherit_env"), params.Map("env"))
+	env, err := buildEnv(params.Strings("inherit_env"), params.Map("env"), nil)
 	if err != nil {
 		return []string{err.Error()}
 	}

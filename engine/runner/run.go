@@ -23,6 +23,7 @@ type run struct {
 	fin     []*stepState
 	byID    map[string]*stepState
 	base    engine.Env                // inputs, case, run, finding, incident
+	secrets map[string]string         // StepInput.SecretEnv: read-only once made
 	steps   map[string]engine.StepEnv // steps.<id> of the steps that ended
 	results chan msg
 	queue   []*stepState // steps with work to start, in the order they became ready
@@ -94,6 +95,7 @@ func newRun(cfg Config, prior *RunState) (*run, error) {
 	r.base = engine.Env{Inputs: cfg.Inputs, Finding: cfg.Finding, Incident: cfg.Incident,
 		Case: map[string]any{"id": cfg.CaseID},
 		Run:  map[string]any{"id": cfg.RunID, "playbook": cfg.Playbook.Name, "started_at": r.startedAt.UTC().Format(time.RFC3339)}}
+	r.secrets = r.secretEnv()
 	return r, nil
 }
 

@@ -42,7 +42,7 @@ func (r *run) startUnit(ctx context.Context, u unit, batch []launch) []launch {
 	r.inflight++
 	in := engine.StepInput{RunID: r.cfg.RunID, CaseID: r.cfg.CaseID, StepID: st.step.ID, Params: params, Log: log,
 		Evidence: r.evidence(st.step.ID), Operator: r.cfg.Operator, ForEach: u.index >= 0, ItemIndex: max(u.index, 0),
-		PlaybookDir: playbookDir(r.cfg.Playbook)}
+		PlaybookDir: playbookDir(r.cfg.Playbook), SecretEnv: r.secrets}
 	if r.jr != nil {
 		in.RunLogPath = r.jr.path
 	}

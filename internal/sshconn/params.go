@@ -15,7 +15,7 @@ type Params struct {
 	Port            int           `param:"port" default:"22" doc:"SSH port"`
 	User            string        `param:"user" default:"ec2-user" doc:"SSH user"`
 	KeyFile         string        `param:"key_file" doc:"private key (ed25519, ECDSA, RSA); with none, ssh-agent (SSH_AUTH_SOCK)"`
-	PassphraseEnv   string        `param:"key_passphrase_env" doc:"name of the environment variable holding key_file's passphrase"`
+	PassphraseEnv   string        `param:"key_passphrase_env,secretenv" doc:"name of the environment variable holding key_file's passphrase (no command step may pass it on)"`
 	Jump            *JumpParams   `param:"jump" doc:"bastion: {host, port, user, key_file, key_passphrase_env, host_key, known_hosts, insecure_host_key}"`
 	HostKey         string        `param:"host_key" doc:"pinned host key fingerprint, SHA256:..."`
 	KnownHosts      string        `param:"known_hosts" default:"~/.ssh/known_hosts" doc:"known_hosts file, used when neither host_key nor console_output is given"`
@@ -34,7 +34,7 @@ type JumpParams struct {
 	Port            int    `param:"port" default:"22"`
 	User            string `param:"user"`
 	KeyFile         string `param:"key_file"`
-	PassphraseEnv   string `param:"key_passphrase_env"`
+	PassphraseEnv   string `param:"key_passphrase_env,secretenv"`
 	HostKey         string `param:"host_key"`
 	KnownHosts      string `param:"known_hosts"`
 	InsecureHostKey bool   `param:"insecure_host_key" default:"false"`
