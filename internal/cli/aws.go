@@ -24,6 +24,8 @@ type awsState struct {
 	once    sync.Once
 	clients *awsapi.Clients
 	err     error
+	// identity is the caller the preflight found (checkAWS); nil before.
+	identity *evidence.Operator
 }
 
 // awsClients returns the shared clients. When the configuration cannot be
@@ -87,6 +89,9 @@ func (st *cliState) awsConfigured() bool {
 // (needAWS: the playbook calls AWS), else the local user. A failed lookup is
 // logged and the local user recorded, never a reason not to respond.
 func (st *cliState) operator(ctx context.Context, needAWS bool) (evidence.Operator, string) {
+	if id := st.aws.identity; id != nil {
+		return *id, id.ARN // asked once, in the preflight
+	}
 	if needAWS || st.awsConfigured() {
 		clients := st.awsClients(ctx)
 		if st.aws.err == nil {

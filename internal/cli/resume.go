@@ -48,6 +48,10 @@ func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	case err != nil:
 		return err
 	}
+	opts := runOptions{evidence: req.Evidence, signKey: req.SignKey}
+	if err := st.preflight(ctx, reg, req.Playbook, []map[string]any{req.Inputs}, opts); err != nil {
+		return err
+	}
 	j := &job{reg: reg, req: req, yes: yes}
 	d := st.newDisplay()
 	d.addRun(req.Label, req.Playbook, st.priorSteps(runID))

@@ -63,6 +63,9 @@ func (st *cliState) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := st.preflight(c.Context, reg, pb, []map[string]any{inputs}, opts); err != nil {
+		return err
+	}
 	j := &job{reg: reg, yes: opts.yes, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(),
 		CaseID: opts.caseID, Evidence: opts.evidence, SignKey: opts.signKey, Parallelism: opts.parallelism}}
 	d := st.newDisplay()

@@ -33,6 +33,13 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	if err != nil {
 		return err
 	}
+	all := make([]map[string]any, len(jobs))
+	for i, j := range jobs {
+		all[i] = j.req.Inputs
+	}
+	if err := st.preflight(ctx, reg, pb, all, opts); err != nil {
+		return err
+	}
 	batch := opts.caseID
 	if batch == "" {
 		batch = evidence.NewCaseID(time.Now().UTC())
