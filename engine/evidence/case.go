@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +144,9 @@ func (c *Case) resume(ctx context.Context, lines []parsedLine) error {
 	for _, l := range lines {
 		c.seq, c.head = l.Entry.Seq, lineHash(l.Raw)
 		if l.Entry.Event == EventCaseOpened {
+			if err := c.sameRun(l.Entry); err != nil {
+				return err
+			}
 			c.restoreStart(l.Entry)
 		}
 		c.lost += gapCount(l.Entry)
@@ -156,6 +161,68 @@ func (c *Case) resume(ctx context.Context, lines []parsedLine) error {
 		}
 	}
 	return nil
+}
+
+// sameRun refuses to continue a case for anything but the run that opened
+// it, as its custody log recorded that run: the same run id, playbook and
+// inputs. The run's own journal is what a resume reads its inputs from,
+// and it lives outside the case, in the state dir: a journal edited since
+// (another instance id, terminate: true) must not make a resumed run act on
+// something the case does not say. The error wraps engine.ErrInvalidInput.
+func (c *Case) sameRun(e Entry) error {
+	var h Header
+	raw, err := json.Marshal(e.Detail["header"])
+	if err == nil {
+		err = json.Unmarshal(raw, &h)
+	}
+	if err != nil {
+		return fmt.Errorf("case %q: the header its custody log opened with does not read (%v): it cannot be continued; run `firebreak verify` on the case", c.hdr.CaseID, err)
+	}
+	var diff []string
+	if h.RunID != c.hdr.RunID {
+		diff = append(diff, fmt.Sprintf("run %q, not %q", h.RunID, c.hdr.RunID))
+	}
+	if h.Playbook.SHA256 != c.hdr.Playbook.SHA256 {
+		diff = append(diff, fmt.Sprintf("playbook sha256 %.12s..., not %.12s...", h.Playbook.SHA256, c.hdr.Playbook.SHA256))
+	}
+	if names := changedInputs(h.Inputs, c.hdr.Inputs); len(names) > 0 {
+		diff = append(diff, fmt.Sprintf("other values of input(s) %q", names))
+	}
+	if len(diff) == 0 {
+		return nil
+	}
+	return fmt.Errorf("case %q was opened by %s than this run brings (its custody log is the record; was the run's journal edited?): refusing to continue it: %w",
+		c.hdr.CaseID, strings.Join(diff, ", "), engine.ErrInvalidInput)
+}
+
+// changedInputs names the inputs whose values differ between a and b, as
+// JSON sees them (a journal's numbers come back as float64).
+func changedInputs(a, b map[string]any) []string {
+	norm := func(m map[string]any) map[string]any {
+		out := map[string]any{}
+		raw, _ := json.Marshal(m)
+		_ = json.Unmarshal(raw, &out)
+		return out
+	}
+	na, nb := norm(a), norm(b)
+	var names []string
+	for _, k := range engine.SortedKeys(unionKeys(na, nb)) {
+		if !reflect.DeepEqual(na[k], nb[k]) {
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
+func unionKeys(a, b map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // restoreStart keeps the case's original start time across resumes.

@@ -3,7 +3,9 @@ package evidence
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,6 +213,44 @@ func TestCaseResumeContinuesTheChain(t *testing.T) {
 	rep, err := Verify(ctx, store, "cr-res", pub)
 	if err != nil || !rep.OK() {
 		t.Fatalf("Verify after resume: %v %+v", err, rep)
+	}
+}
+
+// TestOpenCaseRefusesAnotherRun: a case continues only for the run its
+// custody log opened with: same run id, playbook and inputs (numbers as
+// JSON gives them back count as the same).
+func TestOpenCaseRefusesAnotherRun(t *testing.T) {
+	t.Parallel()
+	store, _ := NewDirStore(t.TempDir())
+	buildCase(t, store, "cr-other", nil)
+	tests := []struct {
+		name string
+		edit func(*Header)
+		want string // "" = continued
+	}{
+		{"same run", func(*Header) {}, ""},
+		{"numbers from a journal", func(h *Header) { h.Inputs["count"] = float64(3) }, ""},
+		{"another instance", func(h *Header) { h.Inputs["instance_id"] = "i-0fff00000000" }, `other values of input(s) ["instance_id"]`},
+		{"an input added", func(h *Header) { h.Inputs["terminate"] = true }, `input(s) ["terminate"]`},
+		{"another run", func(h *Header) { h.RunID = "run-other" }, `run "run-20261129T102217Z-a1b2c3", not "run-other"`},
+		{"another playbook", func(h *Header) { h.Playbook.SHA256 = strings.Repeat("cd", 32) }, "playbook sha256 abababababab..., not cdcdcdcdcdcd..."},
+	}
+	for _, tt := range tests {
+		h := testHeader("cr-other")
+		h.Inputs = maps.Clone(h.Inputs)
+		tt.edit(&h)
+		c, err := OpenCase(context.Background(), store, h, nil)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want the case continued", tt.name, err)
+			} else {
+				c.Close()
+			}
+			continue
+		}
+		if !errors.Is(err, engine.ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want ErrInvalidInput holding %q", tt.name, err, tt.want)
+		}
 	}
 }
 

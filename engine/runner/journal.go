@@ -91,6 +91,9 @@ func JournalPath(stateDir, runID string) string {
 
 // createJournal starts the journal of a new run; it refuses an existing one.
 func createJournal(stateDir, runID string) (*journal, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, err
+	}
 	path := JournalPath(stateDir, runID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the run's state dir: %w; check --state-dir", err)
@@ -116,6 +119,9 @@ func newJournal(f journalFile, path string, off int64) *journal {
 // lockForResume opens and locks a journal for Resume before it is read, so
 // that no other process can go on writing it meanwhile.
 func lockForResume(stateDir, runID string) (*os.File, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, err
+	}
 	path := JournalPath(stateDir, runID)
 	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
 	if errors.Is(err, os.ErrNotExist) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"time"
 
@@ -48,12 +49,36 @@ func NewRunID(now time.Time) string {
 	return "run-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
+// runIDPattern is what a run id looks like: "run-" and dash-separated
+// letters and digits (NewRunID's, or a name a test or caller chose). It
+// holds no "/", "." or "..", so it names one directory under the state dir.
+var runIDPattern = regexp.MustCompile(`^run-[A-Za-z0-9]+(-[A-Za-z0-9]+)*$`)
+
+// maxRunIDLen bounds a run id: it is a directory name.
+const maxRunIDLen = 128
+
+// CheckRunID refuses what is not a run id, such as a path that would lead
+// out of the state dir ("../x"). The error wraps engine.ErrInvalidInput.
+func CheckRunID(id string) error {
+	if len(id) > maxRunIDLen || !runIDPattern.MatchString(id) {
+		shown := id
+		if len(shown) > 80 {
+			shown = shown[:80] + "..."
+		}
+		return fmt.Errorf("%q is not a run id (run-20261129T102217Z-a1b2c3: `firebreak runs` lists them): %w", shown, engine.ErrInvalidInput)
+	}
+	return nil
+}
+
 // LoadJournal reads the journal of run runID. A last line torn by a crash
 // (no newline) is ignored. A whole line that does not parse is an error
 // that names it, even the last: the runner writes whole lines and never
 // writes after a failed write, so such a line is damage or an edit, and
 // guessing past it could resume from a state the run never recorded.
 func LoadJournal(stateDir, runID string) (*RunState, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, err
+	}
 	path := JournalPath(stateDir, runID)
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -158,7 +158,7 @@ func (r *remote) InProcess() bool { return false }
 
 func (r *remote) Run(ctx context.Context, job *session.Job, pb *engine.Playbook, h session.Hooks) (*runner.Result, error) {
 	r.gotCase = h.Case
-	cs, err := evidence.OpenCase(ctx, r.store, evidence.Header{CaseID: job.CaseID, RunID: job.RunID}, nil)
+	cs, err := evidence.OpenCase(ctx, r.store, evidence.Header{CaseID: job.CaseID, RunID: job.RunID, Playbook: job.Playbook, Inputs: job.Inputs}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

@@ -53,6 +53,9 @@ func (l *Local) Record(_ context.Context, job *Job) error {
 	if l.StateDir == "" {
 		return nil
 	}
+	if err := runner.CheckRunID(job.RunID); err != nil {
+		return err
+	}
 	rec := record{RunID: job.RunID, CaseID: job.CaseID, Evidence: job.Evidence, Playbook: sourcePath(job.Playbook.Source),
 		SHA256: job.Playbook.SHA256, SignKey: absPath(job.SignKey), Parallelism: job.Parallelism, Target: job.Label}
 	path := recordPath(l.StateDir, job.RunID)
@@ -67,6 +70,9 @@ func (l *Local) Record(_ context.Context, job *Job) error {
 }
 
 func readRecord(stateDir, runID string) (*record, error) {
+	if err := runner.CheckRunID(runID); err != nil {
+		return nil, err
+	}
 	path := recordPath(stateDir, runID)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/loader"
 	"github.com/firebreak-ir/firebreak/engine/runner"
 )
 
@@ -128,7 +129,16 @@ func (m *Manager) Resume(ctx context.Context, req *Request) (*Run, error) {
 // adds the operator, an Approver and an Observer. A run that already
 // succeeded gives an error wrapping ErrSucceeded; one the backend does not
 // know, fs.ErrNotExist; one with no record, ErrNoRecord.
+//
+// The run id must be one (runner.CheckRunID), and the inputs the record
+// holds must still fit the playbook's declarations (loader.ResolveInputs):
+// a record edited since the run started is refused with an error wrapping
+// engine.ErrInvalidInput. The case checks them again against its custody
+// log when it opens (evidence.OpenCase).
 func (m *Manager) ResumeRequest(ctx context.Context, runID string) (*Request, error) {
+	if err := runner.CheckRunID(runID); err != nil {
+		return nil, err
+	}
 	job, status, err := m.Backend.Load(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -142,6 +152,10 @@ func (m *Manager) ResumeRequest(ctx context.Context, runID string) (*Request, er
 	pb, err := m.Open.Playbook(job.Playbook.Source)
 	if err != nil {
 		return nil, fmt.Errorf("playbook of run %q: %w", runID, err)
+	}
+	env := &engine.Env{Finding: job.Finding, Incident: job.Incident}
+	if _, err := loader.ResolveInputs(pb, job.Inputs, env); err != nil {
+		return nil, fmt.Errorf("run %q: the inputs its journal holds do not fit playbook %q any more (was the journal edited?): %w", runID, pb.Name, err)
 	}
 	loc, err := evidence.ParseLocation(job.Evidence)
 	if err != nil {
