@@ -3,8 +3,8 @@ package plan
 import (
 	"context"
 	"fmt"
-	"strings"
 	"runtime/debug"
+	"strings"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
