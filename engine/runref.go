@@ -28,6 +28,14 @@ type RunInfo struct {
 	StartedAt time.Time
 	// Duration runs from the start to the run's last recorded change.
 	Duration time.Duration
+	// Target is the --targets line the run was started for, and Batch the
+	// batch it was one run of (the case's parent in the evidence store);
+	// both empty for a run of its own. Two batches on one instance give
+	// runs with one CaseID (the target's) and two batches.
+	Target, Batch string
+	// Evidence is where the run's case is kept (a dir or a URI), when the
+	// backend knows it.
+	Evidence string
 	// Err is set when the run's record could not be read; the other
 	// fields but ID are then empty.
 	Err error

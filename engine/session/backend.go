@@ -40,8 +40,15 @@ type Backend interface {
 	Runs(ctx context.Context) ([]engine.RunInfo, error)
 	// Load returns the job run runID was started with and the status it
 	// is in now. A run the backend does not know gives an error wrapping
-	// fs.ErrNotExist.
+	// fs.ErrNotExist; one it knows that never started, ErrNotStarted.
 	Load(ctx context.Context, runID string) (*Job, engine.RunStatus, error)
+}
+
+// discarder is a Backend that can forget a run that never started: the
+// session calls Discard when a new run is refused after Record, so the
+// refusal leaves no record behind. Local implements it.
+type discarder interface {
+	Discard(ctx context.Context, runID string) error
 }
 
 // Job describes one run in plain data, so that a backend can send it to

@@ -31,6 +31,9 @@ func (m *Manager) launch(ctx context.Context, req *Request, resume bool) (*Run, 
 	}
 	o, err := m.open(ctx, req, resume)
 	if err != nil {
+		if !resume {
+			m.discard(ctx, req.RunID)
+		}
 		m.release(r)
 		return nil, err
 	}
@@ -153,6 +156,17 @@ func locationString(loc evidence.Location) string {
 	return loc.String()
 }
 
+// discard forgets a new run that never started, when the backend can: a
+// refused run leaves no record to list or resume. Failing to is not the
+// run's error (the refusal is); Runs then shows it as never started.
+func (m *Manager) discard(ctx context.Context, runID string) {
+	if d, ok := m.Backend.(discarder); ok {
+		if err := d.Discard(context.WithoutCancel(ctx), runID); err != nil && m.Logger != nil {
+			m.Logger.Warn("could not remove the record of a run that never started", "run", runID, "error", err)
+		}
+	}
+}
+
 // drive runs the backend, then seals the case, whatever happened.
 func (m *Manager) drive(ctx context.Context, r *Run, o *opened) *Outcome {
 	defer o.cs.Close() // Finish closes it; this covers the paths that do not reach it
@@ -175,6 +189,9 @@ func (m *Manager) drive(ctx context.Context, r *Run, o *opened) *Outcome {
 	out := &Outcome{RunID: r.ID, CaseID: r.CaseID, Label: r.Label, Result: res, Err: err, Store: o.store, Evidence: o.req.Evidence,
 		Status: runStatus(ctx, res, err)}
 	if out.Status == "" {
+		if !o.resume {
+			m.discard(ctx, r.ID)
+		}
 		return out // the run never started: nothing ran, nothing to seal
 	}
 	m.seal(ctx, o, out)

@@ -287,3 +287,46 @@ func TestOneRunOneID(t *testing.T) {
 		t.Errorf("resumed: %q (%v), want succeeded", out.Status, out.Err)
 	}
 }
+
+// TestRefusedRunLeavesNoRecord: a new run refused after its record was
+// written (a busy case) leaves no run dir; a record without a journal
+// (a run killed before its first step) lists as never started, and its
+// resume says so.
+func TestRefusedRunLeavesNoRecord(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	pb := w.load(t, twoSteps)
+	m := w.manager(nil)
+	busy, err := evidence.OpenCase(t.Context(), w.store, evidence.Header{CaseID: "cr-busy", RunID: "other"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy", RunID: "run-refused"}); !errors.Is(err, evidence.ErrCaseBusy) {
+		t.Fatalf("a case another run holds: got %v, want ErrCaseBusy", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(w.state, "runs")); len(entries) != 0 {
+		t.Fatalf("the refused run left %d run dir(s): %v", len(entries), entries)
+	}
+	// A record without a journal, as a run killed between the two leaves.
+	b := m.Backend.(*session.Local)
+	if err := b.Record(t.Context(), &session.Job{RunID: "run-killed", CaseID: "host-1", Evidence: "/ev/batch", Label: "host-1"}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := m.Runs(t.Context())
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("Runs: %v, %v", runs, err)
+	}
+	if r := runs[0]; !errors.Is(r.Err, session.ErrNotStarted) || r.CaseID != "host-1" || r.Target != "host-1" || r.Batch != "batch" {
+		t.Errorf("the run killed before its journal: got %+v, want ErrNotStarted with its case, target and batch", r)
+	}
+	if _, err := m.ResumeRequest(t.Context(), "run-killed"); !errors.Is(err, session.ErrNotStarted) {
+		t.Errorf("resume of a run that never started: got %v, want ErrNotStarted", err)
+	}
+	if err := b.Discard(t.Context(), "run-killed"); err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ := m.Runs(t.Context()); len(runs) != 0 {
+		t.Errorf("after Discard: %v", runs)
+	}
+}

@@ -43,7 +43,7 @@ func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	case errors.Is(err, session.ErrSucceeded):
 		st.logf("run %s already succeeded; there is nothing to resume", runID)
 		return nil
-	case errors.Is(err, session.ErrNoRecord):
+	case errors.Is(err, session.ErrNoRecord), errors.Is(err, session.ErrNotStarted):
 		return withCode(exitUsage, err)
 	case err != nil:
 		return err
