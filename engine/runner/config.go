@@ -126,16 +126,3 @@ func (c *Config) sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-// limit is the number of steps and items that may run at once; 0: no bound.
-func (c *Config) limit() int {
-	p, b := c.Parallelism, c.Playbook.Concurrency
-	switch {
-	case p <= 0:
-		return max(b, 0)
-	case b <= 0:
-		return p
-	default:
-		return min(p, b)
-	}
-}

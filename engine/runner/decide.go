@@ -11,11 +11,11 @@ func yes() bool { return true }
 func no() bool  { return false }
 
 // env is the expression environment for a step with needFailed as failed(),
-// and item and index bound for a for_each item. It shares r.steps: it is
+// and item and index bound for a for_each item. It shares m.steps: it is
 // only used on the coordinator goroutine.
-func (r *run) env(needFailed bool, it any, index int) *engine.Env {
-	e := r.base
-	e.Steps = r.steps
+func (m *machine) env(needFailed bool, it any, index int) *engine.Env {
+	e := m.base
+	e.Steps = m.steps
 	e.Item, e.Index = it, index
 	e.Always, e.Failed, e.Succeeded = yes, no, yes
 	if needFailed {
@@ -76,7 +76,7 @@ func blockingNeed(st *stepState) (b block, reason string) {
 // condition cannot be evaluated. A step whose need failed or was declined
 // is skipped unless its when uses always() or failed(); failed() is then
 // true only when a need failed. It changes nothing.
-func (r *run) decide(st *stepState) (skip string, err error) {
+func (m *machine) decide(st *stepState) (skip string, err error) {
 	b, reason := blockingNeed(st)
 	w := st.step.When
 	if b.by != "" && (w == nil || !w.UsesAlways) {
@@ -85,7 +85,7 @@ func (r *run) decide(st *stepState) (skip string, err error) {
 	if w == nil {
 		return "", nil
 	}
-	env := r.env(b.by != "" && !b.declined, nil, 0)
+	env := m.env(b.by != "" && !b.declined, nil, 0)
 	ok, err := w.EvalBool(env)
 	if err != nil {
 		return "", fmt.Errorf("when: %w; fix the step's condition", err)

@@ -17,82 +17,82 @@ import (
 // (a second Ctrl-C is the CLI's to handle, by exiting). They do not run
 // when the journal could not be written.
 func (r *run) execute(ctx context.Context) (*Result, error) {
-	r.restore(ctx)
-	r.schedule(ctx, r.main)
+	r.ctx = ctx
+	r.restore()
+	r.begin(r.main)
+	r.schedule(ctx)
 	if r.fatal == nil && len(r.fin) > 0 {
 		fctx := ctx
 		if ctx.Err() != nil {
 			fctx = context.WithoutCancel(ctx)
 		}
-		for len(r.queue) > 0 { // main steps an interruption left unstarted stay pending
-			r.pop()
-		}
-		r.stopping = false
-		r.schedule(fctx, r.fin)
+		r.ctx = fctx
+		r.beginFinally()
+		r.schedule(fctx)
 	}
-	return r.finish(ctx)
+	return r.finish()
 }
 
 // restore keeps the main steps that succeeded before a Resume: they are
 // not run again, and their outputs are what later steps see.
-func (r *run) restore(ctx context.Context) {
-	for _, st := range r.main {
+func (m *machine) restore() {
+	for _, st := range m.main {
 		if st.prior == nil || st.prior.Status != engine.StatusSucceeded {
 			continue
 		}
 		st.rec = *st.prior
 		st.rec.Items = slices.Clone(st.rec.Items)
-		r.steps[st.step.ID] = engine.StepEnv{Outputs: st.rec.Outputs, Status: string(engine.StatusSucceeded)}
-		if r.cfg.Case != nil {
-			r.cfg.Case.SetStep(st.rec)
+		m.steps[st.step.ID] = engine.StepEnv{Outputs: st.rec.Outputs, Status: string(engine.StatusSucceeded)}
+		var took time.Duration // as long as it ran before, not 0
+		if st.rec.StartedAt != nil && st.rec.FinishedAt != nil {
+			took = st.rec.FinishedAt.Sub(*st.rec.StartedAt)
 		}
-		if r.cfg.Observer != nil {
-			var took time.Duration // as long as it ran before, not 0
-			if st.rec.StartedAt != nil && st.rec.FinishedAt != nil {
-				took = st.rec.FinishedAt.Sub(*st.rec.StartedAt)
-			}
-			r.cfg.Observer(StepEvent{RunID: r.cfg.RunID, Step: st.step.ID, Action: st.step.Action, Item: -1,
-				Status: engine.StatusSucceeded, Attempt: st.rec.Attempts, Time: r.cfg.now(), Duration: took})
-		}
-		r.log.Debug("step kept from before the resume", keyStep, st.step.ID)
+		c := m.export(change{u: unit{st: st, index: -1}, status: engine.StatusSucceeded, attempt: st.rec.Attempts, took: took})
+		c.Kept = true
+		m.drv.Record(c)
+		m.log.Debug("step kept from before the resume", keyStep, st.step.ID)
 	}
 }
 
-// finish marks what was left running as cancelled, records the run's end
-// and builds the Result.
-func (r *run) finish(ctx context.Context) (*Result, error) {
-	all := append(slices.Clone(r.main), r.fin...)
+// finish records the run's end in the journal and builds the Result.
+func (r *run) finish() (*Result, error) {
+	res := r.result()
+	if r.jr != nil {
+		_ = r.jr.add(&entry{Kind: kindEnd, Time: res.FinishedAt, Status: string(res.Status)})
+		if err := r.jr.close(); err != nil && r.fatal == nil {
+			r.fatal, res.Status = err, engine.RunInterrupted
+		}
+		res.JournalPath = r.jr.path
+	}
+	r.log.Info("run ended", keyStatus, string(res.Status), keyDuration, res.FinishedAt.Sub(r.startedAt))
+	return res, r.err(res.Status)
+}
+
+// result marks what was left running as cancelled and builds the Result
+// with the run's status.
+func (m *machine) result() *Result {
+	all := append(slices.Clone(m.main), m.fin...)
 	for _, st := range all {
 		if st.rec.Status == engine.StatusRunning { // a for_each step with items cut short
 			st.rec.Status = engine.StatusCancelled
-			r.record(ctx, change{u: unit{st: st, index: -1}, status: engine.StatusCancelled})
+			m.record(change{u: unit{st: st, index: -1}, status: engine.StatusCancelled})
 		}
 	}
-	status, now := r.status(all), r.cfg.now()
-	if r.jr != nil {
-		_ = r.jr.add(&entry{Kind: kindEnd, Time: now, Status: string(status)})
-		if err := r.jr.close(); err != nil && r.fatal == nil {
-			r.fatal, status = err, engine.RunInterrupted
-		}
-	}
-	res := &Result{RunID: r.cfg.RunID, CaseID: r.cfg.CaseID, Status: status, StartedAt: r.startedAt, FinishedAt: now}
-	if r.jr != nil {
-		res.JournalPath = r.jr.path
-	}
+	status, now := m.status(all), m.drv.Now()
+	res := &Result{RunID: m.runID, CaseID: m.caseID, Status: status, StartedAt: m.startedAt, FinishedAt: now}
 	for _, st := range all {
 		rec := st.rec
 		rec.Items = slices.Clone(rec.Items)
 		res.Steps = append(res.Steps, rec)
 	}
-	r.log.Info("run ended", keyStatus, string(status), keyDuration, now.Sub(r.startedAt))
-	return res, r.err(status)
+	return res
 }
 
 // status is the run's status: interrupted when it stopped before every
 // step ended (a signal, an approval nobody could give, a journal error),
 // failed when a step failed without continue_on_error, else succeeded.
-func (r *run) status(all []*stepState) engine.RunStatus {
-	if r.fatal != nil || r.interrupted || len(r.waiting) > 0 {
+func (m *machine) status(all []*stepState) engine.RunStatus {
+	if m.fatal != nil || m.interrupted || len(m.waiting) > 0 {
 		return engine.RunInterrupted
 	}
 	failed := false
@@ -108,16 +108,16 @@ func (r *run) status(all []*stepState) engine.RunStatus {
 	return engine.RunSucceeded
 }
 
-func (r *run) err(status engine.RunStatus) error {
-	id := r.cfg.RunID
+func (m *machine) err(status engine.RunStatus) error {
+	id := m.runID
 	switch {
-	case r.fatal != nil:
-		return fmt.Errorf("run %q stopped: %w", id, r.fatal)
+	case m.fatal != nil:
+		return fmt.Errorf("run %q stopped: %w", id, m.fatal)
 	case status != engine.RunInterrupted:
 		return nil
-	case len(r.waiting) > 0 && !r.interrupted:
+	case len(m.waiting) > 0 && !m.interrupted:
 		return fmt.Errorf("run %q: step %q waits for approval; resume it with `firebreak resume %s` on a terminal or with --yes: %w: %w",
-			id, r.waiting[0], id, engine.ErrApprovalRequired, engine.ErrInterrupted)
+			id, m.waiting[0], id, engine.ErrApprovalRequired, engine.ErrInterrupted)
 	default:
 		return fmt.Errorf("run %q stopped before every step ended; continue it with `firebreak resume %s`: %w", id, id, engine.ErrInterrupted)
 	}
@@ -147,7 +147,8 @@ func Resume(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	_ = r.jr.add(&entry{Kind: kindResume, Time: r.cfg.now()})
-	r.event(ctx, "run.resumed", "", map[string]any{"run_id": cfg.RunID, "torn_tail": prior.TornTail})
+	r.ctx = ctx
+	r.Event("run.resumed", "", map[string]any{"run_id": cfg.RunID, "torn_tail": prior.TornTail})
 	r.log.Info("run resumed", keyCase, r.cfg.CaseID, keyPlaybook, prior.Header.Playbook.Name)
 	return r.execute(ctx)
 }

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"slices"
 	"time"
 
@@ -23,48 +22,25 @@ type change struct {
 	detail  map[string]any
 }
 
-// record writes c to the journal (buffered: flushed before anything is
-// started), the custody log, the case's step record and the observer.
-// It reports false when c's outputs cannot be encoded in the journal.
-func (r *run) record(ctx context.Context, c change) bool {
-	st, now := c.u.st, r.cfg.now()
-	if r.jr != nil {
-		e := &entry{Kind: kindStep, Time: now, Step: st.step.ID, Action: st.step.Action, Status: string(c.status),
-			Attempt: c.attempt, Error: c.err, Reason: c.reason, Outputs: c.outputs, Count: c.count}
-		if c.u.index >= 0 {
-			i := c.u.index
-			e.Kind, e.Index, e.Key = kindItem, &i, st.items[i].key
-		}
-		if err := r.jr.add(e); err != nil {
-			return false
-		}
-	}
-	if c.event != "" {
-		r.event(ctx, c.event, st.step.ID, c.detail)
-	}
-	if r.cfg.Case != nil {
-		rec := st.rec
-		rec.Items = slices.Clone(rec.Items) // the case may keep it; the coordinator goes on changing ours
-		r.cfg.Case.SetStep(rec)
-	}
-	if r.cfg.Observer != nil {
-		r.cfg.Observer(StepEvent{RunID: r.cfg.RunID, Step: st.step.ID, Action: st.step.Action, Item: c.u.index,
-			Status: c.status, Attempt: c.attempt, Error: c.err, SkipReason: c.reason, Time: now,
-			Duration: c.took, RetryIn: c.retryIn, Finally: st.step.Finally})
-	}
-	return true
+// record hands c to the driver (journal, custody log, the case's step
+// record, the observer). It reports false when c's outputs cannot be
+// recorded.
+func (m *machine) record(c change) bool {
+	return m.drv.Record(m.export(c))
 }
 
-// event appends a custody event. A custody log that cannot be written is
-// logged, not fatal: stopping containment half-way because the evidence
-// store hiccuped would do more harm than a gap the log makes visible.
-func (r *run) event(ctx context.Context, name, step string, detail map[string]any) {
-	if r.cfg.Case == nil {
-		return
+// export is c as a driver sees it.
+func (m *machine) export(c change) Change {
+	st := c.u.st
+	rec := st.rec
+	rec.Items = slices.Clone(rec.Items) // the driver may keep it; the machine goes on changing ours
+	out := Change{Step: st.step.ID, Action: st.step.Action, Item: c.u.index, Finally: st.step.Finally,
+		Status: c.status, Attempt: c.attempt, Error: c.err, Reason: c.reason, Outputs: c.outputs, Count: c.count,
+		RetryIn: c.retryIn, Took: c.took, Event: c.event, Detail: c.detail, Record: rec}
+	if c.u.index >= 0 {
+		out.ItemKey = st.items[c.u.index].key
 	}
-	if err := r.cfg.Case.Event(context.WithoutCancel(ctx), name, step, detail); err != nil {
-		r.log.Error("custody event not recorded", keyStep, step, keyReason, name, keyError, err)
-	}
+	return out
 }
 
 // unitRecord is the record a unit's changes apply to: the step's, or its item's.
@@ -76,7 +52,7 @@ func unitRecord(u unit) *engine.StepRecord {
 }
 
 // logEnd logs the end of a unit at Info, with how long it ran.
-func (r *run) logEnd(u unit, rec *engine.StepRecord, took time.Duration) {
+func (m *machine) logEnd(u unit, rec *engine.StepRecord, took time.Duration) {
 	attrs := []any{keyStep, u.st.step.ID, keyAction, u.st.step.Action, keyStatus, string(rec.Status), keyDuration, took}
 	if u.index >= 0 {
 		attrs = append(attrs, keyItem, u.index)
@@ -90,7 +66,7 @@ func (r *run) logEnd(u unit, rec *engine.StepRecord, took time.Duration) {
 	case rec.SkipReason != "":
 		attrs = append(attrs, keyReason, rec.SkipReason)
 	}
-	r.log.Info("step ended", attrs...)
+	m.log.Info("step ended", attrs...)
 }
 
 func firstLine(s string) string {

@@ -94,12 +94,12 @@ func TestBackoffJitterSpreads(t *testing.T) {
 	b := engine.Backoff{Initial: time.Second, Factor: 2, Max: time.Minute, Jitter: true}
 	seen := map[time.Duration]bool{}
 	for range 50 {
-		seen[backoff(b, 3)] = true
+		seen[Backoff(b, 3)] = true
 	}
 	if len(seen) < 10 {
 		t.Errorf("50 jittered waits gave %d distinct values, want spread", len(seen))
 	}
-	if got := backoff(engine.Backoff{}, 1); got < time.Second || got >= 2*time.Second {
+	if got := Backoff(engine.Backoff{}, 1); got < time.Second || got >= 2*time.Second {
 		t.Errorf("zero backoff's first wait = %v, want the default's [1s, 2s)", got)
 	}
 }

@@ -4,41 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
-	"github.com/firebreak-ir/firebreak/engine/graph"
 )
 
-// run is one Run or Resume call. Every field but the immutable
-// configuration is owned by the coordinator goroutine (schedule).
+// run is one Run or Resume call: the local driver of a machine. Every
+// field is owned by the coordinator goroutine (schedule), which is the
+// only caller of the machine.
 type run struct {
-	cfg     Config
-	log     *slog.Logger
+	*machine
+	cfg Config
+	// ctx is the context of the block being scheduled: the run's, then
+	// for the finally steps one that an interruption does not cancel. It
+	// is kept here because the machine asks the driver, not a ctx, whether
+	// the run is stopping.
+	ctx     context.Context
 	jr      *journal
 	header  Header
-	main    []*stepState
-	fin     []*stepState
-	byID    map[string]*stepState
-	base    engine.Env                // inputs, case, run, finding, incident
-	secrets map[string]string         // StepInput.SecretEnv: read-only once made
-	steps   map[string]engine.StepEnv // steps.<id> of the steps that ended
 	results chan msg
-	queue   []*stepState // steps with work to start, in the order they became ready
-	limit   int
-
-	running     int // units holding a parallelism slot
-	inflight    int // worker and approval goroutines not yet reported back
-	stopping    bool
-	interrupted bool
-	waiting     []string // approve steps with no approver to ask
-	fatal       error    // the journal could not be written: stop
-	startedAt   time.Time
 
 	approveMu sync.Mutex // one question at a time (workers)
 }
+
+var _ Driver = (*run)(nil)
 
 // Run starts a new run of cfg.Playbook. The returned error is non-nil when
 // the run could not start, could not keep its journal, or was interrupted
@@ -61,9 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("recording the run header: %w", err)
 		}
 	}
-	r.header = h
-	r.event(ctx, "run.started", "", map[string]any{"run_id": cfg.RunID, "playbook": h.Playbook.Name, "sha256": h.Playbook.SHA256})
-	r.log.Info("run started", keyRun, cfg.RunID, keyCase, cfg.CaseID, keyPlaybook, h.Playbook.Name)
+	r.header, r.ctx = h, ctx
+	r.Event("run.started", "", map[string]any{"run_id": cfg.RunID, "playbook": h.Playbook.Name, "sha256": h.Playbook.SHA256})
+	r.log.Info("run started", keyCase, cfg.CaseID, keyPlaybook, h.Playbook.Name)
 	return r.execute(ctx)
 }
 
@@ -74,61 +64,19 @@ func newRun(cfg Config, prior *RunState) (*run, error) {
 	if cfg.StateDir != "" && cfg.RunID == "" {
 		return nil, errors.New("runner: Config needs a RunID to keep a journal; use runner.NewRunID")
 	}
-	r := &run{cfg: cfg, log: cfg.Logger, byID: map[string]*stepState{}, steps: map[string]engine.StepEnv{},
-		results: make(chan msg, 64), limit: cfg.limit(), startedAt: cfg.now()}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
+	r := &run{cfg: cfg, results: make(chan msg, 64)}
+	var kept *Kept
+	if prior != nil {
+		kept = prior.Kept()
 	}
-	r.log = r.log.With(keyRun, cfg.RunID)
-	mainGraph, finGraph, err := cfg.Playbook.Graphs()
+	m, err := newMachine(MachineConfig{Registry: cfg.Registry, Playbook: cfg.Playbook, Inputs: cfg.Inputs,
+		Finding: cfg.Finding, Incident: cfg.Incident, RunID: cfg.RunID, CaseID: cfg.CaseID, Operator: cfg.Operator,
+		Parallelism: cfg.Parallelism, StartedAt: cfg.now(), Kept: kept, Driver: r, Logger: cfg.Logger})
 	if err != nil {
-		return nil, fmt.Errorf("runner: %w", err)
-	}
-	if r.main, err = r.build(cfg.Playbook.Steps, mainGraph, prior); err != nil {
 		return nil, err
 	}
-	// Finally steps report on the whole invocation, so they run again on
-	// every Resume: their journal records are not kept.
-	if r.fin, err = r.build(cfg.Playbook.Finally, finGraph, nil); err != nil {
-		return nil, err
-	}
-	r.base = engine.Env{Inputs: cfg.Inputs, Finding: cfg.Finding, Incident: cfg.Incident,
-		Case: map[string]any{"id": cfg.CaseID},
-		Run:  map[string]any{"id": cfg.RunID, "playbook": cfg.Playbook.Name, "started_at": r.startedAt.UTC().Format(time.RFC3339)}}
-	r.secrets = r.secretEnv()
+	r.machine = m
 	return r, nil
-}
-
-// build makes the states of one block of steps (main or finally), checking
-// their actions, wiring needs and dependents as the block's graph has
-// them, and restoring from prior what a Resume keeps.
-func (r *run) build(steps []*engine.Step, g *graph.Graph, prior *RunState) ([]*stepState, error) {
-	out := make([]*stepState, len(steps))
-	for i, s := range steps {
-		a, ok := r.cfg.Registry.Lookup(s.Action)
-		if !ok {
-			return nil, fmt.Errorf("step %q: unknown action %q; see `firebreak actions`", s.ID, s.Action)
-		}
-		st := &stepState{step: s, action: a, spec: a.Spec(),
-			rec: engine.StepRecord{ID: s.ID, Action: s.Action, Status: engine.StatusPending}}
-		if prior != nil {
-			st.prior, st.priorKey = prior.Steps[s.ID], prior.itemKeys[s.ID]
-		}
-		if _, dup := r.byID[s.ID]; dup {
-			return nil, fmt.Errorf("step id %q is used in both steps and finally; rename one of them", s.ID)
-		}
-		out[i] = st
-		r.byID[s.ID] = st
-	}
-	for _, st := range out {
-		for _, n := range g.Needs(st.step.ID) {
-			st.needs = append(st.needs, r.byID[n]) // the graph holds only this block's steps
-		}
-		for _, d := range g.Dependents(st.step.ID) {
-			st.dependents = append(st.dependents, r.byID[d])
-		}
-	}
-	return out, nil
 }
 
 func (r *run) newHeader() Header {
@@ -136,4 +84,78 @@ func (r *run) newHeader() Header {
 	return Header{RunID: r.cfg.RunID, CaseID: r.cfg.CaseID, Inputs: r.cfg.Inputs, Finding: r.cfg.Finding,
 		Incident: r.cfg.Incident, Operator: r.cfg.Operator, StartedAt: r.startedAt,
 		Playbook: pb.Ref()}
+}
+
+// Now is the run's clock (Config.Clock).
+func (r *run) Now() time.Time { return r.cfg.now() }
+
+// Stopped reports whether the block's context is done.
+func (r *run) Stopped() bool { return r.ctx != nil && r.ctx.Err() != nil }
+
+// Record writes c to the journal (buffered: flushed before anything is
+// started), the custody log, the case's step record and the observer.
+// It reports false when c's outputs cannot be encoded in the journal.
+func (r *run) Record(c Change) bool {
+	now := r.cfg.now()
+	if r.jr != nil && !c.Kept {
+		e := &entry{Kind: kindStep, Time: now, Step: c.Step, Action: c.Action, Status: string(c.Status),
+			Attempt: c.Attempt, Error: c.Error, Reason: c.Reason, Outputs: c.Outputs, Count: c.Count}
+		if c.Item >= 0 {
+			i := c.Item
+			e.Kind, e.Index, e.Key = kindItem, &i, c.ItemKey
+		}
+		if err := r.jr.add(e); err != nil {
+			return false
+		}
+	}
+	if c.Event != "" && !c.Kept {
+		r.Event(c.Event, c.Step, c.Detail)
+	}
+	if r.cfg.Case != nil {
+		r.cfg.Case.SetStep(c.Record)
+	}
+	if r.cfg.Observer != nil {
+		r.cfg.Observer(c.StepEvent(r.cfg.RunID, now))
+	}
+	return true
+}
+
+// Event appends a custody event. A custody log that cannot be written is
+// logged, not fatal: stopping containment half-way because the evidence
+// store hiccuped would do more harm than a gap the log makes visible.
+func (r *run) Event(name, step string, detail map[string]any) {
+	if r.cfg.Case == nil {
+		return
+	}
+	ctx := r.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := r.cfg.Case.Event(context.WithoutCancel(ctx), name, step, detail); err != nil {
+		r.log.Error("custody event not recorded", keyStep, step, keyReason, name, keyError, err)
+	}
+}
+
+// Ask asks the Approver on its own goroutine, one question at a time; the
+// answer comes back to the coordinator as a message.
+func (r *run) Ask(step, question string) bool {
+	if r.cfg.Approver == nil {
+		return false
+	}
+	u := unit{st: r.byID[step], index: -1}
+	approver, ctx := r.cfg.Approver, r.ctx
+	go func() {
+		r.approveMu.Lock()
+		ok, err := approver.Approve(ctx, step, question)
+		r.approveMu.Unlock()
+		r.results <- msg{kind: msgApproval, u: u, approved: ok, err: err}
+	}()
+	return true
+}
+
+func (r *run) evidence(step string) engine.Evidence {
+	if r.cfg.Case == nil {
+		return nopEvidence{}
+	}
+	return r.cfg.Case.Evidence(step)
 }

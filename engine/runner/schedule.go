@@ -2,15 +2,10 @@ package runner
 
 import (
 	"context"
+	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
 )
-
-// launch is a unit about to start, with its input.
-type launch struct {
-	u  unit
-	in engine.StepInput
-}
 
 // schedule is the coordinator loop over one block of steps (main, then
 // finally). It starts units while slots are free, records their start in
@@ -20,16 +15,15 @@ type launch struct {
 // less than one fsync per step. When ctx is done it starts nothing more and
 // waits for the running units; it returns when nothing runs, nothing waits
 // for the journal and nothing can start.
-func (r *run) schedule(ctx context.Context, block []*stepState) {
-	r.begin(ctx, block)
+func (r *run) schedule(ctx context.Context) {
 	done := ctx.Done()
 	var syncDone <-chan error
-	var awaiting, next []launch // covered by the sync in flight; by the next one
+	var awaiting, next []Launch // covered by the sync in flight; by the next one
 	for {
-		next = append(next, r.startable(ctx)...)
+		next = append(next, r.startable()...)
 		switch {
-		case r.fatal != nil || r.halted(ctx):
-			r.abandon(ctx, next)
+		case r.fatal != nil || r.halted():
+			r.abandon(next)
 			next = nil
 		case r.jr == nil:
 			r.launch(ctx, next)
@@ -48,51 +42,44 @@ func (r *run) schedule(ctx context.Context, block []*stepState) {
 				r.fatal, r.stopping = err, true
 				r.log.Error("journal not written; stopping the run", keyError, err)
 			}
-			if r.fatal != nil || r.halted(ctx) { // interrupted while the sync ran: start nothing
-				r.abandon(ctx, append(awaiting, next...))
+			if r.fatal != nil || r.halted() { // interrupted while the sync ran: start nothing
+				r.abandon(append(awaiting, next...))
 				awaiting, next = nil, nil
 				continue
 			}
 			r.launch(ctx, awaiting)
 			awaiting = nil
 		case m := <-r.results:
-			r.handle(ctx, m)
+			r.handle(m)
 			for drained := false; !drained; { // take what else is there, for one journal sync
 				select {
 				case m := <-r.results:
-					r.handle(ctx, m)
+					r.handle(m)
 				default:
 					drained = true
 				}
 			}
 		case <-done:
 			done = nil
-			r.halted(ctx)
+			r.halted()
 		}
 	}
 }
 
-// halted reports whether the run must start nothing more, noticing an
-// interruption as soon as ctx is done: a worker's report and the
-// cancellation may arrive together, and nothing may start in between.
-func (r *run) halted(ctx context.Context) bool {
-	if !r.stopping && ctx.Err() != nil {
-		r.stopping, r.interrupted = true, true
-		r.log.Warn("run interrupted: starting nothing more, waiting for running steps", keyRunning, r.running)
-	}
-	return r.stopping
-}
-
 // launch starts the workers of units whose start is on record.
-func (r *run) launch(ctx context.Context, batch []launch) {
+func (r *run) launch(ctx context.Context, batch []Launch) {
 	for _, l := range batch {
-		go r.work(ctx, l.u, l.in)
+		l.Input.Evidence = r.evidence(l.u.st.step.ID)
+		if r.jr != nil {
+			l.Input.RunLogPath = r.jr.path
+		}
+		go r.work(ctx, l.u, l.Input)
 	}
 }
 
 // begin counts each step's pending needs and makes ready the steps that
 // have none. Steps kept from before a Resume have already ended.
-func (r *run) begin(ctx context.Context, block []*stepState) {
+func (m *machine) begin(block []*stepState) {
 	for _, st := range block {
 		st.pending = 0
 		for _, n := range st.needs {
@@ -102,8 +89,8 @@ func (r *run) begin(ctx context.Context, block []*stepState) {
 		}
 	}
 	for _, st := range block {
-		if !st.ended() && st.pending == 0 && !r.halted(ctx) {
-			r.ready(ctx, st)
+		if !st.ended() && st.pending == 0 && !m.halted() {
+			m.ready(st)
 		}
 	}
 }
@@ -112,14 +99,14 @@ func (r *run) begin(ctx context.Context, block []*stepState) {
 // order their steps became ready, marks them running and returns them.
 // A for_each step at its own concurrency bound leaves the queue until one
 // of its items ends.
-func (r *run) startable(ctx context.Context) []launch {
-	var batch []launch
-	for len(r.queue) > 0 && !r.halted(ctx) && (r.limit == 0 || r.running < r.limit) {
-		st := r.queue[0]
+func (m *machine) startable() []Launch {
+	var batch []Launch
+	for len(m.queue) > 0 && !m.halted() && (m.limit == 0 || m.running < m.limit) {
+		st := m.queue[0]
 		if st.step.ForEach == nil || st.ended() {
-			r.pop()
+			m.pop()
 			if !st.ended() {
-				batch = r.startUnit(ctx, unit{st: st, index: -1}, batch)
+				batch = m.startUnit(unit{st: st, index: -1}, batch)
 			}
 			continue
 		}
@@ -127,43 +114,54 @@ func (r *run) startable(ctx context.Context) []launch {
 			st.next++
 		}
 		if st.next >= len(st.items) || (st.step.Concurrency > 0 && st.itemsRunning >= st.step.Concurrency) {
-			r.pop()
+			m.pop()
 			continue
 		}
 		st.next++
-		batch = r.startUnit(ctx, unit{st: st, index: st.next - 1}, batch)
+		batch = m.startUnit(unit{st: st, index: st.next - 1}, batch)
 	}
 	if len(batch) > 0 {
-		r.log.Debug("starting", keyReady, len(r.queue), keyRunning, r.running)
+		m.log.Debug("starting", keyReady, len(m.queue), keyRunning, m.running)
 	}
 	return batch
 }
 
-func (r *run) pop() {
-	r.queue[0].queued = false
-	r.queue[0] = nil
-	r.queue = r.queue[1:]
+func (m *machine) pop() {
+	m.queue[0].queued = false
+	m.queue[0] = nil
+	m.queue = m.queue[1:]
 }
 
 // handle applies one worker report.
-func (r *run) handle(ctx context.Context, m msg) {
+func (r *run) handle(m msg) {
 	switch m.kind {
 	case msgApproval:
 		r.inflight--
-		r.approval(ctx, m)
+		r.approval(m.u, m.approved, m.err)
 	case msgRetry:
-		rec := unitRecord(m.u)
-		rec.Attempts = m.attempt
-		r.record(ctx, change{u: m.u, status: engine.StatusRunning, attempt: m.attempt, err: errorText(m.err),
-			retryIn: m.wait, event: "step.retry", detail: itemDetail(m.u, map[string]any{"error": m.err.Error(), "attempt": m.attempt})})
-		r.log.Warn("step attempt failed; retrying", keyStep, m.u.st.step.ID, keyAttempt, m.attempt-1, keyWait, m.wait, keyError, m.err)
+		r.retrying(m.u, m.attempt, m.err, m.wait)
 	case msgDone:
-		r.running--
-		r.inflight--
-		if m.u.index >= 0 {
-			m.u.st.itemsRunning--
-			r.push(m.u.st) // it may have been waiting on its own bound
-		}
-		r.unitEnded(ctx, m.u, m)
+		r.finished(m.u, m.attempt, m.out, m.err)
 	}
+}
+
+// retrying records that attempt-1 of u failed with err and attempt starts
+// after wait.
+func (m *machine) retrying(u unit, attempt int, err error, wait time.Duration) {
+	rec := unitRecord(u)
+	rec.Attempts = attempt
+	m.record(change{u: u, status: engine.StatusRunning, attempt: attempt, err: ErrorText(err),
+		retryIn: wait, event: "step.retry", detail: itemDetail(u, map[string]any{"error": err.Error(), "attempt": attempt})})
+	m.log.Warn("step attempt failed; retrying", keyStep, u.st.step.ID, keyAttempt, attempt-1, keyWait, wait, keyError, err)
+}
+
+// finished records the end of u (out, or err) and frees its slot.
+func (m *machine) finished(u unit, attempt int, out engine.Outputs, err error) {
+	m.running--
+	m.inflight--
+	if u.index >= 0 {
+		u.st.itemsRunning--
+		m.push(u.st) // it may have been waiting on its own bound
+	}
+	m.unitEnded(u, attempt, out, err)
 }

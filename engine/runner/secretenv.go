@@ -11,14 +11,14 @@ import (
 // that name it: every literal, and every value the inputs and the finding
 // decide. A value that reads other steps is known only later and is left
 // out (a command step that ran before could not have been refused anyway).
-func (r *run) secretEnv() map[string]string {
+func (m *machine) secretEnv() map[string]string {
 	out := map[string]string{}
-	for _, st := range append(append([]*stepState{}, r.main...), r.fin...) {
+	for _, st := range append(append([]*stepState{}, m.main...), m.fin...) {
 		if !engine.HasSecretEnv(st.spec.Params) {
 			continue
 		}
 		vals := map[string]any{}
-		env := r.base // no steps, no item: what is known before the run
+		env := m.base // no steps, no item: what is known before the run
 		for _, p := range st.spec.Params {
 			if v, ok := st.step.With[p.Name]; ok && v != nil {
 				if x, err := v.Eval(&env); err == nil {

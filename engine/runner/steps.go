@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -10,86 +9,81 @@ import (
 
 // ready handles a step whose needs have all ended: skip it, fail it, ask
 // for approval, or queue it to run.
-func (r *run) ready(ctx context.Context, st *stepState) {
+func (m *machine) ready(st *stepState) {
 	b, _ := blockingNeed(st)
 	st.needFailed = b.by != "" && !b.declined
-	skip, err := r.decide(st)
+	skip, err := m.decide(st)
 	if skip != "" && b.by != "" {
 		st.blocked = b
 	}
-	r.log.Debug("step ready", keyStep, st.step.ID, keyReason, skip)
+	m.log.Debug("step ready", keyStep, st.step.ID, keyReason, skip)
 	switch {
 	case err != nil:
-		r.end(ctx, st, engine.StatusFailed, err.Error(), "", nil)
+		m.end(st, engine.StatusFailed, err.Error(), "", nil)
 	case skip != "":
-		r.end(ctx, st, engine.StatusSkipped, "", skip, nil)
+		m.end(st, engine.StatusSkipped, "", skip, nil)
 	case st.step.Approve != "" && !st.approved:
-		r.askApproval(ctx, st)
+		m.askApproval(st)
 	default:
-		r.enqueue(ctx, st)
+		m.enqueue(st)
 	}
 }
 
-// askApproval puts st in waiting and asks the approver on its own
-// goroutine, so that the rest of the run goes on while a human thinks.
-// With no approver the step stays waiting and the run ends interrupted.
-func (r *run) askApproval(ctx context.Context, st *stepState) {
+// askApproval puts st in waiting and has the driver ask, so that the rest
+// of the run goes on while a human thinks. With no one to ask the step
+// stays waiting and the run ends interrupted.
+func (m *machine) askApproval(st *stepState) {
 	st.rec.Status = engine.StatusWaiting
 	u := unit{st: st, index: -1}
-	r.record(ctx, change{u: u, status: engine.StatusWaiting, event: "step.waiting",
+	m.record(change{u: u, status: engine.StatusWaiting, event: "step.waiting",
 		detail: map[string]any{"question": st.step.Approve}})
-	r.steps[st.step.ID] = engine.StepEnv{Status: string(engine.StatusWaiting)}
-	if r.cfg.Approver == nil {
-		r.waiting = append(r.waiting, st.step.ID)
-		r.log.Warn("step waits for approval; resume the run with --yes or on a terminal", keyStep, st.step.ID)
+	m.steps[st.step.ID] = engine.StepEnv{Status: string(engine.StatusWaiting)}
+	if !m.drv.Ask(st.step.ID, st.step.Approve) {
+		m.waiting = append(m.waiting, st.step.ID)
+		m.log.Warn("step waits for approval; resume the run with --yes or on a terminal", keyStep, st.step.ID)
 		return
 	}
-	r.inflight++
-	approver, q := r.cfg.Approver, st.step.Approve
-	go func() {
-		r.approveMu.Lock()
-		ok, err := approver.Approve(ctx, st.step.ID, q)
-		r.approveMu.Unlock()
-		r.results <- msg{kind: msgApproval, u: u, approved: ok, err: err}
-	}()
+	m.inflight++
 }
 
-func (r *run) approval(ctx context.Context, m msg) {
-	st := m.u.st
+// approval applies the answer to st's question: yes, no, or err when
+// none could be had (an interrupted run asks again on resume).
+func (m *machine) approval(u unit, approved bool, err error) {
+	st := u.st
 	switch {
-	case m.err != nil && ctx.Err() != nil:
-		r.waiting = append(r.waiting, st.step.ID) // interrupted while asking: ask again on resume
-	case m.err != nil:
-		r.end(ctx, st, engine.StatusFailed, fmt.Sprintf("asking for approval: %v", m.err), "", nil)
-	case !m.approved:
+	case err != nil && m.drv.Stopped():
+		m.waiting = append(m.waiting, st.step.ID) // interrupted while asking: ask again on resume
+	case err != nil:
+		m.end(st, engine.StatusFailed, fmt.Sprintf("asking for approval: %v", err), "", nil)
+	case !approved:
 		st.declined = true
-		r.event(ctx, "step.declined", st.step.ID, map[string]any{"question": st.step.Approve, "operator": r.cfg.Operator})
-		r.end(ctx, st, engine.StatusSkipped, "", "approval declined", nil)
-	case r.halted(ctx):
-		r.waiting = append(r.waiting, st.step.ID)
+		m.drv.Event("step.declined", st.step.ID, map[string]any{"question": st.step.Approve, "operator": m.operator})
+		m.end(st, engine.StatusSkipped, "", "approval declined", nil)
+	case m.halted():
+		m.waiting = append(m.waiting, st.step.ID)
 	default:
 		st.approved = true
-		r.event(ctx, "step.approved", st.step.ID, map[string]any{"question": st.step.Approve, "operator": r.cfg.Operator})
-		r.enqueue(ctx, st)
+		m.drv.Event("step.approved", st.step.ID, map[string]any{"question": st.step.Approve, "operator": m.operator})
+		m.enqueue(st)
 	}
 }
 
 // enqueue queues a step to run. A for_each step evaluates its list here;
 // its items that succeeded before a Resume (same value at the same index)
 // are kept and not run again.
-func (r *run) enqueue(ctx context.Context, st *stepState) {
+func (m *machine) enqueue(st *stepState) {
 	if st.step.ForEach == nil {
-		r.push(st)
+		m.push(st)
 		return
 	}
-	v, err := st.step.ForEach.Eval(r.env(st.needFailed, nil, 0))
+	v, err := st.step.ForEach.Eval(m.env(st.needFailed, nil, 0))
 	if err != nil {
-		r.end(ctx, st, engine.StatusFailed, err.Error(), "", nil)
+		m.end(st, engine.StatusFailed, err.Error(), "", nil)
 		return
 	}
 	list, _ := v.([]any) // Eval coerced it to a list
 	if len(list) > maxItems {
-		r.end(ctx, st, engine.StatusFailed, fmt.Sprintf("for_each %q gave %d items, more than %d; split the list", st.step.ForEach.Source, len(list), maxItems), "", nil)
+		m.end(st, engine.StatusFailed, fmt.Sprintf("for_each %q gave %d items, more than %d; split the list", st.step.ForEach.Source, len(list), maxItems), "", nil)
 		return
 	}
 	st.items = make([]item, len(list))
@@ -106,28 +100,28 @@ func (r *run) enqueue(ctx context.Context, st *stepState) {
 		}
 		st.items[i] = it
 	}
-	n, now := len(list), r.cfg.now()
+	n, now := len(list), m.drv.Now()
 	st.rec.Status, st.rec.StartedAt = engine.StatusRunning, &now
-	r.record(ctx, change{u: unit{st: st, index: -1}, status: engine.StatusRunning, count: &n,
+	m.record(change{u: unit{st: st, index: -1}, status: engine.StatusRunning, count: &n,
 		event: "step.started", detail: map[string]any{"items": n}})
 	if st.itemsLeft == 0 {
-		r.endForEach(ctx, st)
+		m.endForEach(st)
 		return
 	}
-	r.push(st)
+	m.push(st)
 }
 
-func (r *run) push(st *stepState) {
+func (m *machine) push(st *stepState) {
 	if !st.queued {
 		st.queued = true
-		r.queue = append(r.queue, st)
+		m.queue = append(m.queue, st)
 	}
 }
 
 // end gives a step its final status and makes ready those of its
 // dependents whose needs have now all ended.
-func (r *run) end(ctx context.Context, st *stepState, status engine.StepStatus, errText, reason string, out engine.Outputs) {
-	now := r.cfg.now()
+func (m *machine) end(st *stepState, status engine.StepStatus, errText, reason string, out engine.Outputs) {
+	now := m.drv.Now()
 	rec := &st.rec
 	rec.Status, rec.Error, rec.SkipReason, rec.Outputs, rec.FinishedAt = status, errText, reason, out, &now
 	var took time.Duration
@@ -139,24 +133,24 @@ func (r *run) end(ctx context.Context, st *stepState, status engine.StepStatus, 
 	if reason != "" {
 		c.detail = map[string]any{"reason": reason}
 	}
-	if !r.record(ctx, c) {
+	if !m.record(c) {
 		// Outputs the journal cannot hold could not be resumed from.
-		r.end(ctx, st, engine.StatusFailed, fmt.Sprintf("action %q returned outputs that are not JSON: fix the action", st.step.Action), "", nil)
+		m.end(st, engine.StatusFailed, fmt.Sprintf("action %q returned outputs that are not JSON: fix the action", st.step.Action), "", nil)
 		return
 	}
-	r.logEnd(unit{st: st, index: -1}, rec, took)
-	r.steps[st.step.ID] = engine.StepEnv{Outputs: out, Status: string(status)}
+	m.logEnd(unit{st: st, index: -1}, rec, took)
+	m.steps[st.step.ID] = engine.StepEnv{Outputs: out, Status: string(status)}
 	for _, d := range st.dependents {
 		d.pending--
-		if d.pending == 0 && !r.halted(ctx) {
-			r.ready(ctx, d)
+		if d.pending == 0 && !m.halted() {
+			m.ready(d)
 		}
 	}
 }
 
 // endForEach ends a for_each step whose items have all ended: failed if any
 // item failed, with the items' outputs in item order.
-func (r *run) endForEach(ctx context.Context, st *stepState) {
+func (m *machine) endForEach(st *stepState) {
 	failed := 0
 	for _, it := range st.rec.Items {
 		if it.Status == engine.StatusFailed {
@@ -165,8 +159,8 @@ func (r *run) endForEach(ctx context.Context, st *stepState) {
 	}
 	out := itemsOutputs(st.rec.Items)
 	if failed > 0 {
-		r.end(ctx, st, engine.StatusFailed, fmt.Sprintf("%d of %d items failed", failed, len(st.items)), "", out)
+		m.end(st, engine.StatusFailed, fmt.Sprintf("%d of %d items failed", failed, len(st.items)), "", out)
 		return
 	}
-	r.end(ctx, st, engine.StatusSucceeded, "", "", out)
+	m.end(st, engine.StatusSucceeded, "", "", out)
 }

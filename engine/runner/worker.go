@@ -43,12 +43,12 @@ func (r *run) work(ctx context.Context, u unit, in engine.StepInput) {
 	s := u.st.step
 	for attempt := 1; ; attempt++ {
 		in.Attempt = attempt
-		out, err := runAttempt(ctx, u.st.action, &in, s.Timeout)
-		if err == nil || ctx.Err() != nil || !engine.IsRetryable(err) || attempt > s.Retries {
+		out, err := RunAttempt(ctx, u.st.action, &in, s.Timeout)
+		if err == nil || ctx.Err() != nil || !ShouldRetry(s, attempt, engine.IsRetryable(err)) {
 			r.results <- msg{kind: msgDone, u: u, attempt: attempt, out: out, err: err}
 			return
 		}
-		wait := backoff(s.Backoff, attempt)
+		wait := Backoff(s.Backoff, attempt)
 		r.results <- msg{kind: msgRetry, u: u, attempt: attempt + 1, err: err, wait: wait}
 		if serr := r.cfg.sleep(ctx, wait); serr != nil {
 			r.results <- msg{kind: msgDone, u: u, attempt: attempt, err: fmt.Errorf("waiting to retry: %w (last error: %w)", serr, err)}
@@ -57,9 +57,19 @@ func (r *run) work(ctx context.Context, u unit, in engine.StepInput) {
 	}
 }
 
-// runAttempt calls the action once under the step's timeout, turning a
-// panic into a *PanicError.
-func runAttempt(ctx context.Context, a engine.Action, in *engine.StepInput, timeout time.Duration) (out engine.Outputs, err error) {
+// ShouldRetry reports whether a failed attempt (1 for the first) of step s
+// is tried again: only when the action marked its error retryable
+// (engine.IsRetryable), and only while the step's retries last. The local
+// runner and the Temporal workflow both decide with it.
+func ShouldRetry(s *engine.Step, attempt int, retryable bool) bool {
+	return retryable && attempt <= s.Retries
+}
+
+// RunAttempt calls the action once under the step's timeout, turning a
+// panic into a *PanicError. A timeout's error names the step and says to
+// raise its timeout; it stays retryable only when the action's own error
+// is. The local runner's workers and the Temporal activities both call it.
+func RunAttempt(ctx context.Context, a engine.Action, in *engine.StepInput, timeout time.Duration) (out engine.Outputs, err error) {
 	actx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -90,9 +100,9 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("action %q panicked: %v (a bug in the action: report it with the stack in the journal)", e.Action, e.Value)
 }
 
-// errorText is what the journal, the manifest and the display keep of err:
+// ErrorText is what the journal, the manifest and the display keep of err:
 // its message, and for a panic the stack too.
-func errorText(err error) string {
+func ErrorText(err error) string {
 	if err == nil {
 		return ""
 	}
@@ -103,10 +113,10 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// backoff is the wait before retry number n (1 for the first retry): the
+// Backoff is the wait before retry number n (1 for the first retry): the
 // initial wait times Factor^(n-1), capped at Max, drawn in [w/2, w) with
 // jitter. A zero Backoff means engine.DefaultBackoff.
-func backoff(b engine.Backoff, n int) time.Duration {
+func Backoff(b engine.Backoff, n int) time.Duration {
 	if b.Initial <= 0 {
 		b = engine.DefaultBackoff
 	}
