@@ -31,7 +31,10 @@ type Playbook struct {
 	Description string
 	// Findings are the finding types (globs such as
 	// "Backdoor:EC2/*") the playbook answers; see `list --finding`.
-	Findings    []string
+	Findings []string
+	// Auto lets `firebreak serve --auto` start the playbook at once for a
+	// finding it answers; without it a finding only queues it for a click.
+	Auto        bool
 	Inputs      []*Input
 	Defaults    StepDefaults
 	Concurrency int // steps running at once; 0 means no playbook bound

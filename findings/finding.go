@@ -83,7 +83,8 @@ func Load(path string) (*Finding, error) {
 // finding it knows.
 var ErrNoFinding = errors.New("no finding found")
 
-// Parse reads one finding in any of the shapes the package knows.
+// Parse reads one finding in any of the shapes the package knows, also
+// inside an SNS notification (Raw is then the whole notification).
 func Parse(data []byte) (*Finding, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%d bytes is too large for a finding (at most %d)", len(data), MaxSize)
@@ -96,6 +97,39 @@ func Parse(data []byte) (*Finding, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: want a JSON object, got %s", ErrNoFinding, jsonKind(doc))
 	}
+	if msg, ok := snsNotification(obj); ok {
+		// A queue subscribed to an SNS topic receives the published
+		// document as the notification's Message, a string.
+		f, err := parseOne([]byte(msg))
+		if err != nil {
+			return nil, fmt.Errorf("the SNS notification's Message: %w", err)
+		}
+		f.Raw = append([]byte(nil), data...)
+		return f, nil
+	}
+	return fromObject(obj, data)
+}
+
+// parseOne is Parse of a document inside an SNS notification, which may
+// not be one again.
+func parseOne(data []byte) (*Finding, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, fmt.Errorf("%w: want a JSON object: %v", ErrNoFinding, err)
+	}
+	if _, ok := snsNotification(obj); ok {
+		return nil, fmt.Errorf("%w: an SNS notification inside an SNS notification", ErrNoFinding)
+	}
+	return fromObject(obj, data)
+}
+
+// snsNotification returns the Message of an SNS notification.
+func snsNotification(obj map[string]any) (string, bool) {
+	msg, ok := obj["Message"].(string)
+	return msg, ok && obj["Type"] == "Notification" && obj["TopicArn"] != nil
+}
+
+func fromObject(obj map[string]any, data []byte) (*Finding, error) {
 	object, shape, err := unwrap(obj)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type Entry struct {
 	// one hides, in lookup order.
 	Shadows  []string
 	Findings []string
+	// Auto is the playbook's auto: a finding it answers may start it at
+	// once (serve --auto) instead of queueing it.
+	Auto bool
 }
 
 // place is one directory or the built-ins, read through fs.FS.

@@ -34,7 +34,7 @@ func (c *Catalog) List() ([]Entry, error) {
 			}
 			byName[pb.Name] = len(out)
 			out = append(out, Entry{Name: pb.Name, Version: pb.Version, Incident: pb.Incident,
-				Description: pb.Description, Source: pb.Source, Findings: pb.Findings})
+				Description: pb.Description, Source: pb.Source, Findings: pb.Findings, Auto: pb.Auto})
 		}
 	}
 	sortEntries(out)

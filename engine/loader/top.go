@@ -13,7 +13,7 @@ import (
 // The fields the loader accepts; schema_test.go keeps
 // schemas/playbook.schema.json in step with them.
 var (
-	topFields      = []string{"name", "version", "incident", "description", "findings", "inputs", "defaults", "concurrency", "steps", "finally"}
+	topFields      = []string{"name", "version", "incident", "description", "findings", "auto", "inputs", "defaults", "concurrency", "steps", "finally"}
 	stepFields     = []string{"id", "action", "with", "needs", "when", "timeout", "retries", "backoff", "continue_on_error", "for_each", "concurrency", "approve", "description"}
 	inputFields    = []string{"type", "required", "default", "pattern", "enum", "target", "description"}
 	defaultsFields = []string{"timeout", "retries", "backoff"}
@@ -56,6 +56,9 @@ func (d *decoder) playbook(root *yaml.Node, reg *engine.Registry) *engine.Playbo
 	pb.Description, _ = d.str(by["description"])
 	if f, ok := by["findings"]; ok {
 		pb.Findings = d.findings(f)
+	}
+	if f, ok := by["auto"]; ok {
+		pb.Auto, _ = d.bool(f)
 	}
 	if f, ok := by["concurrency"]; ok {
 		pb.Concurrency, _ = d.int(f, 1)
