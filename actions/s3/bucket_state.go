@@ -8,8 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
 // Tags holding a bucket's pre-containment state on the bucket itself. They
@@ -200,9 +198,4 @@ func tagSet(m map[string]string) []types.Tag {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out
-}
-
-// caseTags are the tags contain-bucket writes besides the prev ones.
-func caseTags(caseID, status string) map[string]string {
-	return map[string]string{awsapi.TagCase: caseID, awsapi.TagStatus: status}
 }
