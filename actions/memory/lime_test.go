@@ -238,13 +238,16 @@ func TestFailedCapturesAreIncomplete(t *testing.T) {
 
 // TestCancelledCaptureIsIncomplete: the step's timeout ends a silent
 // stream; the partial image is still recorded, incomplete, and the module
-// is still unloaded.
+// is still unloaded. The timeout is the test's: it fires once the 1 MiB
+// the target sends before falling silent has been written, however long
+// the machine took to get there.
 func TestCancelledCaptureIsIncomplete(t *testing.T) {
 	lt := startLimeTarget(t, limeImage(5, testRanges...), 1<<20)
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	timeout := &cancelAfter{bytes: 1 << 20, cancel: func() { cancel(fmt.Errorf("step timeout: %w", context.DeadlineExceeded)) }}
 	ev := newEvidence(t.TempDir())
-	out, err := New(Options{}).Run(ctx, &engine.StepInput{StepID: "memory", Attempt: 1, Evidence: ev,
+	out, err := New(Options{Progress: timeout}).Run(ctx, &engine.StepInput{StepID: "memory", Attempt: 1, Evidence: ev,
 		Params: lt.params(lt.limeParams(map[string]any{"sinks": []any{"file://" + t.TempDir()}}))})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the deadline", err)
@@ -256,6 +259,23 @@ func TestCancelledCaptureIsIncomplete(t *testing.T) {
 		t.Fatalf("record meta = %v, want the LiME ranges seen so far", ev.Records()[0].Meta)
 	}
 	lt.checkCleanedUp(t, fmt.Sprint(out["remote_module_path"]))
+}
+
+// cancelAfter is a Progress that calls cancel once the capture has
+// written bytes: a timeout that fires at a point of the stream, not of
+// the clock.
+type cancelAfter struct {
+	bytes, seen int64
+	cancel      func()
+}
+
+func (c *cancelAfter) Start(string, int64) ProgressTracker { return c }
+func (c *cancelAfter) Done(error)                          {}
+func (c *cancelAfter) Add(n int64) {
+	if c.seen < c.bytes && c.seen+n >= c.bytes {
+		c.cancel()
+	}
+	c.seen += n
 }
 
 // TestSwappedModuleIsRefused: a file changed on the target between upload

@@ -55,6 +55,38 @@ type copyJob struct {
 	// buffer because the sinks are slow): only time spent waiting on the
 	// target counts as a stall.
 	readingSince atomic.Int64
+	// clock measures stalls; nil is the real one. Tests give their own,
+	// so that whether the target stalled is what the test says happened,
+	// not how a busy machine scheduled the goroutines.
+	clock *clock
+}
+
+// clock is the time a copy decides stalls by.
+type clock struct {
+	now      func() time.Time
+	newTimer func(d time.Duration) stallTimer
+}
+
+// stallTimer is the part of *time.Timer a copy uses.
+type stallTimer interface {
+	Chan() <-chan time.Time
+	Reset(d time.Duration)
+	Stop()
+}
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) Chan() <-chan time.Time { return r.t.C }
+func (r realTimer) Reset(d time.Duration)  { r.t.Reset(d) }
+func (r realTimer) Stop()                  { r.t.Stop() }
+
+var realClock = &clock{now: time.Now, newTimer: func(d time.Duration) stallTimer { return realTimer{time.NewTimer(d)} }}
+
+func (j *copyJob) clk() *clock {
+	if j.clock == nil {
+		return realClock
+	}
+	return j.clock
 }
 
 // sinkWriter writes to the sinks on its own goroutine, so that writing a
@@ -97,12 +129,12 @@ func (j *copyJob) run(ctx context.Context) (copyResult, error) {
 	chunks := j.readAhead(done)
 	j.sw = startSinkWriter(j.Out)
 	defer func() { close(done); j.Abort(); close(j.sw.in) }()
-	timer := time.NewTimer(j.Stall)
+	timer := j.clk().newTimer(j.Stall)
 	defer timer.Stop()
 	res := func() copyResult { return copyResult{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size} }
 	for {
 		select {
-		case <-timer.C:
+		case <-timer.Chan():
 			if left := j.stallLeft(); left > 0 {
 				timer.Reset(left) // the sinks were slow, not the target
 				continue
@@ -135,7 +167,7 @@ func (j *copyJob) stallLeft() time.Duration {
 	if since == 0 {
 		return j.Stall
 	}
-	return j.Stall - time.Since(time.Unix(0, since))
+	return j.Stall - j.clk().now().Sub(time.Unix(0, since))
 }
 
 type chunk struct {
@@ -161,7 +193,7 @@ func (j *copyJob) readAhead(done <-chan struct{}) <-chan chunk {
 			case <-done:
 				return
 			}
-			j.readingSince.Store(time.Now().UnixNano())
+			j.readingSince.Store(j.clk().now().UnixNano())
 			n, err := j.Src.Read(b)
 			j.readingSince.Store(0)
 			select {

@@ -6,29 +6,129 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 )
 
-// slowSink takes its time over every write, as a congested disk or S3 does.
-type slowSink struct{ n int }
+// fakeClock is a copy's clock as a test tells it: now moves only when the
+// test advances it, and the stall timer fires only when the test fires
+// it (a buffered channel of one, as a time.Timer's).
+type fakeClock struct {
+	mu    sync.Mutex
+	at    time.Time
+	c     chan time.Time
+	reset chan struct{} // a value each time the timer is set again
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{at: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), c: make(chan time.Time, 1), reset: make(chan struct{}, 100)}
+}
+
+func (f *fakeClock) clock() *clock {
+	return &clock{now: f.now, newTimer: func(time.Duration) stallTimer { return f }}
+}
+
+func (f *fakeClock) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at
+}
+
+func (f *fakeClock) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.at = f.at.Add(d)
+}
+
+// fire makes the stall timer go off, unless it already has.
+func (f *fakeClock) fire() {
+	select {
+	case f.c <- f.now():
+	default:
+	}
+}
+
+func (f *fakeClock) Chan() <-chan time.Time { return f.c }
+func (f *fakeClock) Reset(time.Duration) {
+	select {
+	case f.reset <- struct{}{}:
+	default:
+	}
+}
+func (f *fakeClock) Stop() {}
+
+// slowSink is a congested disk or S3: each write outlasts stall_timeout,
+// so the stall timer goes off during every one.
+type slowSink struct {
+	clock *fakeClock
+	n     int
+}
 
 func (s *slowSink) Write(p []byte) (int, error) {
-	time.Sleep(20 * time.Millisecond) // far past the 1ms stall_timeout below
+	s.clock.fire()
 	s.n += len(p)
 	return len(p), nil
 }
 
 // TestSlowSinkIsNotAStall: stall_timeout measures the target, not the
 // sinks: a stream whose every byte is ready is never "stalled" however
-// slowly it is written.
+// slowly it is written. The timer goes off during every sink write, and
+// the target's reads take no time at all on the test's clock, whatever
+// the machine does with the goroutines.
 func TestSlowSinkIsNotAStall(t *testing.T) {
 	img := bytes.Repeat([]byte("m"), 12*bufSize)
-	sink := &slowSink{}
-	j := &copyJob{Src: bytes.NewReader(img), Abort: func() {}, Stall: time.Millisecond, Expected: int64(len(img)), Out: sink}
+	fc := newFakeClock()
+	sink := &slowSink{clock: fc}
+	j := &copyJob{Src: bytes.NewReader(img), Abort: func() {}, Stall: time.Millisecond, Expected: int64(len(img)), Out: sink, clock: fc.clock()}
 	res, err := j.run(t.Context())
 	if err != nil || res.Size != int64(len(img)) || sink.n != len(img) {
 		t.Fatalf("run = %+v, %v (sink got %d); want all %d bytes and no error", res, err, sink.n, len(img))
+	}
+}
+
+// gatedReader blocks in Read until released, saying when it is in Read.
+type gatedReader struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	g.entered <- struct{}{}
+	<-g.release
+	return 0, io.EOF
+}
+
+// TestTargetThatWaitsIsAStall: the timer going off while the reader has
+// waited on the target for longer than stall_timeout is a stall; going
+// off before that only sets it again.
+func TestTargetThatWaitsIsAStall(t *testing.T) {
+	fc := newFakeClock()
+	src := &gatedReader{entered: make(chan struct{}), release: make(chan struct{})}
+	defer close(src.release)
+	j := &copyJob{Src: src, Abort: func() {}, Stall: time.Minute, Out: io.Discard, clock: fc.clock()}
+	done := make(chan error, 1)
+	go func() {
+		_, err := j.run(t.Context())
+		done <- err
+	}()
+	<-src.entered // the reader is waiting on the target from now on
+	fc.advance(59 * time.Second)
+	fc.fire()
+	select {
+	case err := <-done:
+		t.Fatalf("run ended after 59s of a 1m stall_timeout: %v", err)
+	case <-fc.reset: // the timer was set again for the second left
+	}
+	fc.advance(2 * time.Second)
+	fc.fire()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrStalled) {
+			t.Fatalf("after 61s waiting on the target: got %v, want %v", err, ErrStalled)
+		}
+	case <-fc.reset:
+		t.Fatal("after 61s waiting on the target the timer was set again: want a stall")
 	}
 }
 

@@ -8,13 +8,13 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
 )
 
 func TestCheckKeyRejectsHostileKeys(t *testing.T) {
@@ -145,17 +145,11 @@ func assertFile(t *testing.T, path, want string) {
 	}
 }
 
-// TestDirStoreFullDisk fills a real 64 KiB tmpfs. It needs root and mount;
-// elsewhere it skips.
+// TestDirStoreFullDisk fills a real 64 KiB tmpfs. It needs root and mount
+// (testenv.MountTmpfs: a failure under FIREBREAK_REQUIRE_INTEGRATION=1).
 func TestDirStoreFullDisk(t *testing.T) {
 	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	testenv.MountTmpfs(t, dir, "64k")
 	s, _ := NewDirStore(dir)
 	ctx := context.Background()
 	if _, err := s.Put(ctx, "c/small.txt", strings.NewReader("kept")); err != nil {
@@ -188,13 +182,7 @@ func TestDirStoreFullDisk(t *testing.T) {
 // full-disk error, is not recorded, and the case still verifies.
 func TestCaseOnFullDisk(t *testing.T) {
 	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	testenv.MountTmpfs(t, dir, "256k")
 	s, _ := NewDirStore(dir)
 	ctx := context.Background()
 	c, err := OpenCase(ctx, s, testHeader("cr-full"), nil)

@@ -4,6 +4,7 @@ package loader
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ func TestCatalogHostileFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.yaml")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
+		t.Fatalf("mkfifo: %v", err)
 	}
 	sparse(t, filepath.Join(dir, "huge.yaml"), 1<<40)
 	good := "name: good\nsteps:\n  - id: a\n    action: command\n"
@@ -42,17 +43,24 @@ func TestCatalogHostileFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &Catalog{Dirs: []string{dir}, Loader: &Loader{}}
-	done := make(chan error, 2)
+	type result struct {
+		call string
+		err  error
+	}
+	done := make(chan result, 2)
 	go func() {
 		list, err := c.List()
 		if len(list) != 1 || list[0].Name != "good" {
 			t.Errorf("List: got %+v, want only good", list)
 		}
-		done <- err
+		done <- result{"List", err}
 	}()
 	go func() {
-		_, err := c.Find("good")
-		done <- err
+		pb, err := c.Find("good")
+		if err == nil && pb.Name != "good" {
+			err = fmt.Errorf("found %q", pb.Name)
+		}
+		done <- result{"Find", err}
 	}()
 	// A hang guard, not a speed check: a FIFO opened for reading blocks
 	// until a writer comes.
@@ -60,21 +68,34 @@ func TestCatalogHostileFiles(t *testing.T) {
 	defer cancel()
 	for range 2 {
 		select {
-		case err := <-done:
-			if err == nil {
-				continue // Find
-			}
-			for _, want := range []string{`reading playbook "` + dir + `/fifo.yaml": not a regular file`,
-				`reading playbook "` + dir + `/huge.yaml": larger than 4194304 bytes (1099511627776)`} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("List error: got %v, want it to hold %q", err, want)
-				}
-			}
+		case r := <-done:
+			checkHostile(t, dir, r.call, r.err)
 		case <-guard.Done():
 			if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil { // let the blocked opens through
 				w.Close()
 			}
 			t.Fatal("List or Find blocked on a FIFO named fifo.yaml")
+		}
+	}
+}
+
+// checkHostile: Find finds the good playbook; List names the FIFO and the
+// huge file in its error, never drops them silently.
+func checkHostile(t *testing.T, dir, call string, err error) {
+	t.Helper()
+	if call == "Find" {
+		if err != nil {
+			t.Errorf("Find(good): %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatal("List: got no error, want the FIFO and the huge file named, not dropped")
+	}
+	for _, want := range []string{`reading playbook "` + dir + `/fifo.yaml": not a regular file`,
+		`reading playbook "` + dir + `/huge.yaml": larger than 4194304 bytes (1099511627776)`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("List error: got %v, want it to hold %q", err, want)
 		}
 	}
 }

@@ -16,20 +16,11 @@ import (
 // it. The store-level cases (a Put or an Append that does not fit) are in
 // engine/evidence (TestDirStoreFullDisk, TestCaseOnFullDisk).
 func TestFullEvidenceDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
 	e := newEnv(t, 0)
 	want := e.baseline(t)
 	w := e.world(t)
 	c := newCLI(t, e.proxy.URL)
-	if err := os.MkdirAll(c.evidence, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", c.evidence).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", c.evidence).Run() })
+	testenv.MountTmpfs(t, c.evidence, "40k")
 	caseID := "case-full"
 	code, out := c.run("run", "host-compromise", "-i", "instance_id="+w.InstanceID, "--evidence", c.evidence, "--case", caseID)
 	t.Logf("exit %d\n%s", code, out)
