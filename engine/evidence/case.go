@@ -103,19 +103,22 @@ func OpenCase(ctx context.Context, store Store, h Header, signer Signer) (*Case,
 	return c, nil
 }
 
-// open starts the custody log, or continues the one there.
+// open starts the custody log, or continues the one there when it is
+// this run's own (checkOpen).
 func (c *Case) open(ctx context.Context) error {
-	lines, found, err := loadCustody(ctx, c.store, c.key("custody.jsonl"))
+	lines, prior, err := checkOpen(ctx, c.store, c.hdr, c.signer)
 	if err != nil {
 		return err
 	}
-	if !found || len(lines) == 0 {
+	if len(lines) == 0 {
 		return c.Event(ctx, EventCaseOpened, "", map[string]any{"header": c.hdr})
 	}
-	if err := c.resume(ctx, lines); err != nil {
+	if err := c.resume(lines, prior); err != nil {
 		return err
 	}
-	return c.Event(ctx, EventCaseResumed, "", map[string]any{"run_id": c.hdr.RunID})
+	// The whole header again: who resumed, with what, so that Verify can
+	// hold the manifest to what custody recorded (manifestProblems).
+	return c.Event(ctx, EventCaseResumed, "", map[string]any{"run_id": c.hdr.RunID, "header": c.hdr})
 }
 
 // Close releases the case's lock; later custody events are refused. It
@@ -137,10 +140,7 @@ func (c *Case) Close() error {
 
 // resume rebuilds seq, head and artifacts from an existing custody log,
 // and the step records from an earlier manifest when there is one.
-func (c *Case) resume(ctx context.Context, lines []parsedLine) error {
-	if probs := chainProblems(lines); len(probs) > 0 {
-		return fmt.Errorf("custody log %q of case %q is broken (%s): it cannot be continued; run `firebreak verify` on the case, or start a new case", c.store.URI(c.key("custody.jsonl")), c.hdr.CaseID, probs[0])
-	}
+func (c *Case) resume(lines []parsedLine, prior *Manifest) error {
 	for _, l := range lines {
 		c.seq, c.head = l.Entry.Seq, lineHash(l.Raw)
 		if l.Entry.Event == EventCaseOpened {
@@ -155,8 +155,8 @@ func (c *Case) resume(ctx context.Context, lines []parsedLine) error {
 			c.artifacts = append(c.artifacts, *l.Artifact)
 		}
 	}
-	if m, err := readManifest(ctx, c.store, c.hdr.CaseID); err == nil {
-		for _, s := range m.Steps {
+	if prior != nil {
+		for _, s := range prior.Steps {
 			c.SetStep(s)
 		}
 	}
@@ -227,14 +227,26 @@ func unionKeys(a, b map[string]any) map[string]bool {
 
 // restoreStart keeps the case's original start time across resumes.
 func (c *Case) restoreStart(e Entry) {
-	raw, err := json.Marshal(e.Detail["header"])
-	if err != nil {
-		return
-	}
-	var h Header
-	if json.Unmarshal(raw, &h) == nil && !h.StartedAt.IsZero() {
+	if h, ok := decodeHeader(e); ok && !h.StartedAt.IsZero() {
 		c.hdr.StartedAt = h.StartedAt
 	}
+}
+
+// decodeHeader reads the header a case.opened or case.resumed line carries.
+func decodeHeader(e Entry) (Header, bool) {
+	v, ok := e.Detail["header"]
+	if !ok {
+		return Header{}, false
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return Header{}, false
+	}
+	var h Header
+	if json.Unmarshal(raw, &h) != nil {
+		return Header{}, false
+	}
+	return h, true
 }
 
 // ID returns the case id.

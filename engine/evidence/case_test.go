@@ -45,6 +45,13 @@ func testSigner(t *testing.T) (*Ed25519Signer, ed25519.PublicKey) {
 // recorded snapshot, step records, events.
 func buildCase(t *testing.T, store Store, caseID string, signer Signer) *Manifest {
 	t.Helper()
+	return buildCaseAs(t, store, caseID, signer, engine.RunSucceeded)
+}
+
+// buildCaseAs is buildCase ending with status: interrupted for a case
+// that a resume continues (a succeeded one is never reopened).
+func buildCaseAs(t *testing.T, store Store, caseID string, signer Signer, status engine.RunStatus) *Manifest {
+	t.Helper()
 	ctx := context.Background()
 	c, err := OpenCase(ctx, store, testHeader(caseID), signer)
 	if err != nil {
@@ -70,7 +77,7 @@ func buildCase(t *testing.T, store Store, caseID string, signer Signer) *Manifes
 	c.SetStep(engine.StepRecord{ID: "isolate", Action: "isolate", Status: engine.StatusSkipped, SkipReason: "when is false"})
 	c.SetStep(engine.StepRecord{ID: "gather", Action: "collect-metadata", Status: engine.StatusSucceeded, StartedAt: &start,
 		FinishedAt: &start, Attempts: 1, Outputs: engine.Outputs{"platform": "linux", "volume_ids": []any{"vol-0456"}}})
-	m, err := c.Finish(ctx, engine.RunSucceeded, start.Add(time.Minute))
+	m, err := c.Finish(ctx, status, start.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +190,7 @@ func TestCaseResumeContinuesTheChain(t *testing.T) {
 	t.Parallel()
 	store, _ := NewDirStore(t.TempDir())
 	signer, pub := testSigner(t)
-	first := buildCase(t, store, "cr-res", signer)
+	first := buildCaseAs(t, store, "cr-res", signer, engine.RunInterrupted)
 	ctx := context.Background()
 	h := testHeader("cr-res")
 	h.StartedAt = time.Time{} // a resume does not know the original start

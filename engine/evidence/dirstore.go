@@ -7,12 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
+)
+
+// Evidence is private to the operator, as the journal is: instance
+// metadata holds user data and its secrets, memory images hold everything.
+const (
+	filePerm = 0o600
+	dirPerm  = 0o700
 )
 
 // DirStore is a Store in a local directory. Put writes to a temporary file
@@ -34,7 +43,7 @@ func NewDirStore(dir string) (*DirStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evidence dir %q: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o750); err != nil {
+	if err := os.MkdirAll(abs, dirPerm); err != nil {
 		return nil, fmt.Errorf("creating evidence dir %q: %w", abs, err)
 	}
 	return &DirStore{root: abs}, nil
@@ -73,11 +82,14 @@ func (d *DirStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInfo
 	}
 	defer root.Close()
 	dir := filepath.Dir(name)
-	if err := root.MkdirAll(dir, 0o750); err != nil {
+	if err := root.MkdirAll(dir, dirPerm); err != nil {
 		return ObjectInfo{}, d.full(fmt.Errorf("creating %q: %w", dir, err))
 	}
+	if err := realDirs(root, name); err != nil {
+		return ObjectInfo{}, fmt.Errorf("storing %q: %w", key, err)
+	}
 	tmpName := filepath.Join(dir, "."+filepath.Base(name)+".part-"+randomHex())
-	tmp, err := root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	tmp, err := root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
 		return ObjectInfo{}, d.full(fmt.Errorf("storing %q: %w", key, err))
 	}
@@ -128,7 +140,7 @@ func (d *DirStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	if segs := d.segments(root, key); len(segs) > 0 {
 		return d.joinSegments(root, key, segs)
 	}
-	return root.Open(name)
+	return openRegularIn(root, name, os.O_RDONLY, 0)
 }
 
 // Append implements Store.
@@ -143,10 +155,10 @@ func (d *DirStore) Append(_ context.Context, key string, line []byte) error {
 	if segs := d.segments(root, key); len(segs) > 0 {
 		name = filepath.FromSlash(segs[len(segs)-1]) // a log copied from S3 goes on in its last segment
 	}
-	if err := root.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+	if err := root.MkdirAll(filepath.Dir(name), dirPerm); err != nil {
 		return d.full(fmt.Errorf("creating %q: %w", filepath.Dir(name), err))
 	}
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := openRegularIn(root, name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, filePerm)
 	if err != nil {
 		return d.full(fmt.Errorf("appending to %q: %w", key, err))
 	}
@@ -180,7 +192,7 @@ func (d *DirStore) Stat(_ context.Context, key string) (ObjectInfo, error) {
 		return ObjectInfo{}, err
 	}
 	defer root.Close()
-	fi, err := root.Stat(name)
+	fi, err := lstatRegular(root, name)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -204,4 +216,48 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+var _ Lister = (*DirStore)(nil)
+
+// List implements Lister: the entries under prefix, links and pipes
+// named as what they are and never followed.
+func (d *DirStore) List(ctx context.Context, prefix string) ([]Listed, error) {
+	dir := strings.TrimSuffix(prefix, "/")
+	root, name, err := d.open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := realDirs(root, filepath.Join(name, "x")); err != nil {
+		return nil, err
+	}
+	var out []Listed
+	err = fs.WalkDir(root.FS(), filepath.ToSlash(name), func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if de.IsDir() {
+			return nil
+		}
+		if len(out) == MaxListed {
+			return fmt.Errorf("%s holds more than %d entries", Printable(dir), MaxListed)
+		}
+		e := Listed{Key: p}
+		fi, err := de.Info()
+		switch {
+		case err != nil:
+			return err
+		case fi.Mode().IsRegular():
+			e.Size = fi.Size()
+		default:
+			e.NotRegular = fileKind(fi.Mode())
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
 }

@@ -49,12 +49,12 @@ func (d *DirStore) Lock(_ context.Context, caseID string) (func() error, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := root.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+	if err := root.MkdirAll(filepath.Dir(name), dirPerm); err != nil {
 		root.Close()
 		return nil, d.full(fmt.Errorf("creating case dir %q: %w", caseID, err))
 	}
 	f, err := lockFile(caseID,
-		func() (*os.File, error) { return root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640) },
+		func() (*os.File, error) { return openRegularIn(root, name, os.O_RDWR|os.O_CREATE, filePerm) },
 		func() (os.FileInfo, error) { return root.Lstat(name) })
 	if err != nil {
 		root.Close()

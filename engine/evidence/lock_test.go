@@ -35,7 +35,7 @@ func TestOpenCaseAllowsOneWriter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenCase after the first closed: %v", err)
 	}
-	if _, err := second.Finish(ctx, "succeeded", time.Now()); err != nil {
+	if _, err := second.Finish(ctx, "interrupted", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// Finish released the lock: a resume may open it again.
@@ -82,7 +82,7 @@ func TestLostCustodyEventFailsVerify(t *testing.T) {
 	if err := c.Event(ctx, "step.succeeded", "gather", nil); err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.Finish(ctx, "succeeded", time.Now())
+	m, err := c.Finish(ctx, "interrupted", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestLockFileRemovedWhenRunEnds(t *testing.T) {
 	if _, err := OpenCase(ctx, store, testHeader("cr-gone"), nil); !errors.Is(err, ErrCaseBusy) {
 		t.Fatalf("second writer while the first holds it: got %v, want ErrCaseBusy", err)
 	}
-	if _, err := c.Finish(ctx, "succeeded", time.Now()); err != nil {
+	if _, err := c.Finish(ctx, "interrupted", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(lockPath); !errors.Is(err, fs.ErrNotExist) {

@@ -19,3 +19,18 @@ func flock(f *os.File) error {
 	}
 	return err
 }
+
+// openNonblock and openNofollow are added to opens of evidence files: an
+// open never waits for a pipe's writer, and never follows a last-component link.
+const (
+	openNonblock = syscall.O_NONBLOCK
+	openNofollow = syscall.O_NOFOLLOW
+)
+
+// hardLinks is the number of names fi's file has; 1 when unknown.
+func hardLinks(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}

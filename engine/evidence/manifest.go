@@ -3,6 +3,8 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -53,10 +55,15 @@ func (c *Case) Finish(ctx context.Context, status engine.RunStatus, at time.Time
 	default:
 		return nil, fmt.Errorf("case %q cannot finish with status %q: use succeeded, failed or interrupted", c.hdr.CaseID, status)
 	}
-	if err := c.Event(ctx, EventCaseFinished, "", map[string]any{"status": string(status), "run_id": c.hdr.RunID}); err != nil {
+	// Before anything is written: the case.finished line of a manifest
+	// that could not be stored would end the log with a lie.
+	if err := c.keepsSignerKey(ctx); err != nil {
 		return nil, err
 	}
-	m := c.snapshot(status, at)
+	m, err := c.seal(ctx, status, at)
+	if err != nil {
+		return nil, err
+	}
 	if c.signer != nil {
 		msg, err := canonicalJSON(m)
 		if err != nil {
@@ -67,6 +74,9 @@ func (c *Case) Finish(ctx context.Context, status engine.RunStatus, at time.Time
 			return nil, fmt.Errorf("signing the manifest of case %q: %w", c.hdr.CaseID, err)
 		}
 		m.Signature = &sig
+	}
+	if err := keepsSigner(ctx, c.store, c.hdr.CaseID, m); err != nil {
+		return nil, err
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -85,10 +95,35 @@ func (c *Case) sign(ctx context.Context, msg []byte) (Signature, error) {
 	return c.signer.Sign(msg)
 }
 
-// snapshot builds the manifest from the case's state under its lock.
-func (c *Case) snapshot(status engine.RunStatus, at time.Time) *Manifest {
+// seal builds the manifest and writes the case.finished line that binds
+// it to the custody log: the status, run id and finish time, and
+// manifest_sha256, the digest of everything in the manifest but its
+// custody summary (which pins this very line) and its signature. An
+// unsigned manifest edited afterwards then disagrees with custody, which
+// the manifest's custody head pins in turn (Verify: manifestProblems).
+func (c *Case) seal(ctx context.Context, status engine.RunStatus, at time.Time) (*Manifest, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	m := c.snapshotLocked(status, at)
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the manifest of case %q: %w", c.hdr.CaseID, err)
+	}
+	digest, err := bodyDigest(raw)
+	if err != nil {
+		return nil, err
+	}
+	detail := map[string]any{"status": string(status), "run_id": c.hdr.RunID,
+		"finished_at": m.FinishedAt, "manifest_sha256": digest}
+	if err := c.appendLocked(ctx, Entry{Event: EventCaseFinished, Detail: detail}); err != nil {
+		return nil, err
+	}
+	m.Custody = CustodySummary{Entries: c.seq, Head: c.head, Lost: c.lost}
+	return m, nil
+}
+
+// snapshotLocked builds the manifest from the case's state; c.mu is held.
+func (c *Case) snapshotLocked(status engine.RunStatus, at time.Time) *Manifest {
 	m := &Manifest{
 		Schema: ManifestSchema, CaseID: c.hdr.CaseID, RunID: c.hdr.RunID, Playbook: c.hdr.Playbook,
 		Tool: c.hdr.Tool, Operator: c.hdr.Operator, Inputs: c.hdr.Inputs, StartedAt: c.hdr.StartedAt,
@@ -117,7 +152,7 @@ func canonicalJSON(m *Manifest) ([]byte, error) {
 	return canonicalize(raw)
 }
 
-func canonicalize(raw []byte) ([]byte, error) {
+func canonicalize(raw []byte, drop ...string) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var obj map[string]any
@@ -125,6 +160,9 @@ func canonicalize(raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("manifest is not a JSON object: %w", err)
 	}
 	delete(obj, "signature")
+	for _, k := range drop {
+		delete(obj, k)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -132,6 +170,17 @@ func canonicalize(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// bodyDigest is the hex SHA-256 of the manifest's canonical JSON without
+// its signature and its custody summary: what case.finished records.
+func bodyDigest(raw []byte) (string, error) {
+	body, err := canonicalize(raw, "custody")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // readManifest reads and decodes CASE_ID/manifest.json, returning its raw

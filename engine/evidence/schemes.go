@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -109,16 +108,4 @@ func (s *Schemes) OpenURI(ctx context.Context, uri string) (io.ReadCloser, error
 		return nil, err
 	}
 	return st.Open(ctx, key)
-}
-
-// openRegular opens path when it is a regular file.
-func openRegular(path string) (io.ReadCloser, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%q is not a regular file", path)
-	}
-	return os.Open(path)
 }

@@ -26,7 +26,7 @@ func (d *DirStore) segments(root *os.Root, key string) []string {
 	var out []string
 	for n := 1; ; n++ {
 		k := SegmentKey(key, n)
-		if _, err := root.Stat(filepath.FromSlash(k)); err != nil {
+		if _, err := root.Lstat(filepath.FromSlash(k)); err != nil {
 			return out
 		}
 		out = append(out, k)
@@ -38,11 +38,18 @@ func (d *DirStore) segments(root *os.Root, key string) []string {
 func (d *DirStore) joinSegments(root *os.Root, key string, segs []string) (io.ReadCloser, error) {
 	var buf bytes.Buffer
 	for _, k := range append([]string{key}, segs...) {
-		data, err := root.ReadFile(filepath.FromSlash(k))
-		if err != nil && !(k == key && isNotExist(err)) {
+		f, err := openRegularIn(root, filepath.FromSlash(k), os.O_RDONLY, 0)
+		if k == key && isNotExist(err) {
+			continue
+		}
+		if err != nil {
 			return nil, err
 		}
-		buf.Write(data)
+		_, err = buf.ReadFrom(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
 	}
 	return io.NopCloser(&buf), nil
 }

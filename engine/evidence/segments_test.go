@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firebreak-ir/firebreak/engine"
 )
 
 // TestCaseCopiedFromS3VerifiesAndResumes: a case whose custody log is in
@@ -17,7 +19,7 @@ func TestCaseCopiedFromS3VerifiesAndResumes(t *testing.T) {
 	ctx := context.Background()
 	store, _ := NewDirStore(t.TempDir())
 	signer, pub := testSigner(t)
-	buildCase(t, store, "cr-seg", signer)
+	buildCaseAs(t, store, "cr-seg", signer, engine.RunInterrupted)
 	dir := filepath.Join(store.Root(), "cr-seg")
 	data, err := os.ReadFile(filepath.Join(dir, "custody.jsonl"))
 	if err != nil {

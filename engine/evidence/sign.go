@@ -58,6 +58,10 @@ func (s *Ed25519Signer) Sign(msg []byte) (Signature, error) {
 	}, nil
 }
 
+// KeyID implements KeyIdentifier: the key's fingerprint, as Sign puts it
+// in the signature.
+func (s *Ed25519Signer) KeyID() string { return Fingerprint(s.Public()) }
+
 // Public returns the signer's public key.
 func (s *Ed25519Signer) Public() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
 

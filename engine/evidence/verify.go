@@ -3,7 +3,6 @@ package evidence
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"maps"
@@ -14,9 +13,16 @@ import (
 )
 
 // Report is what Verify found. Problems name each mismatch; an empty list
-// means the case is intact.
+// means the case is intact. Every string in it went through Printable:
+// what a case holds is written by whoever wrote the case, and must not
+// reach a terminal as control characters.
 type Report struct {
+	// CaseID is the case id the manifest names.
 	CaseID string
+	// Folder is the name of the folder (or prefix) the case was read
+	// from, when it is not CaseID: a case copied or renamed for hand-off.
+	// It is not a problem: the manifest's case id is what counts.
+	Folder string
 	// Problems are the mismatches, one sentence each, naming the artifact
 	// or custody line.
 	Problems []string
@@ -25,6 +31,10 @@ type Report struct {
 	// NotRehashable are artifacts held outside the store or without a
 	// hash (snapshots), with the reason; they are not failures.
 	NotRehashable []string
+	// Unrecorded are regular files in the case folder that the case did
+	// not record (left by a write that was interrupted, or added since):
+	// not evidence of this case, not a failure, but told.
+	Unrecorded []string
 	// CustodyEntries is the number of custody lines read.
 	CustodyEntries int
 	// Signature says what was checked: "none", or the key id and whether
@@ -36,6 +46,12 @@ type Report struct {
 	// anyone can rebuild the chain, re-sign with their own key and embed
 	// it, or strip the signature.
 	Trusted bool
+	// OtherSigner is the key id of a valid signature by another key than
+	// the one given: the evidence is as that key signed it, but not
+	// signed by the key the operator trusts.
+	OtherSigner string
+
+	changed int // problems that say the evidence is not as recorded
 }
 
 // VerifyOptions tunes Verify.
@@ -58,8 +74,21 @@ type URIOpener interface {
 // OK reports whether nothing failed.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
+// Changed reports whether a problem says the evidence is not as it was
+// recorded (an artifact, the custody log or the manifest differs, is
+// missing, or is not a regular file), as opposed to a problem only with
+// who signed it.
+func (r *Report) Changed() bool { return r.changed > 0 }
+
+// problem records a mismatch of the evidence itself.
 func (r *Report) problem(format string, args ...any) {
-	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	r.changed++
+	r.Problems = append(r.Problems, Printable(fmt.Sprintf(format, args...)))
+}
+
+// signerProblem records a problem with who signed, not with what.
+func (r *Report) signerProblem(format string, args ...any) {
+	r.Problems = append(r.Problems, Printable(fmt.Sprintf(format, args...)))
 }
 
 // Verify re-reads the case caseID in store: every artifact's size and
@@ -72,90 +101,75 @@ func Verify(ctx context.Context, store Store, caseID string, pub ed25519.PublicK
 	return VerifyWith(ctx, store, caseID, VerifyOptions{Pub: pub})
 }
 
-// VerifyWith is Verify with options.
-func VerifyWith(ctx context.Context, store Store, caseID string, opts VerifyOptions) (*Report, error) {
+// VerifyWith is Verify with options. folder is the name the case has in
+// store (its folder or prefix); the case id the manifest names is what
+// counts, so a case copied or renamed for hand-off verifies where it is
+// (Report.Folder says the name it has there). Every artifact is checked
+// whatever happened to the one before; only a manifest that cannot be read
+// and a cancelled ctx end it early (an error).
+func VerifyWith(ctx context.Context, store Store, folder string, opts VerifyOptions) (*Report, error) {
 	if opts.OpenURI == nil {
 		if o, ok := store.(URIOpener); ok {
 			opts.OpenURI = o.OpenURI
 		}
 	}
-	if err := CheckCaseID(caseID); err != nil {
+	if err := CheckCaseID(folder); err != nil {
 		return nil, err
 	}
-	m, raw, err := readManifestRaw(ctx, store, caseID)
+	m, raw, err := readManifestRaw(ctx, store, folder)
 	if err != nil {
-		return nil, fmt.Errorf("%w: is %q the case directory, and was the run finished?", err, caseID)
+		return nil, fmt.Errorf("%w: is %q the case directory, and was the run finished?", err, folder)
 	}
-	rep := &Report{CaseID: caseID}
+	rep := &Report{CaseID: Printable(m.CaseID)}
 	if m.Schema != ManifestSchema {
 		rep.problem("manifest schema is %q, want %q", m.Schema, ManifestSchema)
 	}
-	if m.CaseID != caseID {
-		rep.problem("manifest case_id is %q, but it lies in case %q", m.CaseID, caseID)
+	switch {
+	case CheckCaseID(m.CaseID) != nil:
+		rep.problem("manifest case_id %q is not a valid case id", m.CaseID)
+	case m.CaseID != folder:
+		rep.Folder = folder
 	}
 	verifySignature(rep, m, raw, opts.Pub)
-	stored, err := verifyCustody(ctx, rep, store, caseID, m)
+	stored, err := verifyCustody(ctx, rep, store, folder, m, raw)
 	if err != nil {
 		return nil, err
 	}
+	known := map[string]bool{}
 	for _, a := range m.Artifacts {
-		if err := verifyArtifact(ctx, rep, store, caseID, a, stored[a.ID], opts.OpenURI); err != nil {
+		key, err := verifyArtifact(ctx, rep, store, folder, a, stored[a.ID], opts.OpenURI)
+		if err != nil {
 			return nil, err
 		}
+		known[key] = true
+	}
+	if err := verifyFolder(ctx, rep, store, folder, known); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
 
-func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey) {
-	sig := m.Signature
-	if sig == nil {
-		rep.Signature = "none"
-		if pub != nil {
-			rep.problem("manifest is not signed, but a public key was given")
-		}
-		return
-	}
-	if sig.Algorithm != AlgEd25519 {
-		rep.Signature = sig.Algorithm + " " + sig.KeyID
-		rep.problem("signature algorithm %q cannot be checked by this verifier", sig.Algorithm)
-		return
-	}
-	key, from := pub, "given key"
-	if key == nil {
-		b, err := base64.StdEncoding.DecodeString(sig.PublicKey)
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			rep.Signature = "ed25519 " + sig.KeyID + " (embedded key unreadable)"
-			rep.problem("signature: embedded public key is not a base64 ed25519 key")
-			return
-		}
-		key, from = b, "key embedded in the manifest: proves integrity, not who signed; pass the signer's public key to prove that"
-	}
-	rep.Signature = "ed25519 " + Fingerprint(key) + " (" + from + ")"
-	if pub != nil && sig.KeyID != Fingerprint(pub) {
-		rep.problem("signature key %s is not the given key %s", sig.KeyID, Fingerprint(pub))
-	}
-	value, err := base64.StdEncoding.DecodeString(sig.Value)
-	msg, cerr := canonicalize(raw)
-	if err != nil || cerr != nil || !ed25519.Verify(key, msg, value) {
-		rep.problem("signature does not match the manifest: it was changed after signing, or signed with another key")
-		return
-	}
-	rep.Trusted = pub != nil && sig.KeyID == Fingerprint(pub)
-}
-
 // verifyCustody checks the chain against the manifest and returns the ids
-// of the artifacts the case stored itself (event artifact.stored).
-func verifyCustody(ctx context.Context, rep *Report, store Store, caseID string, m *Manifest) (map[string]bool, error) {
-	lines, found, err := loadCustody(ctx, store, caseID+"/custody.jsonl")
+// of the artifacts the case stored itself (event artifact.stored). A log
+// that cannot be read is a problem, and the artifacts are still checked.
+func verifyCustody(ctx context.Context, rep *Report, store Store, folder string, m *Manifest, raw []byte) (map[string]bool, error) {
+	key := folder + "/custody.jsonl"
+	lines, found, err := loadCustody(ctx, store, key)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
-		return nil, err
+		rep.problem("%v", err)
+		return nil, nil
 	}
 	if !found {
-		rep.problem("custody log %s missing", store.URI(caseID+"/custody.jsonl"))
+		rep.problem("custody log %s missing", store.URI(key))
 		return nil, nil
 	}
 	rep.CustodyEntries = len(lines)
-	rep.Problems = append(rep.Problems, chainProblems(lines)...)
+	for _, p := range chainProblems(lines) {
+		rep.problem("%s", p)
+	}
 	if int64(len(lines)) != m.Custody.Entries {
 		rep.problem("custody log has %d lines, manifest says %d", len(lines), m.Custody.Entries)
 	}
@@ -163,6 +177,12 @@ func verifyCustody(ctx context.Context, rep *Report, store Store, caseID string,
 		rep.problem("custody head %s does not match the manifest's %s: the last line was changed, or lines were added or removed", head, m.Custody.Head)
 	}
 	checkLost(rep, lines, m)
+	manifestProblems(rep, lines, m, raw)
+	return artifactProblems(rep, lines, m), nil
+}
+
+// artifactProblems holds the manifest's artifacts to the custody log's.
+func artifactProblems(rep *Report, lines []parsedLine, m *Manifest) map[string]bool {
 	inCustody, stored := map[string]*engine.Artifact{}, map[string]bool{}
 	for _, l := range lines {
 		if l.Artifact != nil {
@@ -183,7 +203,7 @@ func verifyCustody(ctx context.Context, rep *Report, store Store, caseID string,
 	for _, id := range slices.Sorted(maps.Keys(inCustody)) {
 		rep.problem("artifact %s: in the custody log but not in the manifest", id)
 	}
-	return stored, nil
+	return stored
 }
 
 // checkLost reports custody events that could not be written: a chain

@@ -13,39 +13,43 @@ import (
 
 // verifyArtifact re-hashes a, streaming: from store when it lies there,
 // from the local file when it is a file:// URI elsewhere (a memory image
-// sink). An artifact the case stored itself is read from caseID/ID in the
+// sink). An artifact the case stored itself is read from folder/ID in the
 // store given, wherever its URI says it was: a case copied or moved (to
-// a lawyer, an archive) verifies where it is now. Only a read failure
-// other than "missing" is returned as an error.
-func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string, a engine.Artifact, stored bool, openURI func(context.Context, string) (io.ReadCloser, error)) error {
+// a lawyer, an archive) verifies where it is now. Whatever goes wrong
+// with one artifact is a problem named for it, and the next is checked;
+// only a cancelled ctx ends the check (its error). It returns the
+// artifact's key in store, "" when it lies elsewhere.
+func verifyArtifact(ctx context.Context, rep *Report, store Store, folder string, a engine.Artifact, stored bool, openURI func(context.Context, string) (io.ReadCloser, error)) (string, error) {
+	key, inStore := artifactKey(store, folder, a, stored)
 	if a.SHA256 == "" {
-		rep.NotRehashable = append(rep.NotRehashable, fmt.Sprintf("artifact %s (%s): no hash recorded (%s)", a.ID, orNone(a.Kind), describeSource(a)))
-		return nil
+		rep.NotRehashable = append(rep.NotRehashable, Printable(fmt.Sprintf("artifact %s (%s): no hash recorded (%s)", a.ID, orNone(a.Kind), describeSource(a))))
+		return key, nil
 	}
-	key, inStore := artifactKey(store, caseID, a, stored)
 	rc, err := openArtifact(ctx, store, key, inStore, a, openURI)
-	if rc == nil && err == nil {
+	switch {
+	case ctx.Err() != nil:
+		return key, ctx.Err()
+	case rc == nil && err == nil:
 		// Every artifact with a hash is re-read. One that cannot be is
 		// not a pass.
 		rep.problem("artifact %s: held at %s, which this verifier cannot read: its sha256 was not checked", a.ID, a.URI)
-		return nil
-	}
-	if isNotExist(err) {
+		return key, nil
+	case isNotExist(err):
 		rep.problem("artifact %s missing: %s", a.ID, a.URI)
-		return nil
-	}
-	if err != nil {
-		if !inStore {
-			rep.problem("artifact %s: cannot read %s: %v", a.ID, a.URI, err)
-			return nil
-		}
-		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
+		return key, nil
+	case err != nil:
+		rep.problem("artifact %s: cannot read it: %v", a.ID, err)
+		return key, nil
 	}
 	defer rc.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, ctxReader{ctx, rc})
+	if ctx.Err() != nil {
+		return key, ctx.Err()
+	}
 	if err != nil {
-		return fmt.Errorf("reading artifact %s: %w", a.URI, err)
+		rep.problem("artifact %s: reading it: %v", a.ID, err)
+		return key, nil
 	}
 	before := len(rep.Problems)
 	if n != a.Size {
@@ -58,9 +62,9 @@ func verifyArtifact(ctx context.Context, rep *Report, store Store, caseID string
 		checkVersion(ctx, rep, store, key, a)
 	}
 	if len(rep.Problems) == before {
-		rep.Checked = append(rep.Checked, a.ID)
+		rep.Checked = append(rep.Checked, Printable(a.ID))
 	}
-	return nil
+	return key, nil
 }
 
 // openArtifact opens a's bytes; (nil, nil) means nothing here can read
@@ -95,15 +99,16 @@ func checkVersion(ctx context.Context, rep *Report, store Store, key string, a e
 	}
 }
 
-// artifactKey finds a's key in store: a stored artifact is at case/id;
-// a recorded one may lie under the case too, when its sink was the store.
-func artifactKey(store Store, caseID string, a engine.Artifact, stored bool) (string, bool) {
-	if k := caseID + "/" + a.ID; CheckKey(k) == nil && (stored || store.URI(k) == a.URI) {
+// artifactKey finds a's key in store: a stored artifact is at folder/id;
+// a recorded one may lie under the case too, when its sink was the store
+// (its URI names the case's own folder, or the folder it was written in).
+func artifactKey(store Store, folder string, a engine.Artifact, stored bool) (string, bool) {
+	if k := folder + "/" + a.ID; CheckKey(k) == nil && (stored || store.URI(k) == a.URI) {
 		return k, true
 	}
-	prefix := store.URI(caseID) + "/"
-	if rest, ok := strings.CutPrefix(a.URI, prefix); ok && CheckKey(caseID+"/"+rest) == nil {
-		return caseID + "/" + rest, true
+	prefix := store.URI(folder) + "/"
+	if rest, ok := strings.CutPrefix(a.URI, prefix); ok && CheckKey(folder+"/"+rest) == nil {
+		return folder + "/" + rest, true
 	}
 	return "", false
 }

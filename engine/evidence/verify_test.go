@@ -68,7 +68,8 @@ func TestVerifyNamesEachTampering(t *testing.T) {
 				return l
 			})
 			return []string{"custody head " + lineHashOf(t, e.dir, 6) + " does not match the manifest's " + e.m.Custody.Head +
-				": the last line was changed, or lines were added or removed"}
+				": the last line was changed, or lines were added or removed",
+				`manifest status is "succeeded", but custody line 6 (case.finished) recorded "failed"`}
 		}, true},
 		{"custody line deleted", func(t *testing.T, e env) []string {
 			editLines(t, filepath.Join(e.dir, "custody.jsonl"), func(l []string) []string { return append(l[:4], l[5:]...) })
@@ -105,7 +106,11 @@ func TestVerifyNamesEachTampering(t *testing.T) {
 		}, true},
 		{"manifest edited after signing", func(t *testing.T, e env) []string {
 			editManifest(t, e.dir, func(m map[string]any) { m["status"] = "failed" })
-			return []string{"signature does not match the manifest: it was changed after signing, or signed with another key"}
+			return []string{
+				"signature does not match the manifest: it was changed after signing",
+				`manifest status is "failed", but custody line 6 (case.finished) recorded "succeeded"`,
+				"manifest.json is not the manifest its run wrote: its digest differs from the one custody line 6 (case.finished) recorded",
+			}
 		}, false},
 		{"signed by another key", func(t *testing.T, e env) []string {
 			other, _ := testSigner(t)
@@ -118,10 +123,7 @@ func TestVerifyNamesEachTampering(t *testing.T) {
 				sig, _ := other.Sign(msg)
 				m["signature"] = sig
 			})
-			return []string{
-				"signature key " + Fingerprint(other.Public()) + " is not the given key " + e.m.Signature.KeyID,
-				"signature does not match the manifest: it was changed after signing, or signed with another key",
-			}
+			return []string{"signed by another key (fingerprint " + Fingerprint(other.Public()) + "), not the one given (fingerprint " + e.m.Signature.KeyID + ")"}
 		}, true},
 	}
 	for _, tt := range tests {

@@ -75,7 +75,7 @@ func (m *machine) result() *Result {
 	for _, st := range all {
 		if st.rec.Status == engine.StatusRunning { // a for_each step with items cut short
 			st.rec.Status = engine.StatusCancelled
-			m.record(change{u: unit{st: st, index: -1}, status: engine.StatusCancelled})
+			m.record(change{u: unit{st: st, index: -1}, status: engine.StatusCancelled, event: "step.cancelled"})
 		}
 	}
 	status, now := m.status(all), m.drv.Now()

@@ -61,7 +61,7 @@ func (m *machine) abandon(batch []Launch) {
 		if l.u.index < 0 {
 			m.steps[l.u.st.step.ID] = engine.StepEnv{Status: string(engine.StatusCancelled)}
 		}
-		m.record(change{u: l.u, status: engine.StatusCancelled, attempt: rec.Attempts, event: "step.cancelled"})
+		m.record(change{u: l.u, status: engine.StatusCancelled, attempt: rec.Attempts, event: "step.cancelled", detail: itemDetail(l.u, nil)})
 	}
 }
 
@@ -128,7 +128,8 @@ func (m *machine) cancelled(u unit, err error) {
 	if u.index < 0 { // finally steps see it
 		m.steps[u.st.step.ID] = engine.StepEnv{Status: string(engine.StatusCancelled)}
 	}
-	m.record(change{u: u, status: engine.StatusCancelled, attempt: rec.Attempts, err: rec.Error, event: "step.cancelled"})
+	m.record(change{u: u, status: engine.StatusCancelled, attempt: rec.Attempts, err: rec.Error, event: "step.cancelled",
+		detail: itemDetail(u, errDetail(rec.Error))})
 	m.log.Info("step cancelled", keyStep, u.st.step.ID, keyAction, u.st.step.Action, keyError, err)
 }
 

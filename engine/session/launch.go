@@ -98,12 +98,18 @@ func (m *Manager) open(ctx context.Context, req *Request, resume bool) (*opened,
 			return nil, err
 		}
 	}
+	o.hdr = evidence.Header{CaseID: req.CaseID, RunID: req.RunID, Playbook: req.Playbook.Ref(), Tool: m.Tool,
+		Operator: req.Operator, Inputs: req.Inputs, StartedAt: req.StartedAt}
+	// A case that is not this run's (another run's, or finished) is refused
+	// before the run is recorded, so the refusal leaves nothing behind;
+	// OpenCase checks again under the case's lock.
+	if err := evidence.CheckOpen(ctx, o.store, o.hdr, o.signer); err != nil {
+		return nil, fmt.Errorf("opening case %q in %s: %w", req.CaseID, m.location(o), err)
+	}
 	o.job = m.job(req)
 	if err := m.Backend.Record(ctx, o.job); err != nil {
 		return nil, err
 	}
-	o.hdr = evidence.Header{CaseID: req.CaseID, RunID: req.RunID, Playbook: req.Playbook.Ref(), Tool: m.Tool,
-		Operator: req.Operator, Inputs: req.Inputs, StartedAt: req.StartedAt}
 	if o.cs, err = evidence.OpenCase(ctx, o.store, o.hdr, o.signer); err != nil {
 		return nil, fmt.Errorf("opening case %q in %s: %w", req.CaseID, m.location(o), err)
 	}

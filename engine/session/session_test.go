@@ -240,8 +240,11 @@ func TestStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy"}); !errors.Is(err, evidence.ErrCaseBusy) {
-		t.Errorf("a case another run holds: got %v, want ErrCaseBusy", err)
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy", RunID: "other"}); !errors.Is(err, evidence.ErrCaseBusy) {
+		t.Errorf("a case its run holds in another process: got %v, want ErrCaseBusy", err)
+	}
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy"}); !errors.Is(err, evidence.ErrCaseExists) {
+		t.Errorf("a case another run started: got %v, want ErrCaseExists", err)
 	}
 	if _, err := m.ResumeRequest(t.Context(), "run-nope"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("resume of an unknown run: %v, want ErrNotExist", err)

@@ -57,7 +57,7 @@ func TestCaseOnS3VerifiesAndCatchesTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs.SetStep(engine.StepRecord{ID: "memory", Action: "capture-memory", Status: engine.StatusSucceeded, Attempts: 1})
-	m, err := cs.Finish(ctx, "succeeded", time.Now())
+	m, err := cs.Finish(ctx, "interrupted", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func testCase(t *testing.T, open func() evidence.Store) {
 	if err := ev.Event(ctx, "aws-change", map[string]any{"call": "ec2:CreateTags"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.Finish(ctx, engine.RunSucceeded, time.Date(2026, 11, 29, 10, 30, 0, 0, time.UTC)); err != nil {
+	if _, err := cs.Finish(ctx, engine.RunInterrupted, time.Date(2026, 11, 29, 10, 30, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := evidence.Verify(ctx, open(), "cr-conformance", nil)
@@ -125,14 +125,27 @@ func testCase(t *testing.T, open func() evidence.Store) {
 	if !rep.OK() || len(rep.Checked) != 1 || rep.CustodyEntries < 3 {
 		t.Errorf("Verify: problems %v, checked %v, %d custody lines; want OK, the artifact re-hashed", rep.Problems, rep.Checked, rep.CustodyEntries)
 	}
+	other := header("cr-conformance")
+	other.RunID = "run-20261129T110000Z-ffffff"
+	if _, err := evidence.OpenCase(ctx, open(), other, nil); !errors.Is(err, evidence.ErrCaseExists) {
+		t.Fatalf("OpenCase of the case by another run: got %v, want ErrCaseExists", err)
+	}
 	again, err := evidence.OpenCase(ctx, open(), header("cr-conformance"), nil)
 	if err != nil {
-		t.Fatalf("OpenCase of the finished case (a resume): %v", err)
+		t.Fatalf("OpenCase of the interrupted case by its run (a resume): %v", err)
 	}
 	if arts := again.Artifacts(); len(arts) != 1 || arts[0].ID != "artifacts/gather/instance.json" {
 		t.Errorf("resumed case: artifacts %v, want the one stored", arts)
 	}
-	again.Close()
+	if _, err := again.Finish(ctx, engine.RunSucceeded, time.Date(2026, 11, 29, 10, 40, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := evidence.Verify(ctx, open(), "cr-conformance", nil); err != nil || !rep.OK() {
+		t.Errorf("Verify after the resume: %v %v", err, rep)
+	}
+	if _, err := evidence.OpenCase(ctx, open(), header("cr-conformance"), nil); !errors.Is(err, evidence.ErrCaseExists) {
+		t.Fatalf("OpenCase of a case its run finished successfully: got %v, want ErrCaseExists", err)
+	}
 }
 
 func header(caseID string) evidence.Header {
