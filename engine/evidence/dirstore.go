@@ -224,7 +224,7 @@ var _ Lister = (*DirStore)(nil)
 // named as what they are and never followed.
 func (d *DirStore) List(ctx context.Context, prefix string) ([]Listed, error) {
 	dir := strings.TrimSuffix(prefix, "/")
-	root, name, err := d.open(dir)
+	root, name, err := d.openDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -260,4 +260,16 @@ func (d *DirStore) List(ctx context.Context, prefix string) ([]Listed, error) {
 		return nil
 	})
 	return out, err
+}
+
+// openDir is open for a folder key, "" being the store's root.
+func (d *DirStore) openDir(dir string) (*os.Root, string, error) {
+	if dir != "" {
+		return d.open(dir)
+	}
+	root, err := os.OpenRoot(d.root)
+	if err != nil {
+		return nil, "", fmt.Errorf("opening evidence dir %q: %w", d.root, err)
+	}
+	return root, ".", nil
 }

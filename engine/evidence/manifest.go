@@ -89,10 +89,7 @@ func (c *Case) Finish(ctx context.Context, status engine.RunStatus, at time.Time
 }
 
 func (c *Case) sign(ctx context.Context, msg []byte) (Signature, error) {
-	if cs, ok := c.signer.(ContextSigner); ok {
-		return cs.SignContext(ctx, msg)
-	}
-	return c.signer.Sign(msg)
+	return signWith(ctx, c.signer, msg)
 }
 
 // seal builds the manifest and writes the case.finished line that binds

@@ -11,11 +11,16 @@ import (
 // (integrity since signing, not who signed). A valid signature by another
 // key than pub is told as that, not as a change to the evidence.
 func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey) {
-	sig := m.Signature
+	checkSignature(rep, "manifest", m.Signature, raw, pub)
+}
+
+// checkSignature checks sig over raw (a manifest's or a batch record's
+// bytes, read as canonicalize reads them).
+func checkSignature(rep *Report, what string, sig *Signature, raw []byte, pub ed25519.PublicKey) {
 	if sig == nil {
 		rep.Signature = "none"
 		if pub != nil {
-			rep.signerProblem("manifest is not signed, but a public key was given")
+			rep.signerProblem("%s is not signed, but a public key was given", what)
 		}
 		return
 	}
@@ -41,7 +46,7 @@ func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey
 		}
 		rep.Signature = "ed25519 " + Fingerprint(embedded) + " (key embedded in the manifest: proves integrity, not who signed; pass the signer's public key to prove that)"
 		if !valid(embedded) {
-			rep.problem("signature does not match the manifest: it was changed after signing")
+			rep.problem("signature does not match the %s: it was changed after signing", what)
 		}
 		return
 	}
@@ -58,7 +63,7 @@ func verifySignature(rep *Report, m *Manifest, raw []byte, pub ed25519.PublicKey
 		rep.signerProblem("signed by another key (fingerprint %s), not the one given (fingerprint %s)", rep.OtherSigner, Fingerprint(pub))
 		return
 	}
-	rep.problem("signature does not match the manifest: it was changed after signing")
+	rep.problem("signature does not match the %s: it was changed after signing", what)
 }
 
 var errBadKey = errors.New("not an ed25519 public key")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/actions/memory"
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 )
 
 // headline is one output a responder acts on after a run (an output its
@@ -147,20 +148,6 @@ func number(v any) (int64, bool) {
 }
 
 // printable escapes control characters, so a value cannot move the
-// cursor or rewrite what the terminal shows.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+// cursor or rewrite what the terminal shows: evidence.Printable, the one
+// escaping every command uses for what it did not write itself.
+func printable(s string) string { return evidence.Printable(s) }

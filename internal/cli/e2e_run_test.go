@@ -55,7 +55,7 @@ func TestRunVerifyAndTamper(t *testing.T) {
 	}
 	caseDir := filepath.Dir(mpath)
 	v := s.run("verify", caseDir).want(t, 0)
-	contains(t, "verify of an unsigned case", v.stdout, "OK: every artifact and the custody chain match; the manifest is not signed")
+	contains(t, "verify of an unsigned case", v.stdout, "OK: every artifact and the custody chain match; WARNING: the manifest is not signed")
 	s.run("verify", mpath).want(t, 0)
 
 	t.Run("tampered artifact", func(t *testing.T) {

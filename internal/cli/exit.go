@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
 )
 
@@ -64,6 +65,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &le), errors.As(err, &l1), errors.Is(err, engine.ErrInvalidInput), errors.Is(err, engine.ErrCycle):
 		return exitUsage
+	case errors.Is(err, evidence.ErrCaseExists), errors.Is(err, evidence.ErrSignerChanged):
+		return exitUsage // --case names a case that is not this run's, or the key is not the case's
 	case isLibraryExit(err):
 		return exitUsage // the CLI library's own refusals: `help NOPE`
 	}

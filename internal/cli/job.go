@@ -35,14 +35,13 @@ type outcome struct {
 // errors are usage errors, exit 2); the session reloads a resumed run's
 // playbook from its source.
 func (st *cliState) sessions(reg *engine.Registry) *session.Manager {
-	ver, _ := buildVersion()
 	return &session.Manager{
 		Backend: &session.Local{Registry: reg, StateDir: st.stateDir},
 		Open: session.Opener{
 			Store:    st.openStore,
 			Playbook: func(src string) (*engine.Playbook, error) { return loadSource(reg, src) },
 		},
-		Tool:   evidence.ToolRef{Name: "firebreak", Version: ver},
+		Tool:   toolRef(),
 		Logger: st.runnerLogger(),
 	}
 }
@@ -51,7 +50,9 @@ func (st *cliState) sessions(reg *engine.Registry) *session.Manager {
 // before the manifest is written, even when ctx is cancelled.
 func (st *cliState) startJob(ctx context.Context, m *session.Manager, j *job, d display) *outcome {
 	now := time.Now().UTC()
-	j.req.RunID = runner.NewRunID(now)
+	if j.req.RunID == "" { // a batch names its runs in its record first
+		j.req.RunID = runner.NewRunID(now)
+	}
 	if j.req.CaseID == "" {
 		j.req.CaseID = evidence.NewCaseID(now)
 	}
@@ -105,4 +106,10 @@ func loadSigner(path string) (evidence.Signer, error) {
 		return nil, fmt.Errorf("--sign-key %q: %w", path, err)
 	}
 	return s, nil
+}
+
+// toolRef names this build in case headers and batch records.
+func toolRef() evidence.ToolRef {
+	ver, _ := buildVersion()
+	return evidence.ToolRef{Name: "firebreak", Version: ver}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/runner"
 	"github.com/firebreak-ir/firebreak/engine/session"
 )
 
@@ -22,8 +23,11 @@ const defaultTargetRuns = 4
 
 // runTargets starts one run per line of the targets file, each with the
 // line as the playbook's target input and its own case under the batch's
-// case dir, at most --parallelism at once. Every line's inputs are checked
-// before any run starts, so a typo on line 40 stops nothing half-way.
+// case dir, at most --parallelism at once. Everything is checked before
+// any run starts, so a typo on line 40 stops nothing half-way: every
+// line's inputs and case id, that no case of the batch exists already,
+// and the batch record (evidence.Batch), written before the first run so
+// that verify misses no case, whatever happens to the batch after.
 func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, in *runInputs, file string, opts runOptions) error {
 	sets, err := st.targetInputs(pb, in, file)
 	if err != nil {
@@ -44,9 +48,12 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	if batch == "" {
 		batch = evidence.NewCaseID(time.Now().UTC())
 	}
-	store, err := opts.evidence.Join(batch)
+	loc, err := opts.evidence.Join(batch)
 	if err != nil {
 		return usageErrorf("--case %q: %v", batch, err)
+	}
+	if err := st.recordBatch(ctx, reg, pb, loc, batch, jobs, opts); err != nil {
+		return err
 	}
 	limit := opts.parallelism
 	if limit == 0 {
@@ -58,7 +65,7 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	d := st.newDisplay()
 	for _, j := range jobs {
 		j.yes = opts.yes
-		j.req.Evidence, j.req.SignKey, j.req.Parallelism = store, opts.signKey, opts.parallelism
+		j.req.Evidence, j.req.SignKey, j.req.Parallelism = loc, opts.signKey, opts.parallelism
 		d.addRun(j.req.Label, pb, nil)
 	}
 	m := st.sessions(reg)
@@ -73,26 +80,90 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 	}
 	g.Wait()
 	st.endDisplay(d)
-	st.logf("\nbatch %s: %d run(s), evidence under %s", batch, len(jobs), store)
+	st.logf("\nbatch %s: %d run(s), evidence under %s", batch, len(jobs), loc)
 	return st.batchSummary(outs)
 }
 
-// targetJobs resolves the inputs of every target, each with its own case id.
+// recordBatch refuses a batch any of whose cases exists already, then
+// writes the batch record (signed with --sign-key) listing every case.
+func (st *cliState) recordBatch(ctx context.Context, reg *engine.Registry, pb *engine.Playbook, loc evidence.Location, batch string, jobs []*job, opts runOptions) error {
+	store, err := st.openStore(ctx, loc)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	signer, err := loadSigner(opts.signKey)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	now := time.Now().UTC()
+	b := &evidence.Batch{BatchID: batch, Playbook: pb.Ref(), Tool: toolRef(), StartedAt: now}
+	b.Operator, _ = st.operator(ctx, needsAWS(reg, pb))
+	for _, j := range jobs {
+		j.req.RunID = runner.NewRunID(now)
+		h := evidence.Header{CaseID: j.req.CaseID, RunID: j.req.RunID}
+		if err := evidence.CheckOpen(ctx, store, h, signer); err != nil {
+			return withCode(exitUsage, fmt.Errorf("batch %q, target %s: %w", batch, j.req.Label, err))
+		}
+		b.Cases = append(b.Cases, evidence.BatchCase{CaseID: j.req.CaseID, Target: j.req.Label, RunID: j.req.RunID})
+	}
+	if err := evidence.WriteBatch(ctx, store, b, signer); err != nil {
+		return withCode(exitUsage, err)
+	}
+	return nil
+}
+
+// targetJobs resolves the inputs of every target, each with its own case
+// id (targetCaseIDs); an input or case id that cannot be made stops them
+// all, naming the line. A target's label is its value escaped, as every
+// place that prints it (display, summary, batch record) needs it.
 func targetJobs(reg *engine.Registry, pb *engine.Playbook, in *runInputs, sets []targetSet) ([]*job, error) {
+	ids := targetCaseIDs(sets)
 	var jobs []*job
-	used := map[string]int{}
-	for _, set := range sets {
+	for i, set := range sets {
 		inputs, err := in.resolveTarget(pb, set)
 		if err != nil {
 			return nil, err
 		}
-		id := caseSegment(set.value)
-		if used[id]++; used[id] > 1 {
-			id = fmt.Sprintf("%s-%d", id, used[id])
+		if err := evidence.CheckCaseID(ids[i]); err != nil {
+			return nil, usageErrorf("%s: target %q cannot name its case: %v", set.pos, printable(set.value), err)
 		}
-		jobs = append(jobs, &job{reg: reg, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(), CaseID: id, Label: set.value}})
+		jobs = append(jobs, &job{reg: reg, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(),
+			CaseID: ids[i], Label: printable(set.value)}})
 	}
 	return jobs, nil
+}
+
+// targetCaseIDs gives each target a distinct case id: its caseSegment,
+// and for a repeat, the segment with the first "-N" that no target's
+// segment and no earlier repeat holds (so "x", "x", "x-2" are x, x-3,
+// x-2). Ids are compared without case, as a case-insensitive file system
+// (macOS, Windows) would compare the folders.
+func targetCaseIDs(sets []targetSet) []string {
+	ids := make([]string, len(sets))
+	first := map[string]int{}
+	for i, s := range sets {
+		ids[i] = caseSegment(s.value)
+		if _, ok := first[strings.ToLower(ids[i])]; !ok {
+			first[strings.ToLower(ids[i])] = i
+		}
+	}
+	taken := map[string]bool{}
+	for k := range first {
+		taken[k] = true
+	}
+	for i, id := range ids {
+		if first[strings.ToLower(id)] == i {
+			continue
+		}
+		for n := 2; ; n++ {
+			alt := fmt.Sprintf("%s-%d", id, n)
+			if !taken[strings.ToLower(alt)] {
+				taken[strings.ToLower(alt)], ids[i] = true, alt
+				break
+			}
+		}
+	}
+	return ids
 }
 
 // targetLine is one target and where it is in its file.
