@@ -144,9 +144,6 @@ func (c *Case) resume(lines []parsedLine, prior *Manifest) error {
 	for _, l := range lines {
 		c.seq, c.head = l.Entry.Seq, lineHash(l.Raw)
 		if l.Entry.Event == EventCaseOpened {
-			if err := c.sameRun(l.Entry); err != nil {
-				return err
-			}
 			c.restoreStart(l.Entry)
 		}
 		c.lost += gapCount(l.Entry)
@@ -164,35 +161,25 @@ func (c *Case) resume(lines []parsedLine, prior *Manifest) error {
 }
 
 // sameRun refuses to continue a case for anything but the run that opened
-// it, as its custody log recorded that run: the same run id, playbook and
-// inputs. The run's own journal is what a resume reads its inputs from,
-// and it lives outside the case, in the state dir: a journal edited since
-// (another instance id, terminate: true) must not make a resumed run act on
-// something the case does not say. The error wraps engine.ErrInvalidInput.
-func (c *Case) sameRun(e Entry) error {
-	var h Header
-	raw, err := json.Marshal(e.Detail["header"])
-	if err == nil {
-		err = json.Unmarshal(raw, &h)
-	}
-	if err != nil {
-		return fmt.Errorf("case %q: the header its custody log opened with does not read (%v): it cannot be continued; run `firebreak verify` on the case", c.hdr.CaseID, err)
-	}
+// it, as its custody log recorded that run (opened): the same playbook and
+// inputs (ownedBy has compared the run id). The run's own journal is what
+// a resume reads its inputs from, and it lives outside the case, in the
+// state dir: a journal edited since (another instance id, terminate: true)
+// must not make a resumed run act on something the case does not say. The
+// error wraps engine.ErrInvalidInput.
+func sameRun(opened, h Header) error {
 	var diff []string
-	if h.RunID != c.hdr.RunID {
-		diff = append(diff, fmt.Sprintf("run %q, not %q", h.RunID, c.hdr.RunID))
+	if opened.Playbook.SHA256 != h.Playbook.SHA256 {
+		diff = append(diff, fmt.Sprintf("playbook sha256 %.12s..., not %.12s...", Printable(opened.Playbook.SHA256), Printable(h.Playbook.SHA256)))
 	}
-	if h.Playbook.SHA256 != c.hdr.Playbook.SHA256 {
-		diff = append(diff, fmt.Sprintf("playbook sha256 %.12s..., not %.12s...", h.Playbook.SHA256, c.hdr.Playbook.SHA256))
-	}
-	if names := changedInputs(h.Inputs, c.hdr.Inputs); len(names) > 0 {
+	if names := changedInputs(opened.Inputs, h.Inputs); len(names) > 0 {
 		diff = append(diff, fmt.Sprintf("other values of input(s) %q", names))
 	}
 	if len(diff) == 0 {
 		return nil
 	}
 	return fmt.Errorf("case %q was opened by %s than this run brings (its custody log is the record; was the run's journal edited?): refusing to continue it: %w",
-		c.hdr.CaseID, strings.Join(diff, ", "), engine.ErrInvalidInput)
+		h.CaseID, strings.Join(diff, ", "), engine.ErrInvalidInput)
 }
 
 // changedInputs names the inputs whose values differ between a and b, as

@@ -229,7 +229,7 @@ func TestCaseResumeContinuesTheChain(t *testing.T) {
 func TestOpenCaseRefusesAnotherRun(t *testing.T) {
 	t.Parallel()
 	store, _ := NewDirStore(t.TempDir())
-	buildCase(t, store, "cr-other", nil)
+	buildCaseAs(t, store, "cr-other", nil, engine.RunInterrupted)
 	tests := []struct {
 		name string
 		edit func(*Header)
@@ -239,7 +239,7 @@ func TestOpenCaseRefusesAnotherRun(t *testing.T) {
 		{"numbers from a journal", func(h *Header) { h.Inputs["count"] = float64(3) }, ""},
 		{"another instance", func(h *Header) { h.Inputs["instance_id"] = "i-0fff00000000" }, `other values of input(s) ["instance_id"]`},
 		{"an input added", func(h *Header) { h.Inputs["terminate"] = true }, `input(s) ["terminate"]`},
-		{"another run", func(h *Header) { h.RunID = "run-other" }, `run "run-20261129T102217Z-a1b2c3", not "run-other"`},
+
 		{"another playbook", func(h *Header) { h.Playbook.SHA256 = strings.Repeat("cd", 32) }, "playbook sha256 abababababab..., not cdcdcdcdcdcd..."},
 	}
 	for _, tt := range tests {
@@ -257,6 +257,17 @@ func TestOpenCaseRefusesAnotherRun(t *testing.T) {
 		}
 		if !errors.Is(err, engine.ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want ErrInvalidInput holding %q", tt.name, err, tt.want)
+		}
+	}	// Another run id is another run's case: refused as one (CheckOpen too,
+	// before anything is recorded).
+	h := testHeader("cr-other")
+	h.RunID = "run-other"
+	for name, open := range map[string]func() error{
+		"OpenCase":  func() error { _, err := OpenCase(context.Background(), store, h, nil); return err },
+		"CheckOpen": func() error { return CheckOpen(context.Background(), store, h, nil) },
+	} {
+		if err := open(); !errors.Is(err, ErrCaseExists) || !strings.Contains(err.Error(), `run "run-20261129T102217Z-a1b2c3" started it`) {
+			t.Errorf("another run, %s: got %v, want ErrCaseExists naming the run that started it", name, err)
 		}
 	}
 }

@@ -82,8 +82,10 @@ func priorManifest(ctx context.Context, store Store, caseID string) (*Manifest, 
 	return nil, fmt.Errorf("case %q: %w; it cannot be continued: run `firebreak verify` on it", caseID, err)
 }
 
-// ownedBy refuses a case that h's run did not start, or that its run
-// finished successfully.
+// ownedBy refuses a case that h's run did not start (another run id:
+// ErrCaseExists; the same run id with another playbook or inputs than
+// custody recorded: engine.ErrInvalidInput), or that its run finished
+// successfully.
 func ownedBy(lines []parsedLine, h Header) error {
 	opened, ok := openingHeader(lines)
 	if !ok {
@@ -95,6 +97,9 @@ func ownedBy(lines []parsedLine, h Header) error {
 	if opened.RunID != h.RunID {
 		return fmt.Errorf("case %q exists already: run %q started it at %s; a case is never written by another run: choose another --case (or none for a new one), or continue that run with `firebreak resume %s`: %w",
 			h.CaseID, opened.RunID, opened.StartedAt.UTC().Format(time.RFC3339), opened.RunID, ErrCaseExists)
+	}
+	if err := sameRun(opened, h); err != nil {
+		return err
 	}
 	if st, ok := lastFinish(lines); ok && st == "succeeded" {
 		return fmt.Errorf("case %q was finished by run %q, which succeeded: a finished case is never rewritten: %w", h.CaseID, h.RunID, ErrCaseExists)

@@ -235,12 +235,14 @@ func TestStartErrors(t *testing.T) {
 	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "../escape"}); err == nil {
 		t.Errorf("a bad case id: no error")
 	}
-	busy, err := evidence.OpenCase(t.Context(), w.store, evidence.Header{CaseID: "cr-busy", RunID: "other"}, nil)
+	// The same run (id, playbook) holding its case elsewhere: busy. Another
+	// run is refused before the lock is asked for (ErrCaseExists, below).
+	busy, err := evidence.OpenCase(t.Context(), w.store, evidence.Header{CaseID: "cr-busy", RunID: "run-busy", Playbook: pb.Ref()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy", RunID: "other"}); !errors.Is(err, evidence.ErrCaseBusy) {
+	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy", RunID: "run-busy"}); !errors.Is(err, evidence.ErrCaseBusy) {
 		t.Errorf("a case its run holds in another process: got %v, want ErrCaseBusy", err)
 	}
 	if _, err := m.Start(t.Context(), &session.Request{Playbook: pb, Evidence: somewhere, CaseID: "cr-busy"}); !errors.Is(err, evidence.ErrCaseExists) {
@@ -300,7 +302,10 @@ func TestRefusedRunLeavesNoRecord(t *testing.T) {
 	w := newWorld(t)
 	pb := w.load(t, twoSteps)
 	m := w.manager(nil)
-	busy, err := evidence.OpenCase(t.Context(), w.store, evidence.Header{CaseID: "cr-busy", RunID: "other"}, nil)
+	// The case is this run's own (same run id and playbook: CheckOpen lets
+	// it through), but held by another process: refused under the lock,
+	// after the record was written.
+	busy, err := evidence.OpenCase(t.Context(), w.store, evidence.Header{CaseID: "cr-busy", RunID: "run-refused", Playbook: pb.Ref()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
