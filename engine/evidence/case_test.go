@@ -258,7 +258,7 @@ func TestOpenCaseRefusesAnotherRun(t *testing.T) {
 		if !errors.Is(err, engine.ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want ErrInvalidInput holding %q", tt.name, err, tt.want)
 		}
-	}	// Another run id is another run's case: refused as one (CheckOpen too,
+	} // Another run id is another run's case: refused as one (CheckOpen too,
 	// before anything is recorded).
 	h := testHeader("cr-other")
 	h.RunID = "run-other"
