@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 	"unicode/utf8"
 
 	"github.com/firebreak-ir/firebreak/engine"
@@ -95,8 +96,14 @@ func (s *stream) run(ctx context.Context, ev engine.Evidence, source map[string]
 }
 
 // close ends a stream whose writer outlived the command (a grandchild that
-// left the process group), so the step does not hang on it.
-func (s *stream) close() { _ = s.r.Close() }
+// left the process group), so the step does not hang on it. What the pipe
+// holds already is still read: a deadline stops only the wait for more
+// (closing the pipe would drop it, should the reader be slow to run).
+func (s *stream) close() {
+	if s.r.SetReadDeadline(time.Now()) != nil {
+		_ = s.r.Close()
+	}
+}
 
 // sha256 is the hash of the whole output as the store took it; empty when
 // the store failed.
@@ -113,7 +120,7 @@ type eofOnClose struct{ s *stream }
 
 func (e eofOnClose) Read(p []byte) (int, error) {
 	n, err := e.s.r.Read(p)
-	if errors.Is(err, os.ErrClosed) {
+	if errors.Is(err, os.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
 		e.s.cut = true
 		return n, io.EOF
 	}

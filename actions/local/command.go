@@ -55,14 +55,20 @@ func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	if err != nil {
 		return nil, err
 	}
+	sweep(ctx, in) // what an earlier, crashed firebreak on this run left running
 	cmd := newCmd(path, p)
 	out, errs := &head{max: stdoutMax}, &tail{max: stderrTail}
-	streams, err := startWithStreams(ctx, cmd, in, p.argv, out, errs)
+	note := noteStarting(in, p.argv[0])
+	streams, done, err := startWithStreams(ctx, cmd, in, p.argv, out, errs, note.started)
 	if err != nil {
+		note.done()
 		return nil, fmt.Errorf("starting %q: %w", p.argv[0], err)
 	}
-	logger(in).Debug("command started", "program", p.argv[0], "pid", cmd.Process.Pid)
-	stopped, waitErr := waitGroupLeader(ctx, cmd, p.grace)
+	pid := cmd.Process.Pid
+	logger(in).Debug("command started", "program", p.argv[0], "pid", pid)
+	_ = in.Evidence.Event(context.WithoutCancel(ctx), "process.started", map[string]any{"program": p.argv[0], "pid": pid, "pgid": pid})
+	stopped, waitErr := waitGroupLeader(ctx, pid, done, p.grace)
+	note.done() // the group is gone: nothing is left for a resume to end
 	awaitStreams(streams, p.grace)
 
 	code, signal := -1, ""
@@ -85,12 +91,14 @@ func (c *command) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 }
 
 // newCmd prepares the program in a process group of its own, so that
-// stopping the step can reach everything it started.
+// stopping the step can reach everything it started, and (on Linux) to be
+// killed should firebreak die without stopping it (startGroup).
 func newCmd(path string, p *commandParams) *exec.Cmd {
 	cmd := exec.Command(path, p.argv[1:]...)
 	cmd.Args[0] = p.argv[0] // as written, not the resolved path
 	cmd.Dir, cmd.Env = p.dir, p.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	cmd.WaitDelay = p.grace // bounds the stdin copy, should the program not read it
 	if p.stdin != "" {
 		cmd.Stdin = strings.NewReader(p.stdin)

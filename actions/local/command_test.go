@@ -78,8 +78,10 @@ func TestCommandStoresHashedOutput(t *testing.T) {
 	if got, want := out["stderr_tail"], "warn: something"; got != want {
 		t.Errorf("stderr_tail: got %q, want %q", got, want)
 	}
-	if len(ev.Events()) != 1 || ev.Events()[0].Name != "command-exited" || ev.Events()[0].Detail["exit_code"] != 0 {
-		t.Errorf("custody events: got %+v, want one command-exited with exit_code 0", ev.Events())
+	evs := ev.Events()
+	if len(evs) != 2 || evs[0].Name != "process.started" || evs[0].Detail["pgid"] != evs[0].Detail["pid"] ||
+		evs[1].Name != "command-exited" || evs[1].Detail["exit_code"] != 0 {
+		t.Errorf("custody events: got %+v, want process.started (pid, pgid) then command-exited with exit_code 0", evs)
 	}
 }
 

@@ -1,29 +1,57 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
 
+// killWait bounds the wait for a group's killed members to be gone. SIGKILL
+// cannot be ignored, so only a process stuck in the kernel (uninterruptible
+// sleep) takes this long; on a loaded machine a killed process may still
+// need several scheduling rounds to exit, which is why this is not grace.
+const killWait = 10 * time.Second
+
+// startGroup starts cmd (prepared with newCmd: its own process group, and
+// on Linux a parent-death signal) and waits for it on a goroutine locked to
+// the OS thread that forked it: Linux sends the parent-death signal when
+// that thread exits, not the process, so the thread must live as long as
+// the child. started is called with the pid right after the start, before
+// anything else. The returned channel gives cmd.Wait's answer.
+func startGroup(cmd *exec.Cmd, started func(pid int)) (<-chan error, error) {
+	up, done := make(chan error, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			up <- err
+			return
+		}
+		started(cmd.Process.Pid)
+		up <- nil
+		done <- cmd.Wait()
+	}()
+	if err := <-up; err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
 // waitGroupLeader waits for the command started in its own process group
-// (Setpgid) to end, or for ctx to end first. On ctx's end it sends SIGTERM
-// to the whole group, so a shell's children go too, and SIGKILL after grace
-// to whatever ignored it. In every case, once the leader has exited, what
-// is left of its group is killed: no process of a step outlives the step.
+// (pgid, its pid) to end (done, from startGroup), or for ctx to end first.
+// On ctx's end it sends SIGTERM to the whole group, so a shell's children
+// go too, and SIGKILL after grace to whatever ignored it. In every case,
+// once the leader has exited, what is left of its group is killed and
+// waited for: no process of a step outlives the step.
 // It reports whether the command was stopped because ctx ended.
-func waitGroupLeader(ctx context.Context, cmd *exec.Cmd, grace time.Duration) (stopped bool, err error) {
-	pgid := cmd.Process.Pid
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+func waitGroupLeader(ctx context.Context, pgid int, done <-chan error, grace time.Duration) (stopped bool, err error) {
 	defer func() {
 		killGroup(pgid, syscall.SIGKILL)
-		awaitGroupGone(pgid, grace)
+		awaitGroupGone(pgid, killWait)
 	}()
 	select {
 	case err = <-done:
@@ -82,30 +110,19 @@ func groupAlive(pgid int) bool {
 		if e.Name()[0] < '1' || e.Name()[0] > '9' {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := readStat(pid)
 		if err != nil {
 			continue // gone meanwhile
 		}
-		if state, pgrp, ok := statFields(b); ok && pgrp == pgid && state != 'Z' && state != 'X' {
+		if st.pgrp == pgid && st.state != 'Z' && st.state != 'X' {
 			return true
 		}
 	}
 	return false
-}
-
-// statFields reads the state and process group from /proc/PID/stat; the
-// command name before them may hold spaces and parentheses.
-func statFields(b []byte) (state byte, pgrp int, ok bool) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 4 || len(f[0]) != 1 {
-		return 0, 0, false
-	}
-	pgrp, err := strconv.Atoi(f[2])
-	return f[0][0], pgrp, err == nil
 }
 
 // exitStatus describes how the process ended: its exit code, or -1 and the

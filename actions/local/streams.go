@@ -18,26 +18,28 @@ import (
 // need. The streams are stored with a context that the step's end does not
 // cancel: the output of a command stopped by its timeout is the evidence a
 // responder most wants.
-func startWithStreams(ctx context.Context, cmd *exec.Cmd, in *engine.StepInput, argv []string, out, errs io.Writer) ([]*stream, error) {
+// It returns startGroup's channel; started is called with the pid as soon
+// as the program runs.
+func startWithStreams(ctx context.Context, cmd *exec.Cmd, in *engine.StepInput, argv []string, out, errs io.Writer, started func(pid int)) ([]*stream, <-chan error, error) {
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	err = cmd.Start()
+	done, err := startGroup(cmd, started)
 	// The child has its own copies; ours must go for the reader to see EOF.
 	outW.Close()
 	errW.Close()
 	if err != nil {
 		outR.Close()
 		errR.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	streams := []*stream{
 		newStream(engine.ArtifactName("stdout", ".txt", in), "stdout", outR, out),
@@ -48,7 +50,7 @@ func startWithStreams(ctx context.Context, cmd *exec.Cmd, in *engine.StepInput, 
 	for _, s := range streams {
 		go s.run(storeCtx, in.Evidence, source)
 	}
-	return streams, nil
+	return streams, done, nil
 }
 
 // awaitStreams waits until both pipes ended. A writer that escaped the
