@@ -25,7 +25,7 @@ type procRecord struct {
 	Item    int    `json:"item"` // -1: not a for_each item
 	Attempt int    `json:"attempt"`
 	Program string `json:"program"`
-	PID     int    `json:"pid"`  // the group leader's pid, which is the group's id
+	PID     int    `json:"pid"` // the group leader's pid, which is the group's id
 	Start   uint64 `json:"start_ticks"`
 	Session int    `json:"session"` // firebreak's session, which the group stays in
 	Boot    string `json:"boot_id"`
