@@ -38,6 +38,17 @@ const ec2Auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/us-east-1/ec2/
 
 func auth(service string) string { return strings.Replace(ec2Auth, "/ec2/", "/"+service+"/", 1) }
 
+// settled is every call so far, once each has ended: a client holds its
+// answer a moment before the proxy notes how the call ended.
+func settled(t *testing.T, p *Proxy) []Call {
+	t.Helper()
+	calls, err := p.Settled(t.Context())
+	if err != nil {
+		t.Fatalf("waiting for the calls to end: %v", err)
+	}
+	return calls
+}
+
 // send posts an EC2-style query call for action through the proxy.
 func send(t *testing.T, p *Proxy, service, action string) (*http.Response, error) {
 	t.Helper()
@@ -118,7 +129,7 @@ func TestSharesFollowTheSeed(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, c := range p.Calls() {
+		for _, c := range settled(t, p) {
 			b.WriteByte(map[Fault]byte{None: 'o', Throttle: 't', ServerError: 's'}[c.Fault])
 		}
 		return b.String()
@@ -160,7 +171,7 @@ func TestRulesMatchServiceOperationAndKind(t *testing.T) {
 		if _, err := send(t, p, tt.service, tt.op); err != nil {
 			t.Fatal(err)
 		}
-		calls := p.Calls()
+		calls := settled(t, p)
 		if got := calls[len(calls)-1]; got.Fault != tt.want {
 			t.Errorf("%s:%s: got fault %q, want %q", tt.service, tt.op, got.Fault, tt.want)
 		}
@@ -203,7 +214,7 @@ func TestDropsAndSlowReads(t *testing.T) {
 			if got := hits.Load(); got != tt.wantForwarded {
 				t.Errorf("backend hits: got %d, want %d", got, tt.wantForwarded)
 			}
-			c := p.Calls()[0]
+			c := settled(t, p)[0]
 			if tt.rule.Latency > 0 && c.End.Sub(c.Start) < tt.rule.Latency {
 				t.Errorf("call took %v, want at least the added %v", c.End.Sub(c.Start), tt.rule.Latency)
 			}
@@ -223,7 +234,7 @@ func TestRateLimitThrottlesBeyondTheBucket(t *testing.T) {
 		}
 	}
 	throttled := 0
-	for _, c := range p.Calls() {
+	for _, c := range settled(t, p) {
 		if c.Fault == Throttle {
 			throttled++
 		}
@@ -239,7 +250,7 @@ func TestRateLimitThrottlesBeyondTheBucket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range p.Calls() {
+	for _, c := range settled(t, p) {
 		if c.Fault != None {
 			t.Errorf("call spaced under the rate: got %q, want none", c.Fault)
 		}

@@ -60,7 +60,7 @@ func (p *Proxy) Reset() {
 
 // WaitFor blocks until match, given every call seen so far in arrival
 // order, returns true (calls are recorded as they arrive, before they are
-// answered), or ctx ends. It returns the calls match saw. Tests use it to
+// answered, and again when they end), or ctx ends. It returns the calls match saw. Tests use it to
 // kill a process at a chosen point of a run.
 func (p *Proxy) WaitFor(ctx context.Context, match func(seen []Call) bool) ([]Call, error) {
 	for {
@@ -89,11 +89,28 @@ func (p *Proxy) begin(c *Call) {
 	p.changed = make(chan struct{})
 }
 
-// end fills in how the call ended.
+// end fills in how the call ended and wakes every WaitFor.
 func (p *Proxy) end(c *Call, fault Fault, status int, forwarded bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c.Fault, c.Status, c.Forwarded, c.End = fault, status, forwarded, time.Now()
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// Settled blocks until every call seen so far has ended (its End is set),
+// or ctx ends, and returns them. A client can hold the whole answer a
+// moment before the proxy has noted how the call ended; a test reads
+// Fault, Status, Forwarded, End or Mutations after Settled.
+func (p *Proxy) Settled(ctx context.Context) ([]Call, error) {
+	return p.WaitFor(ctx, func(seen []Call) bool {
+		for _, c := range seen {
+			if c.End.IsZero() {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // Reseed restarts the random draws from seed.

@@ -127,7 +127,7 @@ func TestSDKThroughProxyReachesMoto(t *testing.T) {
 		}
 	}
 	var ops []string
-	for _, c := range p.Calls() {
+	for _, c := range settled(t, p) {
 		if c.Mutating {
 			ops = append(ops, c.Service+":"+c.Operation)
 		}
