@@ -82,7 +82,7 @@ func newApp(st *cliState, extra []*cli.Command) *cli.App {
 }
 
 // commands is every subcommand, one file each here, or the Command of the
-// package that owns it (assess; serve to come).
+// package that owns it (assess, serve).
 func commands(st *cliState) []*cli.Command {
 	return []*cli.Command{
 		listCommand(st),
@@ -99,6 +99,7 @@ func commands(st *cliState) []*cli.Command {
 		labCommand("demo", "run host-compromise end to end against a local AWS emulator, then verify the evidence"),
 		labCommand("bench", "performance figures against same-run baselines"),
 		assessCommand(st),
+		serveCommand(st),
 	}
 }
 

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/internal/console"
+)
+
+func serveCommand(st *cliState) *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "the responder's console in a browser, and its JSON API (runs, approvals, inventory, finding intake)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8700", Usage: "listen on `HOST:PORT` (off loopback only with --tls-cert and --tls-key)"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with the certificate in `FILE` (PEM)"},
+			&cli.StringFlag{Name: "tls-key", Usage: "the private key of --tls-cert, in `FILE` (PEM)"},
+			&cli.StringFlag{Name: "token-file", Usage: "read the tokens from `FILE` (lines `responder TOKEN` and `viewer TOKEN`) instead of making random ones"},
+			&cli.StringFlag{Name: "evidence", Value: "./evidence", Usage: "evidence store of the runs started here: a `DIR` or s3://BUCKET/PREFIX"},
+			&cli.StringFlag{Name: "sign-key", Usage: "sign the manifests of runs started here with the ed25519 private key in `FILE`"},
+		},
+		Action: st.serveAction,
+	}
+}
+
+func (st *cliState) serveAction(c *cli.Context) error {
+	if err := needArgs(c, 0, 0, "[--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--token-file FILE] [--evidence DIR|s3://...]"); err != nil {
+		return err
+	}
+	cert, key := c.String("tls-cert"), c.String("tls-key")
+	if (cert == "") != (key == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
+	}
+	addr := c.String("addr")
+	if err := console.CheckListen(addr, cert != ""); err != nil {
+		return usageErrorf("%v", err)
+	}
+	tokens, fromFile := console.NewTokens(), c.String("token-file")
+	if fromFile != "" {
+		var err error
+		if tokens, err = console.ReadTokens(fromFile); err != nil {
+			return usageErrorf("--token-file: %v", err)
+		}
+	}
+	loc, err := evidenceLocation(c.String("evidence"))
+	if err != nil {
+		return err
+	}
+	signer, err := loadSigner(c.String("sign-key"))
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	signKey := c.String("sign-key")
+	if signKey != "" {
+		signKey, _ = filepath.Abs(signKey)
+	}
+	ctx := c.Context
+	reg := st.registry(ctx, true)
+	op, _ := st.operator(ctx, false)
+	srv, err := console.New(ctx, console.Config{
+		Tokens: tokens, Secure: cert != "",
+		Sessions: st.sessions(reg), Catalog: st.catalog(reg),
+		Evidence: loc, SignKey: signKey, Signer: signer,
+		OpenStore: st.openStore, StateDir: st.stateDir,
+		Operator: func(context.Context) evidence.Operator { return op },
+		Logger:   st.logger(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return usageErrorf("--addr %q: %v", addr, err)
+	}
+	scheme := "http"
+	if cert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(st.stdout, "console: %s://%s/\n", scheme, ln.Addr())
+	if fromFile != "" {
+		fmt.Fprintf(st.stdout, "token: the responder token of %s\n", fromFile)
+	} else {
+		fmt.Fprintf(st.stdout, "token: %s\n", tokens.Responder)
+		fmt.Fprintf(st.stdout, "viewer token: %s\n", tokens.Viewer)
+	}
+	err = srv.Serve(ctx, ln, cert, key)
+	srv.Wait() // runs started here are interrupted and sealed before the exit
+	return err
+}

@@ -1,0 +1,160 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-ir/firebreak/engine"
+	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/session"
+	"github.com/firebreak-ir/firebreak/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopChromium()
+	os.Exit(code)
+}
+
+// noteAction stores its text as an artifact and outputs it.
+type noteAction struct{}
+
+func (noteAction) Spec() engine.ActionSpec {
+	return engine.ActionSpec{Name: "note", Params: []engine.Param{{Name: "text", Type: engine.TypeString, Required: true}}}
+}
+
+func (noteAction) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	text, _ := in.Params["text"].(string)
+	_, err := in.Evidence.Put(ctx, engine.ArtifactMeta{Name: in.StepID + ".txt", Kind: "note", ContentType: "text/plain"}, strings.NewReader(text))
+	return engine.Outputs{"text": text}, err
+}
+
+// world is a console over a local session backend, with the test
+// playbooks and a directory evidence store.
+type world struct {
+	t        *testing.T
+	srv      *httptest.Server
+	console  *Server
+	tokens   Tokens
+	evidence string
+	state    string
+}
+
+type option func(*Config)
+
+func newWorld(t *testing.T, opts ...option) *world {
+	t.Helper()
+	reg := engine.NewRegistry()
+	reg.Register(noteAction{})
+	w := &world{t: t, tokens: NewTokens(), evidence: t.TempDir(), state: t.TempDir()}
+	loc, err := evidence.ParseLocation(w.evidence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := &loader.Catalog{Dirs: []string{"testdata/playbooks"}, Loader: &loader.Loader{Registry: reg}}
+	mgr := &session.Manager{
+		Backend: &session.Local{Registry: reg, StateDir: w.state},
+		Open: session.Opener{Playbook: func(src string) (*engine.Playbook, error) {
+			return cat.Find(src)
+		}},
+		Tool: evidence.ToolRef{Name: "firebreak", Version: "test"},
+	}
+	cfg := Config{Tokens: w.tokens, Sessions: mgr, Catalog: cat, Evidence: loc, StateDir: w.state,
+		OpenStore: evidence.NewSchemes().OpenLocation,
+		Operator:  func(context.Context) evidence.Operator { return evidence.Operator{UserID: "local:test@console"} }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.console = c
+	w.srv = httptest.NewServer(c.Handler())
+	t.Cleanup(func() {
+		cancel()
+		w.srv.Close()
+		c.Wait()
+	})
+	return w
+}
+
+// client returns an HTTP client that keeps cookies and follows no redirect.
+func (w *world) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// login logs c in with tok and returns the page's CSRF token.
+func (w *world) login(c *http.Client, tok string) string {
+	w.t.Helper()
+	res, err := c.PostForm(w.srv.URL+"/login", url.Values{"token": {tok}, "next": {"/runs"}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		w.t.Fatalf("login: %s", res.Status)
+	}
+	return w.csrf(c, "/runs")
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)">`)
+
+// csrf reads the CSRF token of a page.
+func (w *world) csrf(c *http.Client, path string) string {
+	w.t.Helper()
+	body, code := w.get(c, path, "")
+	if code != http.StatusOK {
+		w.t.Fatalf("GET %s: %d", path, code)
+	}
+	m := csrfMeta.FindStringSubmatch(body)
+	if m == nil || m[1] == "" {
+		w.t.Fatalf("GET %s: no CSRF token in the page", path)
+	}
+	return m[1]
+}
+
+// get does a GET, with a Bearer token when tok is set.
+func (w *world) get(c *http.Client, path, tok string) (string, int) {
+	w.t.Helper()
+	return w.do(c, http.MethodGet, path, tok, "", "")
+}
+
+func (w *world) do(c *http.Client, method, path, tok, contentType, body string) (string, int) {
+	w.t.Helper()
+	req, err := http.NewRequest(method, w.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return sb.String(), res.StatusCode
+}
