@@ -18,8 +18,9 @@ const MaxBatch = 100
 
 // ParseAll reads every finding a document carries, in order: each shape
 // Parse reads, a JSON list of them, a Findings list or an EventBridge
-// event's detail.findings holding several, and an SNS notification
-// (as a queue subscribed to a topic receives it) carrying any of these.
+// event's detail.findings holding several, and an SNS delivery (the
+// notification, as a queue subscribed to a topic receives it, or a Lambda
+// event's Records from the topic or the queue) carrying any of these.
 // A document with one finding gives it with Raw the whole document, as
 // Parse does; from a document with several, each Finding's Raw is its
 // own JSON, exactly as it was given. Any element that is not a finding
@@ -46,16 +47,32 @@ func parseAll(data []byte, depth int) ([]*Finding, error) {
 		}
 		return []*Finding{f}, nil
 	}
-	if msg, ok := snsMessage(top); ok {
+	var obj map[string]any
+	_ = json.Unmarshal(trimmed, &obj) // an object, as top is
+	carried, isSNS, err := fromSNS(obj)
+	if err != nil {
+		return nil, err
+	}
+	if isSNS {
 		if depth > 0 {
 			return nil, fmt.Errorf("%w: an SNS notification inside an SNS notification", ErrNoFinding)
 		}
-		fs, err := parseAll([]byte(msg), depth+1)
-		if err != nil {
-			return nil, fmt.Errorf("the SNS notification's Message: %w", err)
+		var fs []*Finding
+		for _, c := range carried {
+			some, err := parseAll(c.msg, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where, err)
+			}
+			for _, f := range some {
+				f.Via = c.via
+			}
+			fs = append(fs, some...)
+		}
+		if len(fs) > MaxBatch {
+			return nil, fmt.Errorf("the SNS messages hold %d findings, at most %d in one document", len(fs), MaxBatch)
 		}
 		if len(fs) == 1 {
-			fs[0].Raw = append([]byte(nil), data...) // the notification as received
+			fs[0].Raw = append([]byte(nil), data...) // the delivery as received
 		}
 		return fs, nil
 	}
@@ -73,19 +90,6 @@ func parseAll(data []byte, depth int) ([]*Finding, error) {
 		return nil, err
 	}
 	return []*Finding{f}, nil
-}
-
-// snsMessage returns the Message of an SNS notification, which carries
-// the published document as a string.
-func snsMessage(top map[string]json.RawMessage) (string, bool) {
-	var typ, msg string
-	if json.Unmarshal(top["Type"], &typ) != nil || typ != "Notification" {
-		return "", false
-	}
-	if json.Unmarshal(top["Message"], &msg) != nil || top["TopicArn"] == nil {
-		return "", false
-	}
-	return msg, true
 }
 
 // count is the length of a JSON list; 0 for anything else.

@@ -2,7 +2,10 @@
 // (`run --finding`, README "A quick tour"): a GuardDuty finding as EventBridge delivers it (camelCase
 // under detail), as GetFindings returns it (PascalCase, alone or in a
 // Findings list), or a Security Hub ASFF finding (alone, in a Findings
-// list, or in an EventBridge event under detail.findings).
+// list, or in an EventBridge event under detail.findings); and any of
+// those that came through SNS (the notification JSON with the event in
+// Message, as an HTTP subscriber or a subscribed SQS queue receives it, or
+// a Lambda function's Records event from the topic or from the queue).
 //
 // Whatever the shape, a Finding gives expressions two maps: `finding`, the
 // finding itself with its envelope removed and its keys as given, and
@@ -53,6 +56,9 @@ type Finding struct {
 	Incident map[string]any
 	// Shape is one of the Shape constants.
 	Shape string
+	// Via is how it was delivered around that shape: "" (as it is), or
+	// one of the Via constants (an SNS notification, a Lambda event).
+	Via string
 	// Raw is the document as it was given, envelope included: the case
 	// keeps it as evidence.
 	Raw []byte
@@ -84,7 +90,7 @@ func Load(path string) (*Finding, error) {
 var ErrNoFinding = errors.New("no finding found")
 
 // Parse reads one finding in any of the shapes the package knows, also
-// inside an SNS notification (Raw is then the whole notification).
+// inside an SNS delivery (Raw is then the whole delivery as given).
 func Parse(data []byte) (*Finding, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%d bytes is too large for a finding (at most %d)", len(data), MaxSize)
@@ -97,36 +103,36 @@ func Parse(data []byte) (*Finding, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: want a JSON object, got %s", ErrNoFinding, jsonKind(doc))
 	}
-	if msg, ok := snsNotification(obj); ok {
-		// A queue subscribed to an SNS topic receives the published
-		// document as the notification's Message, a string.
-		f, err := parseOne([]byte(msg))
-		if err != nil {
-			return nil, fmt.Errorf("the SNS notification's Message: %w", err)
-		}
-		f.Raw = append([]byte(nil), data...)
-		return f, nil
+	carried, isSNS, err := fromSNS(obj)
+	if err != nil {
+		return nil, err
 	}
-	return fromObject(obj, data)
+	if !isSNS {
+		return fromObject(obj, data)
+	}
+	if len(carried) != 1 {
+		return nil, fmt.Errorf("the Lambda event's Records holds %d SNS messages, want exactly one: a run answers one finding (save each to its own file)", len(carried))
+	}
+	c := carried[0]
+	f, err := parseOne(c.msg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.where, err)
+	}
+	f.Raw, f.Via = append([]byte(nil), data...), c.via
+	return f, nil
 }
 
-// parseOne is Parse of a document inside an SNS notification, which may
-// not be one again.
+// parseOne is Parse of a document inside an SNS delivery, which may not
+// be one again.
 func parseOne(data []byte) (*Finding, error) {
 	var obj map[string]any
 	if err := json.Unmarshal(data, &obj); err != nil {
-		return nil, fmt.Errorf("%w: want a JSON object: %v", ErrNoFinding, err)
+		return nil, fmt.Errorf("%w: want the event, a JSON object, got %s", ErrNoFinding, messageKind(data))
 	}
-	if _, ok := snsNotification(obj); ok {
+	if _, isSNS, _ := fromSNS(obj); isSNS {
 		return nil, fmt.Errorf("%w: an SNS notification inside an SNS notification", ErrNoFinding)
 	}
 	return fromObject(obj, data)
-}
-
-// snsNotification returns the Message of an SNS notification.
-func snsNotification(obj map[string]any) (string, bool) {
-	msg, ok := obj["Message"].(string)
-	return msg, ok && obj["Type"] == "Notification" && obj["TopicArn"] != nil
 }
 
 func fromObject(obj map[string]any, data []byte) (*Finding, error) {

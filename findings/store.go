@@ -9,12 +9,22 @@ import (
 // what its expressions read as `finding` and `incident`, and the document
 // exactly as it was given (envelope included), which the run's case keeps
 // as its first artifact, artifacts/finding/finding.json, with the
-// finding's id, type and shape.
+// finding's id, type and shape (and "via" when it came through SNS).
 func (f *Finding) ForRun() *session.Finding {
 	return &session.Finding{Object: f.Object, Incident: f.Incident, Raw: f.Raw, Meta: engine.ArtifactMeta{
 		Name: "finding.json", Kind: "finding", ContentType: "application/json",
-		Source: map[string]string{"finding_id": f.incident("finding_id"), "type": f.Type(), "shape": f.Shape},
+		Source: f.source(),
 	}}
+}
+
+// source is the finding artifact's metadata: id, type, shape, and how it
+// was delivered when it came through SNS.
+func (f *Finding) source() map[string]string {
+	src := map[string]string{"finding_id": f.incident("finding_id"), "type": f.Type(), "shape": f.Shape}
+	if f.Via != "" {
+		src["via"] = f.Via
+	}
+	return src
 }
 
 func (f *Finding) incident(key string) string { s, _ := f.Incident[key].(string); return s }

@@ -12,7 +12,7 @@ func runCommand(st *cliState) *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a playbook and record its evidence",
-		ArgsUsage: "NAME|FILE",
+		ArgsUsage: "[NAME|FILE]",
 		Flags: append(inputFlags(),
 			&cli.StringFlag{Name: "targets", Usage: "start one run per line of `FILE` (- for stdin), feeding the input marked target: true"},
 			&cli.StringFlag{Name: "case", Usage: "case `ID` (default: generated, e.g. cr-20261129T102217Z-7d5f)"},
@@ -21,6 +21,7 @@ func runCommand(st *cliState) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "plan with --check instead: read the live account, change nothing, run nothing"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "approve every step that asks for approval"},
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the manifest with the ed25519 private key in `FILE`"},
+			&cli.BoolFlag{Name: "force", Usage: "with --finding: run the playbook named even when its findings: do not match the finding's type"},
 		),
 		Action: st.runAction,
 	}
@@ -36,24 +37,36 @@ type runOptions struct {
 }
 
 func (st *cliState) runAction(c *cli.Context) error {
-	if err := needArgs(c, 1, 1, "NAME|FILE [-i k=v ...] [--targets FILE] [--case ID] [--evidence DIR|s3://BUCKET/PREFIX] [--dry-run] ..."); err != nil {
+	if err := needArgs(c, 0, 1, "NAME|FILE [-i k=v ...] [--targets FILE] [--case ID] [--evidence DIR|s3://BUCKET/PREFIX] [--dry-run] ... (NAME may be left out with --finding)"); err != nil {
 		return err
+	}
+	in, err := readInputs(c)
+	if err != nil {
+		return err
+	}
+	name := c.Args().First()
+	if name == "" && in.finding == nil {
+		return usageErrorf("usage: firebreak run NAME|FILE [-i k=v ...]: name the playbook, or give --finding FILE for the playbook that answers it")
+	}
+	reg := st.registry(c.Context, true)
+	if name == "" {
+		if name, err = st.playbookFor(reg, in.finding); err != nil {
+			return err
+		}
 	}
 	if c.Bool("dry-run") {
 		// The same code as plan --check: Action.Run is never reached.
-		return st.plan(c, c.Args().First(), "text", true, c.String("targets"))
+		return st.plan(c, name, "text", true, c.String("targets"))
 	}
 	opts, err := readRunOptions(c)
 	if err != nil {
 		return err
 	}
-	reg := st.registry(c.Context, true)
-	pb, err := st.find(reg, c.Args().First())
+	pb, err := st.find(reg, name)
 	if err != nil {
 		return err
 	}
-	in, err := readInputs(c)
-	if err != nil {
+	if err := st.checkFits(reg, pb, in.finding, c.Bool("force")); err != nil {
 		return err
 	}
 	if t := c.String("targets"); t != "" {
