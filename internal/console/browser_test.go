@@ -22,7 +22,7 @@ import (
 // console error, uncaught exception, failed load and dialog the pages
 // cause.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	w   *world
 	ctx context.Context
 
@@ -133,7 +133,7 @@ func (b *browser) shot(name string) {
 	if dir == "" {
 		dir = b.t.TempDir()
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot: %v", err)
 	}

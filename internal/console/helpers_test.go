@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
@@ -37,10 +40,25 @@ func (noteAction) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 	return engine.Outputs{"text": text}, err
 }
 
+// failIfAction fails while the file at path exists.
+type failIfAction struct{}
+
+func (failIfAction) Spec() engine.ActionSpec {
+	return engine.ActionSpec{Name: "fail-if", Params: []engine.Param{{Name: "path", Type: engine.TypeString, Required: true}}}
+}
+
+func (failIfAction) Run(_ context.Context, in *engine.StepInput) (engine.Outputs, error) {
+	p, _ := in.Params["path"].(string)
+	if _, err := os.Stat(p); err == nil {
+		return nil, fmt.Errorf("%s exists", p)
+	}
+	return engine.Outputs{}, nil
+}
+
 // world is a console over a local session backend, with the test
 // playbooks and a directory evidence store.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	console  *Server
 	tokens   Tokens
@@ -50,10 +68,15 @@ type world struct {
 
 type option func(*Config)
 
-func newWorld(t *testing.T, opts ...option) *world {
+func newWorld(t *testing.T, opts ...option) *world { return newTBWorld(t, opts...) }
+
+func newBenchWorld(b *testing.B, opts ...option) *world { return newTBWorld(b, opts...) }
+
+func newTBWorld(t testing.TB, opts ...option) *world {
 	t.Helper()
 	reg := engine.NewRegistry()
 	reg.Register(noteAction{})
+	reg.Register(failIfAction{})
 	w := &world{t: t, tokens: NewTokens(), evidence: t.TempDir(), state: t.TempDir()}
 	loc, err := evidence.ParseLocation(w.evidence)
 	if err != nil {
@@ -158,3 +181,64 @@ func (w *world) do(c *http.Client, method, path, tok, contentType, body string) 
 	}
 	return sb.String(), res.StatusCode
 }
+
+// startRun starts playbook with inputs through the API and returns the
+// run id.
+func (w *world) startRun(playbook string, inputs map[string]any) string {
+	w.t.Helper()
+	body, _ := json.Marshal(startRequest{Playbook: playbook, Inputs: inputs})
+	out, code := w.do(w.client(), http.MethodPost, "/api/runs", w.tokens.Responder, "application/json", string(body))
+	if code != http.StatusCreated {
+		w.t.Fatalf("POST /api/runs: %d %s", code, out)
+	}
+	var r startedRun
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.RunID == "" {
+		w.t.Fatalf("POST /api/runs: %s (%v)", out, err)
+	}
+	return r.RunID
+}
+
+// run reads GET /api/runs/{id}.
+func (w *world) run(id string) runView {
+	w.t.Helper()
+	out, code := w.get(w.client(), "/api/runs/"+id, w.tokens.Viewer)
+	if code != http.StatusOK {
+		w.t.Fatalf("GET /api/runs/%s: %d %s", id, code, out)
+	}
+	var v runView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		w.t.Fatal(err)
+	}
+	return v
+}
+
+// waitRun polls the run until cond holds (30 s at most).
+func (w *world) waitRun(id string, what string, cond func(runView) bool) runView {
+	w.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v := w.run(id)
+		if cond(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("run %s: waited 30s for %s; it is %+v", id, what, v)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (v runView) step(id string) *stepView {
+	for _, s := range v.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return &stepView{}
+}
+
+func ended(v runView) bool { return !v.Live && v.Status != "" && v.Status != "running" }
+
+type sessionRequest = session.Request
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -168,10 +167,8 @@ func (s *Server) launch(_ context.Context, pb *engine.Playbook, inputs map[strin
 
 func (s *Server) apiStartRun(w http.ResponseWriter, r *http.Request, _ caller) {
 	var req startRequest
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "the body is not a run request: "+err.Error())
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	out, err := s.start(r.Context(), req, nil)

@@ -110,6 +110,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/runs", s.need(Viewer, s.apiRuns))
 	m.HandleFunc("POST /api/runs", s.need(Responder, s.apiStartRun))
 	m.HandleFunc("POST /runs", s.need(Responder, s.formStartRun))
+	m.HandleFunc("GET /runs/{id}", s.need(Viewer, s.runPage))
+	m.HandleFunc("GET /api/runs/{id}", s.need(Viewer, s.apiRun))
+	m.HandleFunc("GET /api/runs/{id}/events", s.need(Viewer, s.apiEvents))
+	m.HandleFunc("POST /api/runs/{id}/approve", s.need(Responder, s.apiApprove))
+	m.HandleFunc("POST /runs/{id}/approve", s.need(Responder, s.formApprove))
+	m.HandleFunc("POST /api/runs/{id}/resume", s.need(Responder, s.apiResume))
+	m.HandleFunc("POST /runs/{id}/resume", s.need(Responder, s.formResume))
 	s.mux = m
 }
 
