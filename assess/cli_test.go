@@ -76,7 +76,7 @@ func TestTableGroupsAndColours(t *testing.T) {
 	if err := Write(&plain, mixedReport(), "table", WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(&col, mixedReport(), "table", WriteOptions{Color: true}); err != nil {
+	if err := Write(&col, mixedReport(), "table", WriteOptions{Color: true, All: true}); err != nil {
 		t.Fatal(err)
 	}
 	p := plain.String()
@@ -87,13 +87,59 @@ func TestTableGroupsAndColours(t *testing.T) {
 	if iam < 0 || s3 < 0 || iam > s3 {
 		t.Errorf("want an IAM then an S3 section:\n%s", p)
 	}
-	for _, w := range []string{"FAIL ", "PASS ", "ERROR", "aws s3api put-bucket-acl --bucket a --acl private", "2 fail (1 high), 1 error (1 high could not run)"} {
+	for _, w := range []string{"FAIL ", "ERROR", "aws s3api put-bucket-acl --bucket a --acl private", "  1 passed (--all lists them)\n", "2 fail (1 high), 1 error (1 high could not run)"} {
 		if !strings.Contains(p, w) {
 			t.Errorf("table lacks %q:\n%s", w, p)
 		}
 	}
+	if strings.Contains(p, "PASS ") {
+		t.Errorf("a pass is listed without --all:\n%s", p)
+	}
 	if !strings.Contains(col.String(), ansiRed+"FAIL ") || !strings.Contains(col.String(), ansiGreen+"PASS ") {
 		t.Errorf("coloured table lacks red FAIL / green PASS:\n%q", col.String())
+	}
+}
+
+// TestTableGroupsAcrossRegions: a check failing the same way in three
+// regions is one row naming them, with one fix (a loop over the regions);
+// its pass elsewhere is counted, and listed with --all.
+func TestTableGroupsAcrossRegions(t *testing.T) {
+	t.Parallel()
+	checks := []*Check{{ID: "guardduty.enabled", Family: "guardduty", Title: "GuardDuty on", Severity: High, Scope: Regional, Description: "d"}}
+	var rs []Result
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
+		rs = append(rs, Result{CheckID: "guardduty.enabled", Family: "guardduty", Severity: High, Resource: "guardduty", Region: region, Status: Fail,
+			Reason: "no GuardDuty detector in this region", Remediation: "aws guardduty create-detector --enable --region " + region})
+	}
+	rs = append(rs, Result{CheckID: "guardduty.enabled", Family: "guardduty", Severity: High, Resource: "detector/d1", Region: "us-west-2", Status: Pass, Reason: "on"},
+		Result{CheckID: "guardduty.enabled", Family: "guardduty", Severity: High, Resource: "detector/d2", Region: "sa-east-1", Status: Fail,
+			Reason: "detector d2 is DISABLED", Remediation: "aws guardduty update-detector --detector-id d2 --enable --region sa-east-1"})
+	rep := newReport(checks, []string{"ap-south-1", "eu-west-1", "sa-east-1", "us-east-1", "us-west-2"}, rs)
+	var buf bytes.Buffer
+	if err := Write(&buf, rep, "table", WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := `GUARDDUTY
+STATUS  SEVERITY  CHECK              REGION                          RESOURCE     REASON
+FAIL    high      guardduty.enabled  ap-south-1,eu-west-1,us-east-1  guardduty    no GuardDuty detector in this region
+FAIL    high      guardduty.enabled  sa-east-1                       detector/d2  detector d2 is DISABLED
+  to fix:
+  - guardduty.enabled:
+      for region in ap-south-1 eu-west-1 us-east-1; do aws guardduty create-detector --enable --region "$region"; done
+      aws guardduty update-detector --detector-id d2 --enable --region sa-east-1
+  1 passed (--all lists them)
+
+1 pass, 4 fail (4 high), 0 error (0 high could not run) in ap-south-1, eu-west-1, sa-east-1, us-east-1, us-west-2
+`
+	if buf.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	if err := Write(&buf, rep, "table", WriteOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "PASS    high      guardduty.enabled  us-west-2") || strings.Contains(buf.String(), "--all lists") {
+		t.Errorf("with All, the pass is listed:\n%s", buf.String())
 	}
 }
 

@@ -13,6 +13,7 @@ var Formats = []string{"table", "json", "sarif"}
 type WriteOptions struct {
 	Color   bool   // ANSI colours in the table (a terminal, and no --no-color)
 	Version string // the tool version SARIF names; empty: "dev"
+	All     bool   // the table lists passes too (else counts them)
 }
 
 // Write renders rep in format: "table", "json" or "sarif". An unknown
@@ -20,7 +21,7 @@ type WriteOptions struct {
 func Write(w io.Writer, rep *Report, format string, o WriteOptions) error {
 	switch format {
 	case "table":
-		return writeTable(w, rep, o.Color)
+		return writeTable(w, rep, o)
 	case "json":
 		return writeJSON(w, rep)
 	case "sarif":

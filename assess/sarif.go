@@ -1,11 +1,21 @@
 package assess
 
-import "fmt"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
 
 // SARIF 2.1.0, the parts firebreak writes: one rule per check that ran, one
 // result per fail (kind "fail", level by severity) or error (kind "open":
 // the tool could not decide, so level "none"). Passes are left out, as
-// code scanners expect. Resources are logical locations ("resource").
+// code scanners expect. A resource is a logical location ("resource") and a
+// physical one, an artifactLocation whose uri is its ARN (a resource with no
+// ARN, e.g. the account's root user, is aws:REGION/NAME), because GitHub
+// code scanning refuses a result without a physicalLocation. Each result
+// has partialFingerprints (check, region, resource), so an upload of the
+// next assessment tracks the same failure as the same alert.
 const (
 	sarifVersion = "2.1.0"
 	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -51,17 +61,63 @@ type sarifConfig struct {
 }
 
 type sarifResult struct {
-	RuleID     string          `json:"ruleId"`
-	RuleIndex  int             `json:"ruleIndex"`
-	Kind       string          `json:"kind"`
-	Level      string          `json:"level"`
-	Message    sarifText       `json:"message"`
-	Locations  []sarifLocation `json:"locations"`
-	Properties map[string]any  `json:"properties"`
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Kind                string            `json:"kind"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties"`
 }
 
 type sarifLocation struct {
+	PhysicalLocation sarifPhysical  `json:"physicalLocation"`
 	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+// fingerprintKey names firebreak's partial fingerprint (versioned, as
+// SARIF asks).
+const fingerprintKey = "firebreakResource/v1"
+
+// resourceURI is the uri of a resource's artifactLocation: its ARN, or
+// aws:REGION/NAME for one without, escaped to a valid URI reference.
+func resourceURI(r Result) string {
+	u := r.Resource
+	if !strings.HasPrefix(u, "arn:") {
+		u = "aws:" + r.Region + "/" + u
+	}
+	return escapeURI(u)
+}
+
+// escapeURI percent-encodes what a URI may not hold (spaces, quotes,
+// non-ASCII), keeping the reserved characters an ARN is made of.
+func escapeURI(s string) string {
+	const keep = "-._~:/?#[]@!$&'()*+,;="
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// fingerprint identifies a result across assessments: the check, the
+// region and the resource, not the reason (whose wording may change).
+func fingerprint(r Result) string {
+	sum := sha256.Sum256([]byte(r.CheckID + "\x00" + r.Region + "\x00" + r.Resource))
+	return hex.EncodeToString(sum[:16])
 }
 
 type sarifLogical struct {
@@ -119,8 +175,10 @@ func toSARIF(rep *Report, version string) sarifLog {
 		}
 		res := sarifResult{RuleID: r.CheckID, RuleIndex: i, Kind: "fail", Level: severityLevel(r.Severity),
 			Message: sarifText{Text: fmt.Sprintf("%s: %s", r.Resource, r.Reason)},
-			Locations: []sarifLocation{{LogicalLocations: []sarifLogical{{
-				Name: r.Resource, FullyQualifiedName: r.Region + "/" + r.Resource, Kind: "resource"}}}},
+			Locations: []sarifLocation{{
+				PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: resourceURI(r)}},
+				LogicalLocations: []sarifLogical{{Name: r.Resource, FullyQualifiedName: r.Region + "/" + r.Resource, Kind: "resource"}}}},
+			PartialFingerprints: map[string]string{fingerprintKey: fingerprint(r)},
 			Properties: map[string]any{"status": string(r.Status), "severity": string(r.Severity), "region": r.Region,
 				"resource": r.Resource, "remediation": r.Remediation},
 		}

@@ -93,6 +93,51 @@ func TestSARIFMatchesSchemaAndMeaning(t *testing.T) {
 	if len(run.Results) != 3 {
 		t.Errorf("results: got %d, want 3 (passes are left out)", len(run.Results))
 	}
+	// GitHub code scanning needs a physicalLocation on every result, and
+	// tracks alerts across uploads by partialFingerprints.
+	wantURI := map[string]string{"s3.bucket.public-acl": "arn:aws:s3:::a", "s3.bucket.versioning": "arn:aws:s3:::a", "iam.root.mfa": "aws:global/root"}
+	seen := map[string]string{}
+	for _, r := range run.Results {
+		if got := r.Locations[0].PhysicalLocation.ArtifactLocation.URI; got != wantURI[r.RuleID] {
+			t.Errorf("%s: artifactLocation uri %q, want %q", r.RuleID, got, wantURI[r.RuleID])
+		}
+		fp := r.PartialFingerprints[fingerprintKey]
+		if len(fp) != 32 {
+			t.Errorf("%s: partialFingerprints %v", r.RuleID, r.PartialFingerprints)
+		}
+		if other, dup := seen[fp]; dup {
+			t.Errorf("%s and %s share a fingerprint", r.RuleID, other)
+		}
+		seen[fp] = r.RuleID
+	}
+	// The same failure next time is the same alert; in another region, or on
+	// another resource, another one.
+	res := mixedReport().Results[0]
+	again := res
+	again.Reason = "worded otherwise"
+	elsewhere := res
+	elsewhere.Region = "eu-west-1"
+	if fingerprint(res) != fingerprint(again) || fingerprint(res) == fingerprint(elsewhere) {
+		t.Errorf("fingerprints: same failure %q/%q, other region %q", fingerprint(res), fingerprint(again), fingerprint(elsewhere))
+	}
+}
+
+// TestSARIFURIOfAnyResource: a resource name with a space or non-ASCII
+// still gives a valid uri (the schema checks the format).
+func TestSARIFURIOfAnyResource(t *testing.T) {
+	t.Parallel()
+	rep := newReport([]*Check{{ID: "iam.user.x", Family: "iam", Title: "t", Severity: Low, Scope: Global, Description: "d"}}, []string{"us-east-1"},
+		[]Result{{CheckID: "iam.user.x", Family: "iam", Severity: Low, Resource: "ops team ü\"x", Region: "global", Status: Fail, Reason: "r"}})
+	var buf bytes.Buffer
+	if err := Write(&buf, rep, "sarif", WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(t, loadSARIFSchema(t), buf.Bytes()); err != nil {
+		t.Fatalf("SARIF does not match the schema: %v\n%s", err, buf.String())
+	}
+	if got, want := resourceURI(rep.Results[0]), "aws:global/ops%20team%20%C3%BC%22x"; got != want {
+		t.Errorf("uri %q, want %q", got, want)
+	}
 }
 
 // TestSARIFSchemaRejects proves the vendored schema can fail: a SARIF log

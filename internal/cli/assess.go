@@ -26,6 +26,7 @@ func assessCommand(st *cliState) *cli.Command {
 			&cli.StringFlag{Name: "evidence-bucket", Usage: "the evidence bucket (default: the bucket tagged firebreak:evidence=true)"},
 			&cli.StringFlag{Name: "responder-role", Value: assess.DefaultResponderRole, Usage: "the IAM role responders assume"},
 			&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "checks run at once"},
+			&cli.BoolFlag{Name: "all", Usage: "table: list the passes too (else each family counts them)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -48,7 +49,7 @@ func assessCommand(st *cliState) *cli.Command {
 			}
 			version, _ := buildVersion()
 			color := !st.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(st.stdout)
-			if err := assess.Write(st.stdout, rep, format, assess.WriteOptions{Color: color, Version: version}); err != nil {
+			if err := assess.Write(st.stdout, rep, format, assess.WriteOptions{Color: color, Version: version, All: c.Bool("all")}); err != nil {
 				return withCode(exitFailed, fmt.Errorf("writing the report: %w", err))
 			}
 			return withCode(rep.ExitCode(), rep.Err())

@@ -22,6 +22,17 @@ func TestAssessOnMoto(t *testing.T) {
 		t.Errorf("public bucket: want one high failure in the JSON and the reason on stderr:\n%s", r)
 	}
 	s.run("assess", "--format", "json", "--regions", "us-east-1", "--checks", "s3.bucket.versioning").want(t, 0) // a medium failure only
+	if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("closed")}); err != nil {
+		t.Fatal(err)
+	}
+	r = s.run("assess", "--regions", "us-east-1", "--checks", "s3.bucket.public-acl").want(t, 1)
+	if !strings.Contains(r.stdout, "  1 passed (--all lists them)\n") || strings.Contains(r.stdout, "PASS") || !strings.Contains(r.stdout, "FAIL ") {
+		t.Errorf("table: want the failure listed and the pass counted:\n%s", r.stdout)
+	}
+	r = s.run("assess", "--regions", "us-east-1", "--checks", "s3.bucket.public-acl", "--all").want(t, 1)
+	if !strings.Contains(r.stdout, "PASS ") || strings.Contains(r.stdout, "--all lists") {
+		t.Errorf("table --all: want the pass listed:\n%s", r.stdout)
+	}
 	s.run("assess", "--format", "yaml", "--regions", "us-east-1").want(t, 2)
 	r = s.run("assess", "--regions", "us-east-1", "--checks", "s4.*").want(t, 2)
 	if r.stdout != "" {
