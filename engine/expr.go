@@ -2,9 +2,11 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 )
@@ -28,6 +30,12 @@ type Env struct {
 	Always    func() bool `expr:"always"`
 	Failed    func() bool `expr:"failed"`
 	Succeeded func() bool `expr:"succeeded"`
+
+	// Stop, when set, reports whether the run is being interrupted: an
+	// evaluation then ends at its next loop step (ErrExprStopped).
+	Stop func() bool `expr:"-"`
+
+	guardFuncs // bounded builtins, filled by Eval for each evaluation
 }
 
 // StepEnv is what an expression sees of another step.
@@ -72,7 +80,7 @@ func (e *ExprError) Error() string { return e.Msg }
 
 // CompileExpr compiles src once, at load time.
 func CompileExpr(src string, kind ExprKind) (*Expr, error) {
-	opts := []expr.Option{expr.Env(Env{})}
+	opts := append([]expr.Option{expr.Env(Env{})}, guardOptions()...)
 	if kind == ExprBool {
 		opts = append(opts, expr.AsBool())
 	}
@@ -103,9 +111,23 @@ func asFileError(err error, target **file.Error) bool {
 
 // Eval runs the expression against env. A for_each expression must give a
 // list; a when expression a bool (checked at compile time).
+// The evaluation is bounded (MaxExprBytes, MaxExprSteps, MaxExprTime) and
+// ends early when env.Stop says so.
 func (e *Expr) Eval(env *Env) (any, error) {
-	out, err := expr.Run(e.Program, env)
+	run := Env{}
+	if env != nil {
+		run = *env
+	}
+	g := newGuard(run.Stop)
+	g.install(&run)
+	out, err := expr.Run(e.Program, &run)
+	if g.err != nil {
+		return nil, fmt.Errorf("evaluating %q: %w", e.Source, g.err)
+	}
 	if err != nil {
+		if strings.Contains(err.Error(), "memory budget exceeded") {
+			return nil, fmt.Errorf("evaluating %q: %w: it makes more than %d values", e.Source, ErrExprBudget, conf.DefaultMemoryBudget)
+		}
 		return nil, fmt.Errorf("evaluating %q: %w", e.Source, err)
 	}
 	if e.Kind == ExprList {

@@ -18,6 +18,7 @@ func (m *machine) env(needFailed bool, it any, index int) *engine.Env {
 	e.Steps = m.steps
 	e.Item, e.Index = it, index
 	e.Always, e.Failed, e.Succeeded = yes, no, yes
+	e.Stop = m.drv.Stopped // a slow expression ends when the run is interrupted
 	if needFailed {
 		e.Failed, e.Succeeded = yes, no
 	}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,9 @@ func (m *machine) ready(st *stepState) {
 	}
 	m.log.Debug("step ready", keyStep, st.step.ID, keyReason, skip)
 	switch {
+	case errors.Is(err, engine.ErrExprStopped):
+		// interrupted while its condition was evaluated: it stays pending,
+		// decided again on resume
 	case err != nil:
 		m.end(st, engine.StatusFailed, err.Error(), "", nil)
 	case skip != "":
@@ -77,6 +81,9 @@ func (m *machine) enqueue(st *stepState) {
 		return
 	}
 	v, err := st.step.ForEach.Eval(m.env(st.needFailed, nil, 0))
+	if errors.Is(err, engine.ErrExprStopped) {
+		return // interrupted while its list was evaluated: pending, as if not reached
+	}
 	if err != nil {
 		m.end(st, engine.StatusFailed, err.Error(), "", nil)
 		return
