@@ -49,13 +49,24 @@ func registerEvidenceBucket(r *engine.Registry, c *awsapi.Clients) {
 // TLS breaks on them).
 var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 
+// CheckBucketName refuses a name evidence-bucket would not create.
+func CheckBucketName(name string) error {
+	if !bucketNamePattern.MatchString(name) {
+		return fmt.Errorf("bucket %q is not a valid name: 3 to 63 lower-case letters, digits and hyphens", name)
+	}
+	return nil
+}
+
 // bucketParams declare evidence-bucket's parameters.
 type bucketParams struct {
 	Bucket        string `param:"bucket,required" doc:"the bucket name"`
 	Region        string `param:"region" default:"" doc:"where to create it; empty: the run's default"`
 	KMSKeyID      string `param:"kms_key_id" default:"" doc:"default encryption with this KMS key; empty: AES256"`
 	RetentionDays int    `param:"retention_days" default:"365" doc:"Object Lock default retention, governance mode"`
-	Fix           bool   `param:"fix" default:"false" doc:"on an existing bucket, apply every missing setting"`
+	// ObjectLock is asked for by default: evidence nobody can delete for
+	// retention_days. Once on, a bucket's Object Lock cannot be turned off.
+	ObjectLock bool `param:"object_lock" default:"true" doc:"create the bucket with Object Lock and hold it to a default retention; false: neither (Object Lock is then not checked)"`
+	Fix        bool `param:"fix" default:"false" doc:"on an existing bucket, apply every missing setting"`
 	// Strict is true unless set false: evidence kept in a bucket that is
 	// not hardened must not pass as kept safely.
 	Strict bool `param:"strict" default:"true" doc:"fail the step, naming what is missing, when a setting is still missing; false: report it in the outputs only"`
@@ -89,11 +100,11 @@ func (a *evidenceBucket) Run(ctx context.Context, in *engine.StepInput) (engine.
 	if err != nil {
 		return nil, fmt.Errorf("evidence-bucket: %w", err)
 	}
-	b := &bucketWant{name: p.Bucket, kmsKey: p.KMSKeyID, days: p.RetentionDays}
-	if !bucketNamePattern.MatchString(b.name) {
-		return nil, fmt.Errorf("evidence-bucket: bucket %q is not a valid name: 3 to 63 lower-case letters, digits and hyphens", b.name)
+	b := &bucketWant{name: p.Bucket, kmsKey: p.KMSKeyID, days: p.RetentionDays, noLock: !p.ObjectLock}
+	if err := CheckBucketName(b.name); err != nil {
+		return nil, fmt.Errorf("evidence-bucket: %w", err)
 	}
-	if b.days < 1 {
+	if b.days < 1 && !b.noLock {
 		return nil, fmt.Errorf("evidence-bucket: retention_days %d: want at least 1", b.days)
 	}
 	region := p.Region
@@ -101,7 +112,7 @@ func (a *evidenceBucket) Run(ctx context.Context, in *engine.StepInput) (engine.
 	if a.region != nil {
 		region = a.region(region)
 	}
-	created, err := ensureBucket(ctx, api, in, b.name, region)
+	created, err := ensureBucket(ctx, api, in, b, region)
 	if err != nil {
 		return nil, err
 	}
@@ -124,9 +135,11 @@ func joinMissing(missing []any) string {
 	return strings.Join(parts, "; ")
 }
 
-// ensureBucket creates the bucket, with Object Lock (which is simplest to
-// have from creation), unless it exists and is reachable.
-func ensureBucket(ctx context.Context, api bucketAPI, in *engine.StepInput, name, region string) (bool, error) {
+// ensureBucket creates the bucket, with Object Lock unless b declines it
+// (it is simplest to have from creation), unless it exists and is
+// reachable.
+func ensureBucket(ctx context.Context, api bucketAPI, in *engine.StepInput, b *bucketWant, region string) (bool, error) {
+	name := b.name
 	_, err := api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
 	if err == nil {
 		return false, nil
@@ -134,7 +147,7 @@ func ensureBucket(ctx context.Context, api bucketAPI, in *engine.StepInput, name
 	if !awsapi.IsNotFound(err) {
 		return false, fmt.Errorf("evidence-bucket: bucket %q exists but is not reachable (another account's, or no s3:ListBucket): %w", name, awsapi.Classify(err))
 	}
-	cb := &s3.CreateBucketInput{Bucket: aws.String(name), ObjectLockEnabledForBucket: aws.Bool(true)}
+	cb := &s3.CreateBucketInput{Bucket: aws.String(name), ObjectLockEnabledForBucket: aws.Bool(!b.noLock)}
 	if region != "" && region != "us-east-1" {
 		cb.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
 	}
@@ -144,7 +157,7 @@ func ensureBucket(ctx context.Context, api bucketAPI, in *engine.StepInput, name
 		}
 		return false, fmt.Errorf("evidence-bucket: creating bucket %q in %q: %w", name, region, awsapi.Classify(err))
 	}
-	if err := in.Evidence.Event(ctx, "aws-change", map[string]any{"call": "s3:CreateBucket", "bucket": name, "region": region, "object_lock": true}); err != nil {
+	if err := in.Evidence.Event(ctx, "aws-change", map[string]any{"call": "s3:CreateBucket", "bucket": name, "region": region, "object_lock": !b.noLock}); err != nil {
 		return true, fmt.Errorf("evidence-bucket: recording the change: %w", err)
 	}
 	return true, nil

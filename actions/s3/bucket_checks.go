@@ -18,6 +18,12 @@ type bucketWant struct {
 	name   string
 	kmsKey string // empty: AES256
 	days   int
+	noLock bool // object_lock: false: no Object Lock asked for, none checked
+}
+
+// asks reports whether b asks for h.
+func (b *bucketWant) asks(h hardening) bool {
+	return h.name != "object_lock" || !b.noLock
 }
 
 // hardening is one setting: how to check it and how to apply it. check
@@ -46,6 +52,9 @@ func harden(ctx context.Context, api bucketAPI, in *engine.StepInput, b *bucketW
 	checks := map[string]any{}
 	missing := []any{}
 	for _, h := range hardenings {
+		if !b.asks(h) {
+			continue
+		}
 		why, err := h.check(ctx, api, b)
 		if err != nil {
 			return nil, nil, fmt.Errorf("evidence-bucket: checking %s of %q: %w", h.name, b.name, awsapi.Classify(err))

@@ -31,7 +31,7 @@ func (a *evidenceBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 		d.Problems = append(d.Problems, err.Error())
 		return d, nil
 	}
-	b := &bucketWant{name: name, kmsKey: p.KMSKeyID, days: p.RetentionDays}
+	b := &bucketWant{name: name, kmsKey: p.KMSKeyID, days: p.RetentionDays, noLock: !p.ObjectLock}
 	api := a.api(p.Region)
 	_, err = api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
 	switch {
@@ -46,6 +46,9 @@ func (a *evidenceBucket) Plan(ctx context.Context, in *engine.PlanInput) (*engin
 	// default) then fails the step.
 	failsRun := p.Strict && !p.Fix
 	for _, h := range hardenings {
+		if !b.asks(h) {
+			continue
+		}
 		why, err := h.check(ctx, api, b)
 		switch {
 		case err != nil:

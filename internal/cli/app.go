@@ -100,6 +100,7 @@ func commands(st *cliState) []*cli.Command {
 		labCommand("bench", "performance figures against same-run baselines"),
 		assessCommand(st),
 		serveCommand(st),
+		evidenceBucketCommand(st),
 	}
 }
 

@@ -23,8 +23,14 @@ func interspersed(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
+	// A command with subcommands (evidence-bucket create): the flags go
+	// after the subcommand, whose flags they are.
+	last := i // the last word naming the command
+	if sub := subcommand(cmd, args[i+1:]); sub != nil {
+		cmd, last = sub, i+1
+	}
 	var globals, flags, positional []string
-	rest := args[i+1:]
+	rest := args[last+1:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
 		if a == "--" {
@@ -47,9 +53,22 @@ func interspersed(app *cli.App, args []string) []string {
 	}
 	out := append([]string{}, args[:i]...)
 	out = append(out, globals...)
-	out = append(out, args[i])
+	out = append(out, args[i:last+1]...)
 	out = append(out, flags...)
 	return append(out, positional...)
+}
+
+// subcommand is the subcommand of cmd that args start with, or nil.
+func subcommand(cmd *cli.Command, args []string) *cli.Command {
+	if len(args) == 0 || isFlag(args[0]) {
+		return nil
+	}
+	for _, s := range cmd.Subcommands {
+		if s.HasName(args[0]) {
+			return s
+		}
+	}
+	return nil
 }
 
 // skipFlags returns the index of the first argument after the global flags.

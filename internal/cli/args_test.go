@@ -22,6 +22,8 @@ func TestInterspersed(t *testing.T) {
 		{"stdin dash is an argument", "fb run pb --targets - --yes", "fb run --targets - --yes pb"},
 		{"unknown command untouched", "fb nope x -y", "fb nope x -y"},
 		{"no command", "fb --version", "fb --version"},
+		{"a subcommand's flags", "fb evidence-bucket create s3://b --no-object-lock --region r", "fb --region r evidence-bucket create --no-object-lock s3://b"},
+		{"a subcommand's alias", "fb evidence-bucket init s3://b --kms-key k", "fb evidence-bucket init --kms-key k s3://b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
