@@ -40,21 +40,35 @@ func Start(ctx context.Context) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), out: &lockedBuffer{}}
-		s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-		if err := s.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("starting moto_server: %w", err)
-		}
-		if lastErr = s.waitReady(ctx, 30*time.Second); lastErr == nil {
+		var s *Server
+		if s, lastErr = startOn(ctx, bin, port); lastErr == nil {
 			return s, nil
 		}
-		s.Stop()
 	}
 	return nil, fmt.Errorf("moto_server did not start: %w", lastErr)
 }
 
-func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
+// startOn runs bin as moto_server on port and waits until that process
+// answers there.
+func startOn(ctx context.Context, bin string, port int) (*Server, error) {
+	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), out: &lockedBuffer{}}
+	s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting moto_server: %w", err)
+	}
+	if err := s.waitReady(ctx, port, 30*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady waits until the port answers and the socket listening there
+// is the child's own. The port was free a moment ago, but anything may
+// take it before moto binds it (another test's moto among them: moto then
+// exits, and the 200 would come from a server the test does not own).
+func (s *Server) waitReady(ctx context.Context, port int, limit time.Duration) error {
 	exited := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(exited) }()
 	deadline := time.NewTimer(limit)
@@ -66,7 +80,7 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				return listensOn(s.cmd.Process.Pid, port)
 			}
 		}
 		select {
