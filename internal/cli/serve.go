@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine/evidence"
+	"github.com/firebreak-ir/firebreak/engine/plan"
 	"github.com/firebreak-ir/firebreak/internal/console"
 )
 
@@ -23,6 +25,8 @@ func serveCommand(st *cliState) *cli.Command {
 			&cli.StringFlag{Name: "token-file", Usage: "read the tokens from `FILE` (lines `responder TOKEN` and `viewer TOKEN`) instead of making random ones"},
 			&cli.StringFlag{Name: "evidence", Value: "./evidence", Usage: "evidence store of the runs started here: a `DIR` or s3://BUCKET/PREFIX"},
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the manifests of runs started here with the ed25519 private key in `FILE`"},
+			&cli.StringSliceFlag{Name: "regions", Usage: "the inventory reads these `REGIONS` (comma-separated; default: every region ec2:DescribeRegions gives)"},
+			&cli.Float64Flag{Name: "capture-rate", Value: console.DefaultCaptureMiBps, Usage: "`MiB/s` a memory capture reaches, for the inventory's capture time estimate (firebreak-lab bench --only memory measures it)"},
 		},
 		Action: st.serveAction,
 	}
@@ -60,8 +64,20 @@ func (st *cliState) serveAction(c *cli.Context) error {
 		signKey, _ = filepath.Abs(signKey)
 	}
 	ctx := c.Context
+	if c.Float64("capture-rate") <= 0 {
+		return usageErrorf("--capture-rate %v: want MiB/s above 0", c.Float64("capture-rate"))
+	}
+	var regions []string
+	for _, r := range c.StringSlice("regions") {
+		regions = append(regions, strings.Split(r, ",")...)
+	}
 	reg := st.registry(ctx, true)
 	op, _ := st.operator(ctx, false)
+	clients := st.awsClients(ctx)
+	var ec2For func(string) console.EC2
+	if st.aws.err == nil {
+		ec2For = func(region string) console.EC2 { return clients.EC2(region) }
+	}
 	srv, err := console.New(ctx, console.Config{
 		Tokens: tokens, Secure: cert != "",
 		Sessions: st.sessions(reg), Catalog: st.catalog(reg),
@@ -69,6 +85,11 @@ func (st *cliState) serveAction(c *cli.Context) error {
 		OpenStore: st.openStore, StateDir: st.stateDir,
 		Operator: func(context.Context) evidence.Operator { return op },
 		Logger:   st.logger(),
+		Registry: reg, EC2: ec2For, Regions: regions, HomeRegion: clients.Region(""),
+		CaptureMiBps: c.Float64("capture-rate"),
+		PlanOptions: func(ctx context.Context) []plan.Option {
+			return []plan.Option{plan.WithLogger(st.logger()), plan.WithPermissionChecker(st.permissionChecker(ctx))}
+		},
 	})
 	if err != nil {
 		return err

@@ -75,6 +75,13 @@ func newBenchWorld(b *testing.B, opts ...option) *world { return newTBWorld(b, o
 func newTBWorld(t testing.TB, opts ...option) *world {
 	t.Helper()
 	reg := engine.NewRegistry()
+	return newWorldWith(t, reg, &loader.Catalog{Dirs: []string{"testdata/playbooks"}, Loader: &loader.Loader{Registry: reg}}, opts...)
+}
+
+// newWorldWith is a world over the registry and catalogue given, to which
+// the test actions are added.
+func newWorldWith(t testing.TB, reg *engine.Registry, cat *loader.Catalog, opts ...option) *world {
+	t.Helper()
 	reg.Register(noteAction{})
 	reg.Register(failIfAction{})
 	w := &world{t: t, tokens: NewTokens(), evidence: t.TempDir(), state: t.TempDir()}
@@ -82,7 +89,6 @@ func newTBWorld(t testing.TB, opts ...option) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := &loader.Catalog{Dirs: []string{"testdata/playbooks"}, Loader: &loader.Loader{Registry: reg}}
 	mgr := &session.Manager{
 		Backend: &session.Local{Registry: reg, StateDir: w.state},
 		Open: session.Opener{Playbook: func(src string) (*engine.Playbook, error) {
@@ -90,7 +96,7 @@ func newTBWorld(t testing.TB, opts ...option) *world {
 		}},
 		Tool: evidence.ToolRef{Name: "firebreak", Version: "test"},
 	}
-	cfg := Config{Tokens: w.tokens, Sessions: mgr, Catalog: cat, Evidence: loc, StateDir: w.state,
+	cfg := Config{Tokens: w.tokens, Sessions: mgr, Catalog: cat, Evidence: loc, StateDir: w.state, Registry: reg,
 		OpenStore: evidence.NewSchemes().OpenLocation,
 		Operator:  func(context.Context) evidence.Operator { return evidence.Operator{UserID: "local:test@console"} }}
 	for _, o := range opts {

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -36,6 +37,14 @@ var funcs = template.FuncMap{
 	},
 	"bytes": humanBytes,
 	"lower": strings.ToLower,
+	"list":  func(s ...string) []string { return s },
+	"mib": func(n int64) string {
+		if n >= 1024 {
+			return fmt.Sprintf("%.1f GiB", float64(n)/1024)
+		}
+		return fmt.Sprintf("%d MiB", n)
+	},
+	"secs": func(n int64) string { return (time.Duration(n) * time.Second).String() },
 }
 
 func loadPages() (*pages, error) {
@@ -59,6 +68,8 @@ func staticHandler() http.Handler {
 	sub, _ := fs.Sub(webFS, "web/static") // a fixed, embedded path
 	return http.FileServerFS(sub)
 }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // view is what every page gets: who is looking, the CSRF token for its
 // forms, and the page's own data.

@@ -100,12 +100,7 @@ func (s *Server) start(ctx context.Context, req startRequest, f *findings.Findin
 		}
 		given, labels = nil, nil
 		for _, t := range req.Targets {
-			m := map[string]any{}
-			for k, v := range req.Inputs {
-				m[k] = v
-			}
-			m[in.Name] = t
-			given = append(given, m)
+			given = append(given, s.targetGiven(pb, in, req.Inputs, t))
 			labels = append(labels, t)
 		}
 	}

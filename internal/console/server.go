@@ -24,8 +24,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
+	"github.com/firebreak-ir/firebreak/engine/plan"
 	"github.com/firebreak-ir/firebreak/engine/session"
 )
 
@@ -52,6 +54,22 @@ type Config struct {
 	Operator func(ctx context.Context) evidence.Operator
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// Registry is the action catalogue the plans are built with.
+	Registry *engine.Registry
+	// PlanOptions give a plan its permission checker (plan --check's).
+	PlanOptions func(ctx context.Context) []plan.Option
+	// EC2 gives the inventory a client for a region; nil: no inventory.
+	EC2 func(region string) EC2
+	// Regions are the regions the inventory reads; empty: every region
+	// ec2:DescribeRegions gives (asked in HomeRegion).
+	Regions    []string
+	HomeRegion string
+	// InventoryTTL is how long an inventory reading is served (0:
+	// DefaultInventoryTTL); CaptureMiBps the rate of the capture time
+	// estimate (0: DefaultCaptureMiBps).
+	InventoryTTL time.Duration
+	CaptureMiBps float64
 }
 
 // Server is the console. Make one with New.
@@ -60,6 +78,7 @@ type Server struct {
 	sessions sessions
 	pages    *pages
 	runs     *runTracker
+	inv      *inventory
 	mux      *http.ServeMux
 	ctx      context.Context // runs started here live as long as it
 }
@@ -89,6 +108,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, pages: p, ctx: ctx, runs: newRunTracker()}
 	s.sessions.now = cfg.Now
+	s.inv = &inventory{ec2: cfg.EC2, regions: cfg.Regions, home: cfg.HomeRegion, ttl: cfg.InventoryTTL, rate: cfg.CaptureMiBps, now: cfg.Now}
+	if s.inv.ttl <= 0 {
+		s.inv.ttl = DefaultInventoryTTL
+	}
+	if s.inv.rate <= 0 {
+		s.inv.rate = DefaultCaptureMiBps
+	}
 	s.routes()
 	return s, nil
 }
@@ -111,6 +137,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/runs", s.need(Responder, s.apiStartRun))
 	m.HandleFunc("POST /runs", s.need(Responder, s.formStartRun))
 	m.HandleFunc("GET /runs/{id}", s.need(Viewer, s.runPage))
+	m.HandleFunc("GET /inventory", s.need(Viewer, s.inventoryPage))
+	m.HandleFunc("GET /instances/{region}/{id}", s.need(Viewer, s.instancePage))
+	m.HandleFunc("GET /api/instances", s.need(Viewer, s.apiInstances))
+	m.HandleFunc("GET /plan", s.need(Viewer, s.planPage))
 	m.HandleFunc("GET /api/runs/{id}", s.need(Viewer, s.apiRun))
 	m.HandleFunc("GET /api/runs/{id}/events", s.need(Viewer, s.apiEvents))
 	m.HandleFunc("POST /api/runs/{id}/approve", s.need(Responder, s.apiApprove))
