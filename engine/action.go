@@ -96,6 +96,29 @@ type Grant struct {
 	Note string
 }
 
+// StepIAMer is an optional ability of an action: what one step of it
+// needs of IAM, narrower than its spec says, given the step's parameters as
+// the playbook writes them (a parameter not written is absent, so its
+// default applies; one an expression decides is an Unknown, whatever the
+// inputs) and the S3 evidence location iam-policy is given, if any.
+// `firebreak iam-policy` asks it for every step.
+type StepIAMer interface {
+	StepIAM(p Params, evidence IAMEvidence) StepIAM
+}
+
+// IAMEvidence is the S3 evidence location of a policy: the bucket and the
+// prefix cases go under; Bucket is empty when there is none.
+type IAMEvidence struct{ Bucket, Prefix string }
+
+// StepIAM narrows one step's IAM needs. Drop are permissions of the spec
+// that this step cannot use (terminate's ec2:TerminateInstances with mode
+// stop); Grants, when not nil, replace the spec's Grants for the step (an
+// empty, non-nil list: none), and the permissions they list leave "*".
+type StepIAM struct {
+	Drop   []string
+	Grants []Grant
+}
+
 // Output declares one output of an action.
 type Output struct {
 	Name string `json:"name"`

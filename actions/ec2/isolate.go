@@ -174,3 +174,15 @@ func stringsAny(ss []string) []any {
 	}
 	return out
 }
+
+var _ engine.StepIAMer = (*isolate)(nil)
+
+// StepIAM: a step with revoke_sessions: false as written writes no inline
+// policy. Otherwise the role is the one the instance's profile holds, known
+// only when the run reads the instance: the grant stays on every role.
+func (*isolate) StepIAM(p engine.Params, _ engine.IAMEvidence) engine.StepIAM {
+	if v, written := p["revoke_sessions"]; written && v == false {
+		return engine.StepIAM{Drop: []string{"iam:PutRolePolicy"}}
+	}
+	return engine.StepIAM{}
+}

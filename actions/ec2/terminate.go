@@ -161,3 +161,16 @@ func instState(inst types.Instance) types.InstanceStateName {
 	}
 	return inst.State.Name
 }
+
+var _ engine.StepIAMer = (*terminate)(nil)
+
+// StepIAM: a step whose mode is stop as written (or not written: stop is
+// the default) never terminates, lifts protection or checks snapshots, so
+// its policy has no ec2:TerminateInstances. A mode an expression decides
+// keeps them.
+func (*terminate) StepIAM(p engine.Params, _ engine.IAMEvidence) engine.StepIAM {
+	if mode, written := p["mode"]; written && mode != "stop" {
+		return engine.StepIAM{}
+	}
+	return engine.StepIAM{Drop: []string{"ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:DescribeSnapshots"}}
+}

@@ -72,7 +72,7 @@ func (*workstation) Spec() engine.ActionSpec {
 		Permissions: awsperm.ForCalls(workstationCalls, append([]string{"iam:PassRole"}, kmsEBSPermissions...)...),
 		// The workstation's role gets an inline policy to read the
 		// evidence bucket, and is passed to the instance.
-		Grants:   []engine.Grant{awsperm.InlinePolicyWrites("LetWorkstationReadEvidence", "iam:PutRolePolicy"), awsperm.PassOwnRolesToEC2},
+		Grants:   []engine.Grant{awsperm.InlinePolicyWritesOn("LetWorkstationReadEvidence", []string{"firebreak-workstation-*"}, nil, "iam:PutRolePolicy"), awsperm.PassOwnRolesToEC2},
 		Mutating: true,
 	}
 }

@@ -158,3 +158,31 @@ func recordPrincipal(ctx context.Context, api iamAPI, in *engine.StepInput, role
 	_, err := awsapi.PutJSON(ctx, in.Evidence, engine.ArtifactMeta{Name: engine.ArtifactName("principal", ".json", in), Kind: "iam-principal", Source: src}, rec)
 	return err
 }
+
+var _ engine.StepIAMer = (*revokeSessions)(nil)
+
+// StepIAM: a step that names its role or user as written (role_name,
+// user_name or principal_arn without an expression) writes an inline policy
+// on that one only; otherwise on any role or user.
+func (*revokeSessions) StepIAM(p engine.Params, _ engine.IAMEvidence) engine.StepIAM {
+	for _, name := range []string{"role_name", "user_name", "principal_arn"} {
+		if _, unknown := p[name].(engine.Unknown); unknown {
+			return engine.StepIAM{}
+		}
+	}
+	rp, err := engine.Decode[revokeParams](p)
+	if err != nil {
+		return engine.StepIAM{}
+	}
+	role, user, err := rp.principal()
+	switch {
+	case err != nil:
+		return engine.StepIAM{}
+	case role != "":
+		return engine.StepIAM{Drop: []string{"iam:PutUserPolicy"},
+			Grants: []engine.Grant{awsperm.InlinePolicyWritesOn("RevokeSessions", []string{role}, nil, "iam:PutRolePolicy")}}
+	default:
+		return engine.StepIAM{Drop: []string{"iam:PutRolePolicy"},
+			Grants: []engine.Grant{awsperm.InlinePolicyWritesOn("RevokeSessions", nil, []string{user}, "iam:PutUserPolicy")}}
+	}
+}

@@ -1,6 +1,11 @@
 package awsperm
 
-import "github.com/firebreak-ir/firebreak/engine"
+import (
+	"slices"
+	"strings"
+
+	"github.com/firebreak-ir/firebreak/engine"
+)
 
 // Escalating are IAM actions that must never be allowed on "*": a policy
 // written or attached can grant its principal anything, and a role passed
@@ -12,11 +17,37 @@ var Escalating = []string{
 	"iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy",
 }
 
-// InlinePolicyWrites grants actions, inline-policy writes, on IAM roles and
-// users only, for reason (a word: "RevokeSessions").
+// InlinePolicyWrites grants actions, inline-policy writes, for reason (a
+// word: "RevokeSessions"): iam:PutRolePolicy on roles, iam:PutUserPolicy on
+// users, each kind only when actions hold its write.
 func InlinePolicyWrites(reason string, actions ...string) engine.Grant {
-	return engine.Grant{Statement: "InlinePolicyWrites", Reason: reason, Actions: actions,
-		Resource: []string{"arn:aws:iam::*:role/*", "arn:aws:iam::*:user/*"}}
+	return InlinePolicyWritesOn(reason, nil, nil, actions...)
+}
+
+// InlinePolicyWritesOn is InlinePolicyWrites on the roles and users named
+// only (a name may end in *; a plain name also matches under any path);
+// nil: every role, or every user.
+func InlinePolicyWritesOn(reason string, roles, users []string, actions ...string) engine.Grant {
+	var res []string
+	for _, k := range []struct {
+		write, kind string
+		names       []string
+	}{{"iam:PutRolePolicy", "role", roles}, {"iam:PutUserPolicy", "user", users}} {
+		if !slices.Contains(actions, k.write) {
+			continue
+		}
+		if k.names == nil {
+			res = append(res, "arn:aws:iam::*:"+k.kind+"/*")
+			continue
+		}
+		for _, n := range k.names {
+			res = append(res, "arn:aws:iam::*:"+k.kind+"/"+n)
+			if !strings.Contains(n, "*") {
+				res = append(res, "arn:aws:iam::*:"+k.kind+"/*/"+n)
+			}
+		}
+	}
+	return engine.Grant{Statement: "InlinePolicyWrites", Reason: reason, Actions: actions, Resource: res}
 }
 
 // PassOwnRolesToEC2 grants iam:PassRole on the roles firebreak makes

@@ -36,7 +36,11 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			needs := playbookNeeds(reg, pb)
+			var ev engine.IAMEvidence
+			if store != nil {
+				ev = engine.IAMEvidence{Bucket: store.bucket, Prefix: store.prefix}
+			}
+			needs := playbookNeeds(reg, pb, ev)
 			if len(needs.all) == 0 && store == nil {
 				st.logf("playbook %q calls no AWS API: the policy allows nothing", pb.Name)
 			}
@@ -54,11 +58,13 @@ func iamPolicyCommand(st *cliState) *cli.Command {
 	}
 }
 
-// playbookNeeds is every IAM action the playbook's actions declare,
-// deduplicated and sorted, so the policy diffs cleanly between versions,
-// and the grants that narrow some of them. A permission goes on "*" when
-// an action needs it without a grant of its own covering it.
-func playbookNeeds(reg *engine.Registry, pb *engine.Playbook) policyNeeds {
+// playbookNeeds is every IAM action the playbook's steps need, deduplicated
+// and sorted, so the policy diffs cleanly between versions, and the grants
+// that narrow some of them. A step's needs are its action's spec, narrowed
+// by the action for that step when it can say more (engine.StepIAMer: the
+// literal parameters, the evidence location). A permission goes on "*"
+// when a step needs it without a grant of its own covering it.
+func playbookNeeds(reg *engine.Registry, pb *engine.Playbook, ev engine.IAMEvidence) policyNeeds {
 	var n policyNeeds
 	for _, s := range pb.AllSteps() {
 		a, ok := reg.Lookup(s.Action)
@@ -66,11 +72,19 @@ func playbookNeeds(reg *engine.Registry, pb *engine.Playbook) policyNeeds {
 			continue // the loader rejects unknown actions before this
 		}
 		spec := a.Spec()
+		perms, grants := spec.Permissions, spec.Grants
+		if x, ok := a.(engine.StepIAMer); ok {
+			narrow := x.StepIAM(writtenParams(s, spec), ev)
+			perms = slices.DeleteFunc(slices.Clone(perms), func(p string) bool { return slices.Contains(narrow.Drop, p) })
+			if narrow.Grants != nil {
+				grants = narrow.Grants
+			}
+		}
 		var granted []string
-		for _, g := range spec.Grants {
+		for _, g := range grants {
 			granted = append(granted, g.Actions...)
 		}
-		for _, p := range spec.Permissions {
+		for _, p := range perms {
 			if !slices.Contains(n.all, p) {
 				n.all = append(n.all, p)
 			}
@@ -78,9 +92,42 @@ func playbookNeeds(reg *engine.Registry, pb *engine.Playbook) policyNeeds {
 				n.plain = append(n.plain, p)
 			}
 		}
-		n.grants = append(n.grants, spec.Grants...)
+		for _, g := range grants {
+			// A grant of a permission the step dropped is no grant.
+			g.Actions = slices.DeleteFunc(slices.Clone(g.Actions), func(a string) bool { return !slices.Contains(perms, a) })
+			if len(g.Actions) > 0 {
+				n.grants = append(n.grants, g)
+			}
+		}
 	}
 	sort.Strings(n.all)
 	sort.Strings(n.plain)
 	return n
+}
+
+// writtenParams are a step's parameters as the playbook writes them, for
+// any inputs: a value with no expression in it, coerced to its declared
+// type; an engine.Unknown for a value an expression decides (even from the
+// inputs alone: the policy holds for every run); a parameter not written
+// is absent.
+func writtenParams(s *engine.Step, spec engine.ActionSpec) engine.Params {
+	out := engine.Params{}
+	for name, v := range s.With {
+		if len(v.Exprs()) > 0 {
+			out[name] = engine.Unknown{Expr: "(an expression)"}
+			continue
+		}
+		val, err := v.Eval(&engine.Env{})
+		if err != nil {
+			out[name] = engine.Unknown{Expr: "(an expression)"}
+			continue
+		}
+		if p, ok := spec.Param(name); ok && val != nil {
+			if c, err := engine.Coerce(p.Type, val); err == nil {
+				val = c
+			}
+		}
+		out[name] = val
+	}
+	return out
 }

@@ -57,18 +57,25 @@ func iamPolicy(name string, needs policyNeeds, store *evidenceStore) policyDocum
 }
 
 // grantStatements merges the grants by Statement, sorted by it so the
-// policy does not depend on step order: actions sorted, each once; the Sid
+// policy does not depend on step order: actions sorted, each once; the
+// resources of every grant, each once (the steps of one action narrowed
+// to different resources share the statement); the Sid
 // names the reasons of the actions that need it, in step order.
 func grantStatements(grants []engine.Grant) []policyStatement {
 	byName := map[string]*policyStatement{}
 	var names []string
-	reasons := map[string][]string{}
+	reasons, res := map[string][]string{}, map[string][]string{}
 	for _, g := range grants {
 		st, ok := byName[g.Statement]
 		if !ok {
-			st = &policyStatement{Effect: "Allow", Resource: resource(g.Resource), Condition: g.Condition}
+			st = &policyStatement{Effect: "Allow", Condition: g.Condition}
 			byName[g.Statement] = st
 			names = append(names, g.Statement)
+		}
+		for _, r := range g.Resource { // steps narrowed apart: all their resources
+			if !slices.Contains(res[g.Statement], r) {
+				res[g.Statement] = append(res[g.Statement], r)
+			}
 		}
 		for _, a := range g.Actions {
 			if !slices.Contains(st.Action, a) {
@@ -84,6 +91,7 @@ func grantStatements(grants []engine.Grant) []policyStatement {
 	for _, n := range names {
 		st := byName[n]
 		sort.Strings(st.Action)
+		st.Resource = resource(res[n])
 		st.Sid = "Firebreak" + n
 		if r := reasons[n]; len(r) > 0 {
 			st.Sid += "To" + strings.Join(r, "And")

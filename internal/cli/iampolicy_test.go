@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsperm"
+	"github.com/firebreak-ir/firebreak/playbooks"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -63,8 +65,7 @@ func TestIAMPolicyGolden(t *testing.T) {
 
 // checkPolicy: the policy is JSON, every statement has Effect, Action and
 // Resource, no statement grants iam:PassRole or an inline-policy write on
-// "*", and PassRole is only to EC2. (capture-memory's s3 calls stay on "*":
-// its sinks are parameters, any bucket.)
+// "*", and PassRole is only to EC2.
 func checkPolicy(t *testing.T, data []byte) {
 	t.Helper()
 	var doc struct {
@@ -156,12 +157,12 @@ func TestPlaybookNeedsUngrantedGoesOnStar(t *testing.T) {
 		Grants: []engine.Grant{awsperm.InlinePolicyWrites("RevokeSessions", "iam:PutRolePolicy")}}})
 	reg.Register(permAction{engine.ActionSpec{Name: "wide", Permissions: []string{"iam:PutRolePolicy", "ec2:A"}}})
 	pb := &engine.Playbook{Name: "p", Steps: []*engine.Step{{ID: "a", Action: "narrow"}, {ID: "b", Action: "wide"}}}
-	got := playbookNeeds(reg, pb)
+	got := playbookNeeds(reg, pb, engine.IAMEvidence{})
 	if want := []string{"ec2:A", "ec2:B", "iam:PutRolePolicy"}; !reflect.DeepEqual(got.plain, want) || !reflect.DeepEqual(got.all, want) {
 		t.Errorf("plain %q, all %q; want both %q", got.plain, got.all, want)
 	}
 	pb.Steps = pb.Steps[:1]
-	if got := playbookNeeds(reg, pb); !reflect.DeepEqual(got.plain, []string{"ec2:B"}) || len(got.grants) != 1 {
+	if got := playbookNeeds(reg, pb, engine.IAMEvidence{}); !reflect.DeepEqual(got.plain, []string{"ec2:B"}) || len(got.grants) != 1 {
 		t.Errorf("narrow alone: plain %q, %d grants; want [ec2:B] and one grant", got.plain, len(got.grants))
 	}
 }
@@ -206,5 +207,110 @@ func TestIAMPolicyEvidenceNotS3(t *testing.T) {
 	code := execute(t.Context(), []string{"firebreak", "iam-policy", "host-compromise", "--evidence", "./evidence"}, nil, &out, &errb)
 	if code != 2 || !strings.Contains(errb.String(), `--evidence: evidence location "./evidence" is not an S3 URI`) {
 		t.Errorf("got exit %d, stderr %q; want 2 and the location named", code, errb.String())
+	}
+}
+
+// policyOf runs iam-policy and returns each statement's actions by
+// resource (a list resource joined by " "), and stderr.
+func policyOf(t *testing.T, args ...string) (map[string][]string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := execute(t.Context(), append([]string{"firebreak", "iam-policy"}, args...), nil, &out, &errb); code != 0 {
+		t.Fatalf("iam-policy %q: exit %d: %s", args, code, errb.String())
+	}
+	checkPolicy(t, out.Bytes())
+	var doc struct {
+		Statement []struct {
+			Action   []string
+			Resource any
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	by := map[string][]string{}
+	for _, s := range doc.Statement {
+		res, _ := s.Resource.(string)
+		if list, ok := s.Resource.([]any); ok {
+			for _, r := range list {
+				res = strings.TrimSpace(res + " " + r.(string))
+			}
+		}
+		by[res] = append(by[res], s.Action...)
+	}
+	return by, errb.String()
+}
+
+// holding lists the resources whose statements allow an action matching
+// one of prefixes ("s3:" or a whole action).
+func holding(by map[string][]string, prefixes ...string) []string {
+	var out []string
+	for res, acts := range by {
+		if slices.ContainsFunc(acts, func(a string) bool {
+			return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(a, p) })
+		}) {
+			out = append(out, res)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestIAMPolicyAsNarrowAsWritten: with --evidence no S3 permission is on
+// "*" (capture-memory's writes go under the sinks written, or under the
+// evidence location when an expression decides them); a terminate step
+// whose mode is stop as written gets no ec2:TerminateInstances; isolate
+// with revoke_sessions: false writes no inline policy, revoke-sessions of a
+// role named as written writes on that role only. The same steps with each
+// value from an expression keep what the run may need, so the checks can
+// fail.
+func TestIAMPolicyAsNarrowAsWritten(t *testing.T) {
+	written := filepath.Join("testdata", "iam-narrow", "written.yaml")
+	decided := filepath.Join("testdata", "iam-narrow", "decided.yaml")
+
+	by, _ := policyOf(t, written, "--evidence", "s3://ev/cases")
+	if got := holding(by, "s3:"); !reflect.DeepEqual(got, []string{"arn:aws:s3:::ev", "arn:aws:s3:::ev/cases/*", "arn:aws:s3:::ev/cases/*/.lock", "arn:aws:s3:::mem-images/hosts/*"}) {
+		t.Errorf("written: S3 permissions on %q, want the evidence location's and the literal sink's only", got)
+	}
+	if got := holding(by, "ec2:TerminateInstances"); len(got) != 0 {
+		t.Errorf("written: mode: stop, yet ec2:TerminateInstances on %q", got)
+	}
+	if got := holding(by, "iam:PutRolePolicy", "iam:PutUserPolicy"); !reflect.DeepEqual(got, []string{"arn:aws:iam::*:role/app-role arn:aws:iam::*:role/*/app-role"}) {
+		t.Errorf("written: inline-policy writes on %q, want role app-role only", got)
+	}
+	if acts := by["arn:aws:iam::*:role/app-role arn:aws:iam::*:role/*/app-role"]; !reflect.DeepEqual(acts, []string{"iam:PutRolePolicy"}) {
+		t.Errorf("written: on role app-role %q, want iam:PutRolePolicy only", acts)
+	}
+
+	by, stderr := policyOf(t, decided, "--evidence", "s3://ev/cases")
+	if got := holding(by, "s3:"); slices.Contains(got, "*") || !slices.Contains(got, "arn:aws:s3:::ev/cases/*") {
+		t.Errorf("decided with --evidence: S3 permissions on %q, want none on \"*\", the sink's under the evidence location", got)
+	}
+	if !strings.Contains(stderr, "capture-memory's sinks are decided by an expression") {
+		t.Errorf("decided with --evidence: no note on where the sinks are granted:\n%s", stderr)
+	}
+	if got := holding(by, "ec2:TerminateInstances"); !reflect.DeepEqual(got, []string{"*"}) {
+		t.Errorf("decided: mode from an input, ec2:TerminateInstances on %q, want \"*\"", got)
+	}
+	if got := holding(by, "iam:PutRolePolicy", "iam:PutUserPolicy"); !reflect.DeepEqual(got, []string{"arn:aws:iam::*:role/* arn:aws:iam::*:user/*"}) {
+		t.Errorf("decided: inline-policy writes on %q, want every role and user (the names come at run time)", got)
+	}
+
+	by, _ = policyOf(t, decided)
+	if got := holding(by, "s3:"); !reflect.DeepEqual(got, []string{"*"}) {
+		t.Errorf("decided without --evidence: S3 permissions on %q, want \"*\" (any sink)", got)
+	}
+
+	// Every built-in playbook: with --evidence, no S3 permission on "*".
+	names, err := fs.Glob(playbooks.FS, "*.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("built-in playbooks: %v %q", err, names)
+	}
+	for _, file := range names {
+		name := strings.TrimSuffix(file, ".yaml")
+		by, _ := policyOf(t, name, "--evidence", "s3://ev/cases")
+		if slices.Contains(holding(by, "s3:"), "*") {
+			t.Errorf("%s --evidence: an S3 permission on \"*\": %q", name, by["*"])
+		}
 	}
 }
