@@ -26,17 +26,21 @@ type Catalog struct {
 }
 
 // Entry is one playbook of the catalogue, as `list` shows it.
+// Its JSON form (list --format json) has snake_case keys.
 type Entry struct {
-	Name, Version, Incident, Description string
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Incident    string `json:"incident"`
+	Description string `json:"description"`
 	// Source is the file ("dir/x.yaml") or "builtin:x.yaml".
-	Source string
+	Source string `json:"source"`
 	// Shadows are the sources of the playbooks of the same name that this
 	// one hides, in lookup order.
-	Shadows  []string
-	Findings []string
+	Shadows  []string `json:"shadows"`
+	Findings []string `json:"findings"`
 	// Auto is the playbook's auto: a finding it answers may start it at
 	// once (serve --auto) instead of queueing it.
-	Auto bool
+	Auto bool `json:"auto"`
 }
 
 // place is one directory or the built-ins, read through fs.FS.

@@ -3,8 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -67,16 +68,118 @@ func writeEntries(st *cliState, entries []loader.Entry, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(entries)
 	}
-	tw := tabwriter.NewWriter(st.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tINCIDENT\tSOURCE\tDESCRIPTION")
+	rows := [][]string{{"NAME", "VERSION", "INCIDENT", "SOURCE", "DESCRIPTION"}}
 	for _, e := range entries {
-		src := e.Source
+		src := shortSource(e.Name, e.Source)
 		if len(e.Shadows) > 0 {
-			src += " (shadows " + strings.Join(e.Shadows, ", ") + ")"
+			var hidden []string
+			for _, sh := range e.Shadows {
+				hidden = append(hidden, shortSource(e.Name, sh))
+			}
+			src += " (shadows " + strings.Join(hidden, ", ") + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, e.Incident, src, firstLine(e.Description))
+		rows = append(rows, []string{e.Name, e.Version, e.Incident, src, firstLine(e.Description)})
 	}
-	return tw.Flush()
+	for _, line := range fitTable(rows, listWidth, listShrink) {
+		fmt.Fprintln(st.stdout, line)
+	}
+	return nil
+}
+
+// listWidth is the width list's table keeps to; --format json has every
+// field whole.
+const listWidth = 100
+
+// listShrink is the order list's columns give way in, each down to its
+// least: the description first, then the incident (the name says much of
+// it), the source (cut from the left: its end is the directory or file),
+// and the description again.
+var listShrink = []shrink{{col: 4, least: 40}, {col: 2, least: 16}, {col: 3, least: 16, left: true}, {col: 4, least: 20}}
+
+// shortSource is a playbook's source as the table shows it: "builtin" or
+// the directory when the file is NAME.yaml (the usual case), else whole.
+func shortSource(name, src string) string {
+	dir, file := path.Split(strings.TrimPrefix(src, "builtin:"))
+	if file != name+".yaml" && file != name+".yml" {
+		return src
+	}
+	if strings.HasPrefix(src, "builtin:") {
+		return "builtin"
+	}
+	return dir
+}
+
+// shrink is one step of fitting a table: column col may be cut down to
+// least runes, from the left when left (keeping its end).
+type shrink struct {
+	col, least int
+	left       bool
+}
+
+// fitTable lays rows out in columns two spaces apart and, when they are
+// wider than width, cuts columns in the order steps gives (with an
+// ellipsis where a cell was cut) until the rows fit or the steps are
+// spent.
+func fitTable(rows [][]string, width int, steps []shrink) []string {
+	const gap = 2
+	n := len(rows[0])
+	widths := make([]int, n)
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	total := func() int {
+		sum := (n - 1) * gap
+		for _, w := range widths {
+			sum += w
+		}
+		return sum
+	}
+	fromLeft := make([]bool, n)
+	for _, st := range steps {
+		if over := total() - width; over > 0 && widths[st.col] > st.least {
+			widths[st.col] = max(st.least, widths[st.col]-over)
+			fromLeft[st.col] = st.left
+		}
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			if fromLeft[i] {
+				c = cutLeft(c, widths[i])
+			} else {
+				c = cutRight(c, widths[i])
+			}
+			b.WriteString(c)
+			if i < n-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+gap))
+			}
+		}
+		out = append(out, strings.TrimRight(b.String(), " "))
+	}
+	return out
+}
+
+// cutRight keeps the first w runes of s, the last of them an ellipsis
+// when s is longer.
+func cutRight(s string, w int) string {
+	r := []rune(s)
+	if len(r) <= w {
+		return s
+	}
+	return string(r[:w-1]) + "…"
+}
+
+// cutLeft keeps the last w runes of s, the first of them an ellipsis
+// when s is longer.
+func cutLeft(s string, w int) string {
+	r := []rune(s)
+	if len(r) <= w {
+		return s
+	}
+	return "…" + string(r[len(r)-w+1:])
 }
 
 // answering keeps the entries that answer the finding in file: their
