@@ -29,7 +29,11 @@ type Server struct {
 
 // Start runs moto_server on a free port of 127.0.0.1 and waits until it
 // answers. Call Stop when done.
-func Start(ctx context.Context) (*Server, error) {
+func Start(ctx context.Context) (*Server, error) { return StartWith(ctx, nil) }
+
+// StartWith is Start with prepare called on the command before it starts
+// (tests use it to tie the server's life to their process).
+func StartWith(ctx context.Context, prepare func(*exec.Cmd)) (*Server, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, ErrNotInstalled
@@ -41,7 +45,7 @@ func Start(ctx context.Context) (*Server, error) {
 			return nil, err
 		}
 		var s *Server
-		if s, lastErr = startOn(ctx, bin, port); lastErr == nil {
+		if s, lastErr = startOn(ctx, bin, port, prepare); lastErr == nil {
 			return s, nil
 		}
 	}
@@ -50,10 +54,13 @@ func Start(ctx context.Context) (*Server, error) {
 
 // startOn runs bin as moto_server on port and waits until that process
 // answers there.
-func startOn(ctx context.Context, bin string, port int) (*Server, error) {
+func startOn(ctx context.Context, bin string, port int, prepare func(*exec.Cmd)) (*Server, error) {
 	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), out: &lockedBuffer{}}
 	s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if prepare != nil {
+		prepare(s.cmd)
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting moto_server: %w", err)
 	}

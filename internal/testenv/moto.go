@@ -19,21 +19,33 @@ type Moto struct {
 	srv    *motoserver.Server
 }
 
-// StartMoto starts moto_server on a free loopback port and stops it when
-// the test ends. It also sets AWS_ENDPOINT_URL, dummy credentials and
-// AWS_REGION for the test (t.Setenv), so code reading the standard chain
-// reaches this server and nothing else. Tests that call it cannot be
-// parallel (t.Setenv).
+// StartMoto gives the test a moto_server on a loopback port with nothing
+// in it: the test binary's shared server, reset (POST /moto-api/reset), or
+// where a server cannot be shared (see sharedServer) one of its own,
+// stopped when the test ends. It also sets AWS_ENDPOINT_URL, dummy
+// credentials and AWS_REGION for the test (t.Setenv), so code reading the
+// standard chain reaches this server and nothing else. Tests that call it
+// cannot be parallel (t.Setenv), which is also what lets them share one
+// server: no two of them run at once.
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
-	srv, err := motoserver.Start(context.Background())
+	srv, isShared, err := sharedServer()
+	if !isShared {
+		srv, err = motoserver.Start(context.Background())
+	}
 	if errors.Is(err, motoserver.ErrNotInstalled) {
 		Missing(t, err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Stop)
+	if isShared {
+		if err := srv.Reset(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		t.Cleanup(srv.Stop)
+	}
 	m := &Moto{URL: srv.URL, Region: "us-east-1", srv: srv}
 	m.setEnv(t)
 	return m
