@@ -2,8 +2,11 @@ package testenv
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/firebreak-ir/firebreak/internal/motoserver"
@@ -15,8 +18,24 @@ import (
 // pays that once instead of once per test. Every StartMoto resets it, so
 // each test still starts from an empty account.
 var shared struct {
-	mu  sync.Mutex
-	srv *motoserver.Server
+	mu sync.Mutex
+	// byEnv holds one server per set of MOTO_* settings: a test that sets
+	// one (MOTO_IAM_LOAD_MANAGED_POLICIES, say) gets a server started
+	// with it, as it would have with a server of its own.
+	byEnv map[string]*motoserver.Server
+}
+
+// motoEnv is the MOTO_* part of the environment, which moto_server reads at
+// start.
+func motoEnv() string {
+	var kv []string
+	for _, e := range os.Environ() {
+		if strings.HasPrefix(e, "MOTO_") {
+			kv = append(kv, e)
+		}
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, "\x00")
 }
 
 // sharedServer returns the binary's moto_server, starting it on first use.
@@ -28,8 +47,9 @@ func sharedServer() (srv *motoserver.Server, ok bool, err error) {
 	}
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
-	if shared.srv != nil {
-		return shared.srv, true, nil
+	key := motoEnv()
+	if srv := shared.byEnv[key]; srv != nil {
+		return srv, true, nil
 	}
 	// The server is started from a goroutine locked to its own OS thread
 	// that never returns: the parent-death signal is tied to the thread
@@ -50,6 +70,9 @@ func sharedServer() (srv *motoserver.Server, ok bool, err error) {
 	if st.err != nil {
 		return nil, true, st.err
 	}
-	shared.srv = st.srv
+	if shared.byEnv == nil {
+		shared.byEnv = map[string]*motoserver.Server{}
+	}
+	shared.byEnv[key] = st.srv
 	return st.srv, true, nil
 }
