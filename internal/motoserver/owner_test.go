@@ -38,7 +38,7 @@ func TestStartRefusesAnotherServersAnswer(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, err := startOn(t.Context(), bin, port(t, other.Listener.Addr()))
+	s, err := startOn(t.Context(), bin, port(t, other.Listener.Addr()), nil)
 	if err == nil {
 		s.Stop()
 		t.Fatal("startOn: accepted another server's answer as moto_server's")
