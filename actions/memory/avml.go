@@ -25,9 +25,10 @@ func openAvml(ctx context.Context, r sshconn.Remote, p *params, cl *cleanups) (*
 	if err != nil {
 		return nil, err
 	}
-	src := &source{R: out, Abort: abort, Wait: func(bool) error { return wait() }, Lime: true, Ext: ".lime",
+	src := &source{R: out, Abort: abort, Lime: true, Ext: ".lime",
 		Facts: map[string]any{"avml_sha256": up.SHA256, "avml_size": up.Size, "avml_version": strings.TrimSpace(version),
 			"remote_avml_path": up.Path, "command": cmd}}
+	src.waitRemote(wait)
 	src.setLayout(layout, p.ExpectedSize, false)
 	return src, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/firebreak-ir/firebreak/internal/sshconn"
 )
@@ -98,4 +99,51 @@ func openMethod(ctx context.Context, r sshconn.Remote, p *params, cl *cleanups) 
 		return openRaw(ctx, r, p)
 	}
 	return nil, fmt.Errorf("method %q is unknown: use lime, avml or raw", p.Method)
+}
+
+// How long a capture waits for the remote command (dd, avml) to exit once
+// its stream ended: after a whole stream, for its exit status; after a
+// failed one (a stall, a short stream), only for the status that may say
+// why. The session is closed by then; a command that ignores that, or a
+// hung host, would otherwise hold the step for as long as it lives.
+const (
+	remoteWaitAfterStream = 10 * time.Second
+	remoteWaitAfterFailed = 2 * time.Second
+)
+
+// remoteExit starts waiting for a streaming command's exit at once (wait,
+// from sshconn's StreamCmd; it returns when the connection closes at the
+// latest) and returns a bounded wait on it: the result in words for the
+// custody record, and the command's failure.
+func remoteExit(wait func() error) func(failed bool) (string, error) {
+	done := make(chan error, 1)
+	go func() { done <- wait() }()
+	return func(failed bool) (string, error) {
+		limit := remoteWaitAfterStream
+		if failed {
+			limit = remoteWaitAfterFailed
+		}
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		select {
+		case err := <-done:
+			if err != nil {
+				return err.Error(), err
+			}
+			return "exited 0", nil
+		case <-t.C:
+			return fmt.Sprintf("not waited for: still running %s after the stream ended (its session is closed)", limit), nil
+		}
+	}
+}
+
+// waitRemote makes s.Wait a bounded wait for the streaming command,
+// recording its result as the remote_result fact.
+func (s *source) waitRemote(wait func() error) {
+	exit := remoteExit(wait)
+	s.Wait = func(failed bool) error {
+		res, err := exit(failed)
+		s.Facts["remote_result"] = res
+		return err
+	}
 }

@@ -33,16 +33,18 @@ func openRaw(ctx context.Context, r sshconn.Remote, p *params) (*source, error) 
 	if err != nil {
 		return nil, err
 	}
+	src := &source{Abort: abort, Ext: ".raw", Facts: map[string]any{"source": p.Source, "command": dd}}
+	src.waitRemote(wait)
 	br := bufio.NewReaderSize(out, 64<<10)
 	pre, err := readPreamble(br)
 	if err != nil {
 		abort()
-		if werr := wait(); werr != nil {
+		if werr := src.Wait(true); werr != nil {
 			err = fmt.Errorf("%w; %v", err, werr)
 		}
 		return nil, err
 	}
-	src := &source{R: br, Abort: abort, Wait: func(bool) error { return wait() }, Ext: ".raw", Facts: map[string]any{"source": p.Source, "command": dd}}
+	src.R = br
 	switch {
 	case p.ExpectedSize > 0:
 		src.Expected, src.ExpectedFrom = p.ExpectedSize, "expected_size"
@@ -60,7 +62,7 @@ func openRaw(ctx context.Context, r sshconn.Remote, p *params) (*source, error) 
 		}
 	default:
 		abort()
-		_ = wait()
+		_ = src.Wait(true)
 		return nil, fmt.Errorf("cannot tell the size of %q on the target (no stat, no MemTotal): give expected_size", p.Source)
 	}
 	return src, nil
