@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/urfave/cli/v2"
 
 	"github.com/firebreak-ir/firebreak/engine/evidence"
@@ -25,6 +29,9 @@ func serveCommand(st *cliState) *cli.Command {
 			&cli.StringFlag{Name: "token-file", Usage: "read the tokens from `FILE` (lines `responder TOKEN` and `viewer TOKEN`) instead of making random ones"},
 			&cli.StringFlag{Name: "evidence", Value: "./evidence", Usage: "evidence store of the runs started here: a `DIR` or s3://BUCKET/PREFIX"},
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the manifests of runs started here with the ed25519 private key in `FILE`"},
+			&cli.BoolFlag{Name: "auto", Usage: "a finding starts at once the playbooks that answer it and say auto: true (without it, every one waits for a responder's click)"},
+			&cli.StringFlag{Name: "intake-secret-file", Usage: "accept POST /api/findings signed with HMAC-SHA256 of the body under the secret in `FILE` (header X-Firebreak-Signature: sha256=HEX)"},
+			&cli.StringFlag{Name: "sqs-queue", Usage: "take findings from the SQS queue at `URL` (long-polled; a message is deleted once its findings are recorded)"},
 			&cli.StringSliceFlag{Name: "regions", Usage: "the inventory reads these `REGIONS` (comma-separated; default: every region ec2:DescribeRegions gives)"},
 			&cli.Float64Flag{Name: "capture-rate", Value: console.DefaultCaptureMiBps, Usage: "`MiB/s` a memory capture reaches, for the inventory's capture time estimate (firebreak-lab bench --only memory measures it)"},
 		},
@@ -71,9 +78,23 @@ func (st *cliState) serveAction(c *cli.Context) error {
 	for _, r := range c.StringSlice("regions") {
 		regions = append(regions, strings.Split(r, ",")...)
 	}
+	var secret []byte
+	if f := c.String("intake-secret-file"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return usageErrorf("--intake-secret-file: %v", err)
+		}
+		if secret = bytes.TrimSpace(data); len(secret) < 16 {
+			return usageErrorf("--intake-secret-file %s: the secret is shorter than 16 bytes", f)
+		}
+	}
 	reg := st.registry(ctx, true)
 	op, _ := st.operator(ctx, false)
 	clients := st.awsClients(ctx)
+	queue := c.String("sqs-queue")
+	if queue != "" && st.aws.err != nil {
+		return usageErrorf("--sqs-queue needs AWS: %v", st.aws.err)
+	}
 	var ec2For func(string) console.EC2
 	if st.aws.err == nil {
 		ec2For = func(region string) console.EC2 { return clients.EC2(region) }
@@ -87,6 +108,7 @@ func (st *cliState) serveAction(c *cli.Context) error {
 		Logger:   st.logger(),
 		Registry: reg, EC2: ec2For, Regions: regions, HomeRegion: clients.Region(""),
 		CaptureMiBps: c.Float64("capture-rate"),
+		Auto:         c.Bool("auto"), IntakeSecret: secret,
 		PlanOptions: func(ctx context.Context) []plan.Option {
 			return []plan.Option{plan.WithLogger(st.logger()), plan.WithPermissionChecker(st.permissionChecker(ctx))}
 		},
@@ -108,6 +130,10 @@ func (st *cliState) serveAction(c *cli.Context) error {
 	} else {
 		fmt.Fprintf(st.stdout, "token: %s\n", tokens.Responder)
 		fmt.Fprintf(st.stdout, "viewer token: %s\n", tokens.Viewer)
+	}
+	if queue != "" {
+		fmt.Fprintf(st.stdout, "findings queue: %s\n", queue)
+		go srv.PollSQS(ctx, sqs.NewFromConfig(clients.Config()), queue, 20*time.Second)
 	}
 	err = srv.Serve(ctx, ln, cert, key)
 	srv.Wait() // runs started here are interrupted and sealed before the exit

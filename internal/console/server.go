@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -70,6 +71,13 @@ type Config struct {
 	// estimate (0: DefaultCaptureMiBps).
 	InventoryTTL time.Duration
 	CaptureMiBps float64
+
+	// Auto lets a finding start the playbooks that answer it and say
+	// auto: true (serve --auto); without it every one waits for a click.
+	Auto bool
+	// IntakeSecret, when set, lets POST /api/findings be authenticated by
+	// the HMAC-SHA256 of its body (SignatureHeader) instead of a token.
+	IntakeSecret []byte
 }
 
 // Server is the console. Make one with New.
@@ -79,6 +87,7 @@ type Server struct {
 	pages    *pages
 	runs     *runTracker
 	inv      *inventory
+	intake   intake
 	mux      *http.ServeMux
 	ctx      context.Context // runs started here live as long as it
 }
@@ -108,6 +117,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, pages: p, ctx: ctx, runs: newRunTracker()}
 	s.sessions.now = cfg.Now
+	if cfg.StateDir != "" {
+		s.intake.dir = filepath.Join(cfg.StateDir, "intake")
+	}
 	s.inv = &inventory{ec2: cfg.EC2, regions: cfg.Regions, home: cfg.HomeRegion, ttl: cfg.InventoryTTL, rate: cfg.CaptureMiBps, now: cfg.Now}
 	if s.inv.ttl <= 0 {
 		s.inv.ttl = DefaultInventoryTTL
@@ -141,6 +153,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /instances/{region}/{id}", s.need(Viewer, s.instancePage))
 	m.HandleFunc("GET /api/instances", s.need(Viewer, s.apiInstances))
 	m.HandleFunc("GET /plan", s.need(Viewer, s.planPage))
+	m.HandleFunc("POST /api/findings", s.apiFindings)
+	m.HandleFunc("GET /api/findings", s.need(Viewer, s.apiFindingList))
+	m.HandleFunc("GET /findings", s.need(Viewer, s.findingsPage))
+	m.HandleFunc("POST /findings/{key}/start", s.need(Responder, s.formStartFinding))
 	m.HandleFunc("GET /api/runs/{id}", s.need(Viewer, s.apiRun))
 	m.HandleFunc("GET /api/runs/{id}/events", s.need(Viewer, s.apiEvents))
 	m.HandleFunc("POST /api/runs/{id}/approve", s.need(Responder, s.apiApprove))
