@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -281,6 +283,11 @@ func (c *Case) lose(event string) {
 	}
 }
 
+// MaxCustodyLine bounds a custody line as written: a detail that would
+// make it longer is replaced by a marker with its size and SHA-256. The
+// reader (verify, resume) takes lines of up to 64 MiB.
+const MaxCustodyLine = 4 << 20
+
 // writeLocked writes e as the next custody line; the in-memory chain
 // moves on only once the store has the line.
 func (c *Case) writeLocked(ctx context.Context, e Entry) error {
@@ -288,6 +295,16 @@ func (c *Case) writeLocked(ctx context.Context, e Entry) error {
 	line, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("custody event %q of step %q: detail is not JSON-encodable: %w", e.Event, e.Step, err)
+	}
+	if len(line) > MaxCustodyLine {
+		// verify reads lines of up to 64 MiB; far less is ever needed. The
+		// event stays, its detail replaced by what it was.
+		d, _ := json.Marshal(e.Detail)
+		sum := sha256.Sum256(d)
+		e.Detail = map[string]any{"truncated": true, "detail_bytes": len(d), "detail_sha256": hex.EncodeToString(sum[:])}
+		if line, err = json.Marshal(e); err != nil {
+			return fmt.Errorf("custody event %q: %w", e.Event, err)
+		}
 	}
 	if err := c.store.Append(ctx, c.key("custody.jsonl"), line); err != nil {
 		return fmt.Errorf("writing custody event %q: %w", e.Event, err)

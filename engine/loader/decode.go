@@ -19,6 +19,14 @@ const (
 	// maxNodes bounds the YAML nodes visited, aliases counted each time
 	// they are followed, so an alias bomb stops early.
 	maxNodes = 200_000
+	// maxExpanded bounds the bytes of the scalars visited, aliases counted
+	// each time they are followed: a large string aliased thousands of
+	// times is a few nodes, and gigabytes once expanded.
+	maxExpanded = 2 * MaxSize
+	// MaxInputsBytes bounds a run's inputs (JSON, all together): they are
+	// written whole into the journal's header, the case's custody header
+	// and its manifest.
+	MaxInputsBytes = 1 << 20
 	// maxDepth bounds the nesting of values.
 	maxDepth = 64
 	// maxSteps bounds each of steps and finally: some checks are
@@ -35,11 +43,14 @@ type decoder struct {
 	lines  []string
 	errs   []*Error
 	budget int
-	spent  bool // the node budget ran out (reported once)
+	bytes  int    // what the scalars visited may still expand to
+	limit  int    // bytes at the start, for the message
+	spent  bool   // the node or byte budget ran out (reported once)
+	what   string // "the playbook", "the inputs file": for budget errors
 }
 
 func newDecoder(file string, data []byte) *decoder {
-	return &decoder{file: file, lines: strings.Split(string(data), "\n"), budget: maxNodes}
+	return &decoder{file: file, lines: strings.Split(string(data), "\n"), budget: maxNodes, bytes: maxExpanded, limit: maxExpanded, what: "the playbook"}
 }
 
 func (d *decoder) pos(n *yaml.Node) engine.Pos {
@@ -60,6 +71,7 @@ func (d *decoder) errf(n *yaml.Node, format string, args ...any) {
 // deref follows an alias to what it names and charges the node budget.
 // It returns nil once the budget is spent, which callers treat as null.
 func (d *decoder) deref(n *yaml.Node) *yaml.Node {
+	at := n // an alias is reported where it is used
 	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
 		if hops > 100 {
 			return nil
@@ -72,9 +84,19 @@ func (d *decoder) deref(n *yaml.Node) *yaml.Node {
 	if d.budget--; d.budget < 0 {
 		if !d.spent {
 			d.spent = true
-			d.errf(n, "the playbook is too large or expands too many aliases (more than %d values): simplify it", maxNodes)
+			d.errf(at, "%s is too large or expands too many aliases (more than %d values): simplify it", d.what, maxNodes)
 		}
 		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		if d.bytes -= len(n.Value); d.bytes < 0 {
+			if !d.spent {
+				d.spent = true
+				d.errf(at, "%s expands to more than %d bytes (an alias repeats a large value): simplify it", d.what, d.limit)
+			}
+			d.budget = -1 // nothing more is read
+			return nil
+		}
 	}
 	return n
 }

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -59,6 +60,41 @@ func FuzzLoad(f *testing.F) {
 			if !reflect.DeepEqual(again.Waves(), b.g.Waves()) {
 				t.Fatalf("the loader's graph has waves %v, its steps %v", b.g.Waves(), again.Waves())
 			}
+		}
+	})
+}
+
+// FuzzInputsFile feeds ReadInputsFile arbitrary bytes: it must never
+// panic, must return a map or an error wrapping engine.ErrInvalidInput,
+// and what it returns must stay within the expansion budget however the
+// file aliases its values.
+func FuzzInputsFile(f *testing.F) {
+	for _, s := range []string{
+		"instance_id: i-1\nports: [22, 80]\nflags: {a: true}\n", `{"instance_id": "i-1", "n": 3}`, "", "- a\n- b\n",
+		"a: &x [1, 2, 3]\nb: [*x, *x, *x]\n", "a: &x " + "yyyyyyyyyy" + "\nb: [*x, *x]\n", "a: *x\n", "a: !!binary aGk=\n",
+		"a: {b: {c: {d: [1, {e: f}]}}}\n", "? [a]\n: b\n",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "in.yaml")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadInputsFile(path)
+		if err != nil {
+			if got != nil || !errors.Is(err, engine.ErrInvalidInput) {
+				t.Fatalf("got %v and %T %v", got, err, err)
+			}
+			return
+		}
+		if got == nil {
+			t.Fatal("nil map and no error")
+		}
+		b, err := json.Marshal(got)
+		if err == nil && len(b) > 8*MaxInputsBytes {
+			t.Fatalf("%d bytes of inputs from a %d-byte file", len(b), len(data))
 		}
 	})
 }

@@ -47,6 +47,9 @@ func ResolveInputs(pb *engine.Playbook, given map[string]any, env *engine.Env) (
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := CheckInputsSize(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

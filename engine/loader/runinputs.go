@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,15 +69,46 @@ func ReadInputsFile(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inputs file: %w: %w", engine.ErrInvalidInput, err)
 	}
-	var out map[string]any
-	if err := yaml.Unmarshal(data, &out); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		return nil, inputErr("", "file %q: want a map of input names to values (YAML or JSON): %s", path, msg)
 	}
+	if len(doc.Content) == 0 {
+		return map[string]any{}, nil
+	}
+	// The loader's own walk, with its budgets: aliases are followed, and
+	// counted, as in a playbook.
+	d := newDecoder(path, data)
+	// Twice the inputs' own limit: the file may repeat a little through
+	// aliases; ResolveInputs then applies the limit to what is used.
+	d.what, d.bytes, d.limit = "the inputs file", 2*MaxInputsBytes, 2*MaxInputsBytes
+	root := d.deref(doc.Content[0])
+	if root != nil && !isNull(root) && root.Kind != yaml.MappingNode {
+		return nil, inputErr("", "file %q: want a map of input names to values (YAML or JSON), not %s", path, describe(root))
+	}
+	v, _ := d.plain(root, 0)
+	if len(d.errs) > 0 {
+		return nil, inputErr("", "%s", d.errs[0].Error())
+	}
+	out, _ := v.(map[string]any)
 	if out == nil {
 		out = map[string]any{}
 	}
 	return out, nil
+}
+
+// CheckInputsSize refuses inputs larger than MaxInputsBytes as JSON: the
+// journal, the custody log and the manifest each hold them whole.
+func CheckInputsSize(inputs map[string]any) error {
+	b, err := json.Marshal(inputs)
+	if err != nil {
+		return inputErr("", "the inputs cannot be recorded: %v", err)
+	}
+	if len(b) > MaxInputsBytes {
+		return inputErr("", "the inputs are %d bytes as JSON, more than %d: give large data as a file the playbook reads, not as an input", len(b), MaxInputsBytes)
+	}
+	return nil
 }
 
 var errTooLarge = errors.New("file too large")

@@ -77,8 +77,7 @@ func TestReadInputsFile(t *testing.T) {
 			want: map[string]any{"instance_id": "i-1", "ports": []any{22, 80}, "flags": map[string]any{"a": true}}},
 		{name: "json", path: write("in.json", `{"instance_id": "i-1", "n": 3}`), want: map[string]any{"instance_id": "i-1", "n": 3}},
 		{name: "empty", path: write("empty.yaml", ""), want: map[string]any{}},
-		{name: "a list", path: write("list.yaml", "- a\n- b\n"), err: `inputs: file "` + dir + `/list.yaml": want a map of input names to values (YAML or JSON): unmarshal errors:
-  line 1: cannot unmarshal !!seq into map[string]interface {}`},
+		{name: "a list", path: write("list.yaml", "- a\n- b\n"), err: `inputs: file "` + dir + `/list.yaml": want a map of input names to values (YAML or JSON), not a list`},
 		{name: "bad syntax", path: write("bad.json", `{"a": `), err: `inputs: file "` + dir + `/bad.json": want a map of input names to values (YAML or JSON): line 1: did not find expected node content`},
 	}
 	for _, tt := range tests {

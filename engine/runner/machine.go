@@ -19,13 +19,14 @@ import (
 // from workflow code, so both interpret a playbook with one implementation.
 // It is used by one goroutine at a time.
 type machine struct {
-	reg      *engine.Registry
-	pb       *engine.Playbook
-	runID    string
-	caseID   string
-	operator string
-	drv      Driver
-	log      *slog.Logger
+	reg         *engine.Registry
+	pb          *engine.Playbook
+	runID       string
+	caseID      string
+	operator    string
+	outputBytes int // the outputs recorded so far, JSON (checkOutputs)
+	drv         Driver
+	log         *slog.Logger
 
 	main    []*stepState
 	fin     []*stepState

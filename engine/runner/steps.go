@@ -165,6 +165,10 @@ func (m *machine) endForEach(st *stepState) {
 		}
 	}
 	out := itemsOutputs(st.rec.Items)
+	if err := m.checkOutputs(out, "the items' outputs together"); err != nil {
+		m.end(st, engine.StatusFailed, err.Error(), "", nil)
+		return
+	}
 	if failed > 0 {
 		m.end(st, engine.StatusFailed, fmt.Sprintf("%d of %d items failed", failed, len(st.items)), "", out)
 		return

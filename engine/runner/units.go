@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -69,6 +70,11 @@ func (m *machine) abandon(batch []Launch) {
 // interrupted is a cancellation (the unit runs again on resume), not a
 // failure.
 func (m *machine) unitEnded(u unit, attempt int, out engine.Outputs, err error) {
+	if err == nil {
+		if err = m.checkOutputs(out, "its outputs"); err != nil {
+			out = nil
+		}
+	}
 	status := engine.StatusSucceeded
 	switch {
 	case err != nil && m.drv.Stopped():
@@ -144,4 +150,34 @@ func playbookDir(pb *engine.Playbook) string {
 		return filepath.Dir(pb.Source)
 	}
 	return dir
+}
+
+// Outputs are written whole into a journal line (which resume reads back)
+// and into the manifest (which verify reads back, at most 256 MiB), so
+// they are bounded: a step's (or one for_each item's, or a for_each
+// step's items together) and the run's all together. Past a bound the
+// step fails saying so: an action with that much to say stores it as an
+// artifact.
+const (
+	MaxOutputsBytes    = 4 << 20
+	MaxRunOutputsBytes = 64 << 20
+)
+
+// checkOutputs charges out's size to the run and refuses it past a bound.
+func (m *machine) checkOutputs(out engine.Outputs, what string) error {
+	if len(out) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil // Record refuses it, saying it is not JSON
+	}
+	switch {
+	case len(b) > MaxOutputsBytes:
+		return fmt.Errorf("%s are %d bytes as JSON, more than %d: the journal and the manifest could not hold them (an action stores that much as an artifact)", what, len(b), MaxOutputsBytes)
+	case len(b) > MaxRunOutputsBytes-m.outputBytes:
+		return fmt.Errorf("%s (%d bytes) would take the run's outputs past %d bytes, more than the manifest can hold", what, len(b), MaxRunOutputsBytes)
+	}
+	m.outputBytes += len(b)
+	return nil
 }
