@@ -84,6 +84,7 @@ func newWorldWith(t testing.TB, reg *engine.Registry, cat *loader.Catalog, opts 
 	t.Helper()
 	reg.Register(noteAction{})
 	reg.Register(failIfAction{})
+	reg.Register(putAnalysisAction{})
 	w := &world{t: t, tokens: NewTokens(), evidence: t.TempDir(), state: t.TempDir()}
 	loc, err := evidence.ParseLocation(w.evidence)
 	if err != nil {

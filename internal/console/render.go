@@ -38,6 +38,12 @@ var funcs = template.FuncMap{
 	"bytes": humanBytes,
 	"lower": strings.ToLower,
 	"list":  func(s ...string) []string { return s },
+	"hexaddr": func(p *uint64) string {
+		if p == nil {
+			return ""
+		}
+		return fmt.Sprintf("0x%x", *p)
+	},
 	"mib": func(n int64) string {
 		if n >= 1024 {
 			return fmt.Sprintf("%.1f GiB", float64(n)/1024)
