@@ -40,3 +40,7 @@ func labCommand(name, usage string) *cli.Command {
 		},
 	}
 }
+
+// StateDir is the state dir a --state-dir value names (~/.firebreak when
+// it is empty), for the lab's commands, which keep their own things there.
+func StateDir(flag string) (string, error) { return stateDir(flag) }

@@ -37,7 +37,12 @@ func demoCommand() *ucli.Command {
 			if c.NArg() > 0 {
 				return cli.UsageError(errors.New("usage: firebreak-lab demo [--evidence DIR]"))
 			}
-			d := &demo{stdin: c.App.Reader, stdout: c.App.Writer, stderr: c.App.ErrWriter, evidence: c.String("evidence")}
+			state, err := cli.StateDir(c.String("state-dir"))
+			if err != nil {
+				return err
+			}
+			d := &demo{stdin: c.App.Reader, stdout: c.App.Writer, stderr: c.App.ErrWriter, evidence: c.String("evidence"),
+				venv: filepath.Join(state, "lab", "moto-venv")}
 			return d.run(c.Context)
 		},
 	}
@@ -63,16 +68,21 @@ type demo struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	evidence       string
+	venv           string // where the demo installs moto when moto_server is not on PATH
 }
 
 func (d *demo) logf(format string, a ...any) { fmt.Fprintf(d.stderr, format+"\n", a...) }
 
 func (d *demo) run(ctx context.Context) error {
-	d.logf("starting moto_server on loopback...")
-	srv, err := motoserver.Start(ctx)
-	if errors.Is(err, motoserver.ErrNotInstalled) {
-		return cli.UsageError(fmt.Errorf("%v; the demo needs it", err))
+	bin := motoserver.Find(d.venv)
+	if bin == "" {
+		var err error
+		if bin, err = motoserver.Install(ctx, d.venv, d.logf); err != nil {
+			return cli.UsageError(fmt.Errorf("the demo needs moto_server: %w", err))
+		}
 	}
+	d.logf("starting moto_server on loopback (%s)...", bin)
+	srv, err := motoserver.StartBin(ctx, bin)
 	if err != nil {
 		return fmt.Errorf("starting moto_server: %w", err)
 	}

@@ -38,6 +38,13 @@ func StartWith(ctx context.Context, prepare func(*exec.Cmd)) (*Server, error) {
 	if err != nil {
 		return nil, ErrNotInstalled
 	}
+	return startBin(ctx, bin, prepare)
+}
+
+// StartBin is Start with the moto_server at bin (one Install made).
+func StartBin(ctx context.Context, bin string) (*Server, error) { return startBin(ctx, bin, nil) }
+
+func startBin(ctx context.Context, bin string, prepare func(*exec.Cmd)) (*Server, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort()
