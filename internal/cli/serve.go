@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/urfave/cli/v2"
 
+	"github.com/firebreak-ir/firebreak/assess"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/plan"
 	"github.com/firebreak-ir/firebreak/internal/console"
@@ -109,6 +110,12 @@ func (st *cliState) serveAction(c *cli.Context) error {
 		Registry: reg, EC2: ec2For, Regions: regions, HomeRegion: clients.Region(""),
 		CaptureMiBps: c.Float64("capture-rate"),
 		Auto:         c.Bool("auto"), IntakeSecret: secret,
+		Assess: func(ctx context.Context) (*assess.Report, error) {
+			if st.aws.err != nil {
+				return nil, st.aws.err
+			}
+			return assess.Run(ctx, assess.Options{Clients: clients, Regions: regions})
+		},
 		PlanOptions: func(ctx context.Context) []plan.Option {
 			return []plan.Option{plan.WithLogger(st.logger()), plan.WithPermissionChecker(st.permissionChecker(ctx))}
 		},

@@ -169,7 +169,7 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("%s script elements in the page's content", n)
 	}
 	b.shot("playbooks")
-	for _, p := range []string{"/", "/runs"} {
+	for _, p := range []string{"/", "/runs", "/cases", "/findings", "/inventory", "/readiness"} {
 		b.do(chromedp.Navigate(w.srv.URL + p))
 	}
 	b.clean()

@@ -91,7 +91,7 @@ type view struct {
 var titles = map[string]string{
 	"login": "Log in", "error": "Error", "home": "Console", "runs": "Runs", "run": "Run",
 	"playbooks": "Playbooks", "inventory": "Inventory", "instance": "Instance", "findings": "Findings",
-	"case": "Case", "plan": "Plan",
+	"case": "Case", "plan": "Plan", "cases": "Cases", "readiness": "Readiness",
 }
 
 // render writes page name with data, rendered in full before anything is

@@ -324,3 +324,12 @@ func (s *Server) playbooksPage(w http.ResponseWriter, r *http.Request, c caller)
 func (s *Server) apiWhoami(w http.ResponseWriter, _ *http.Request, c caller) {
 	writeJSON(w, http.StatusOK, map[string]string{"role": c.role.String()})
 }
+
+func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, c caller) {
+	rows, err := s.listRuns(r.Context())
+	p := runsPage{Runs: rows}
+	if err != nil {
+		p.Error = err.Error()
+	}
+	s.render(w, r, http.StatusOK, "cases", c, p)
+}

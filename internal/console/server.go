@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-ir/firebreak/assess"
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/engine/evidence"
 	"github.com/firebreak-ir/firebreak/engine/loader"
@@ -78,6 +79,8 @@ type Config struct {
 	// IntakeSecret, when set, lets POST /api/findings be authenticated by
 	// the HMAC-SHA256 of its body (SignatureHeader) instead of a token.
 	IntakeSecret []byte
+	// Assess runs the readiness checks (assess.Run); nil: no readiness.
+	Assess func(ctx context.Context) (*assess.Report, error)
 }
 
 // Server is the console. Make one with New.
@@ -88,6 +91,7 @@ type Server struct {
 	runs     *runTracker
 	inv      *inventory
 	intake   intake
+	ready    readiness
 	mux      *http.ServeMux
 	ctx      context.Context // runs started here live as long as it
 }
@@ -117,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, pages: p, ctx: ctx, runs: newRunTracker()}
 	s.sessions.now = cfg.Now
+	s.ready.run = cfg.Assess
 	if cfg.StateDir != "" {
 		s.intake.dir = filepath.Join(cfg.StateDir, "intake")
 	}
@@ -155,6 +160,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /plan", s.need(Viewer, s.planPage))
 	m.HandleFunc("POST /api/findings", s.apiFindings)
 	m.HandleFunc("GET /cases/{id}", s.need(Viewer, s.casePage))
+	m.HandleFunc("GET /cases", s.need(Viewer, s.casesPage))
+	m.HandleFunc("GET /readiness", s.need(Viewer, s.readinessPage))
+	m.HandleFunc("GET /api/assess", s.need(Viewer, s.apiAssess))
 	m.HandleFunc("POST /cases/{id}/verify", s.need(Responder, s.formVerify))
 	m.HandleFunc("GET /api/cases", s.need(Viewer, s.apiCases))
 	m.HandleFunc("GET /api/cases/{id}", s.need(Viewer, s.apiCase))
