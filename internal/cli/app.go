@@ -73,6 +73,7 @@ func newApp(st *cliState, extra []*cli.Command) *cli.App {
 		Commands:                  withExtra(commands(st), extra),
 		Metadata:                  map[string]any{"version": name},
 	}
+	withTemporal(st, app.Commands)
 	for _, c := range app.Commands {
 		if c.OnUsageError == nil {
 			c.OnUsageError = onUsageError
@@ -101,6 +102,8 @@ func commands(st *cliState) []*cli.Command {
 		assessCommand(st),
 		serveCommand(st),
 		evidenceBucketCommand(st),
+		workerCommand(st),
+		approveCommand(st),
 	}
 }
 

@@ -29,6 +29,7 @@ type cliState struct {
 	schemesOnce sync.Once
 	schemes     *evidence.Schemes // stores(): where evidence locations open
 	promptMu    sync.Mutex
+	temporal    temporalConf // the Temporal flags; addr empty: runs are local
 	disp        displayHolder
 }
 

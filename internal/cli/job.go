@@ -31,19 +31,24 @@ type outcome struct {
 }
 
 // sessions is the session manager of one command: the local backend over
-// the state dir. The command opens the store and the key itself (their
-// errors are usage errors, exit 2); the session reloads a resumed run's
-// playbook from its source.
-func (st *cliState) sessions(reg *engine.Registry) *session.Manager {
+// the state dir, or Temporal with --temporal (close disconnects). The
+// command opens the store and the key itself (their errors are usage
+// errors, exit 2); the session reloads a resumed run's playbook from its
+// source.
+func (st *cliState) sessions(ctx context.Context, reg *engine.Registry) (m *session.Manager, close func(), err error) {
+	b, close, err := st.backend(ctx, reg)
+	if err != nil {
+		return nil, nil, err
+	}
 	return &session.Manager{
-		Backend: &session.Local{Registry: reg, StateDir: st.stateDir},
+		Backend: b,
 		Open: session.Opener{
 			Store:    st.openStore,
 			Playbook: func(src string) (*engine.Playbook, error) { return loadSource(reg, src) },
 		},
 		Tool:   toolRef(),
 		Logger: st.runnerLogger(),
-	}
+	}, close, nil
 }
 
 // startJob runs j from the start and seals its case. It never returns
@@ -75,6 +80,16 @@ func (st *cliState) execJob(ctx context.Context, m *session.Manager, j *job, d d
 	}
 	req.Operator, _ = st.operator(ctx, needsAWS(j.reg, req.Playbook))
 	req.Approver, req.Observer = st.approver(j.yes, d), d.observer(req.Label)
+	if st.temporal.addr != "" && req.Approver == nil {
+		// On Temporal the step waits for an answer as long as the run lives.
+		show := req.Observer
+		req.Observer = func(ev runner.StepEvent) {
+			show(ev)
+			if ev.Status == engine.StatusWaiting && ev.Item < 0 {
+				st.logf("step %q of run %s waits for approval: answer with `firebreak approve %s %s` (--decline to refuse)", ev.Step, ev.RunID, ev.RunID, ev.Step)
+			}
+		}
+	}
 	var run *session.Run
 	if resume {
 		run, err = m.Resume(ctx, req)

@@ -35,9 +35,15 @@ func resumeCommand(st *cliState) *cli.Command {
 
 func (st *cliState) resume(ctx context.Context, runID string, yes bool) error {
 	reg := st.registry(ctx, true)
-	m := st.sessions(reg)
+	m, closeM, err := st.sessions(ctx, reg)
+	if err != nil {
+		return err
+	}
+	defer closeM()
 	req, err := m.ResumeRequest(ctx, runID)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && st.temporal.addr != "":
+		return usageErrorf("no run %q on Temporal at %s (namespace %s): `firebreak runs --temporal ...` lists them", runID, st.temporal.addr, st.temporal.namespace)
 	case errors.Is(err, fs.ErrNotExist):
 		return usageErrorf("no run %q in %s: `firebreak runs` lists the runs there", runID, st.stateDir)
 	case errors.Is(err, session.ErrSucceeded):

@@ -81,9 +81,14 @@ func (st *cliState) runAction(c *cli.Context) error {
 	}
 	j := &job{reg: reg, yes: opts.yes, req: &session.Request{Playbook: pb, Inputs: inputs, Finding: in.forRun(),
 		CaseID: opts.caseID, Evidence: opts.evidence, SignKey: opts.signKey, Parallelism: opts.parallelism}}
+	m, closeM, err := st.sessions(c.Context, reg)
+	if err != nil {
+		return err
+	}
+	defer closeM()
 	d := st.newDisplay()
 	d.addRun("", pb, nil)
-	out := st.startJob(c.Context, st.sessions(reg), j, d)
+	out := st.startJob(c.Context, m, j, d)
 	st.endDisplay(d)
 	st.printSummary(out)
 	return out.exitErr()

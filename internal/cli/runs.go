@@ -26,7 +26,16 @@ func runsCommand(st *cliState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			runs, err := (&session.Local{StateDir: st.stateDir}).Runs(c.Context)
+			var b session.Backend = &session.Local{StateDir: st.stateDir}
+			if st.temporal.addr != "" {
+				tb, closeB, err := st.backend(c.Context, nil)
+				if err != nil {
+					return err
+				}
+				defer closeB()
+				b = tb
+			}
+			runs, err := b.Runs(c.Context)
 			if err != nil {
 				return err
 			}

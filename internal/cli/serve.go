@@ -100,9 +100,14 @@ func (st *cliState) serveAction(c *cli.Context) error {
 	if st.aws.err == nil {
 		ec2For = func(region string) console.EC2 { return clients.EC2(region) }
 	}
+	sessions, closeS, err := st.sessions(ctx, reg) // on Temporal with --temporal
+	if err != nil {
+		return err
+	}
+	defer closeS()
 	srv, err := console.New(ctx, console.Config{
 		Tokens: tokens, Secure: cert != "",
-		Sessions: st.sessions(reg), Catalog: st.catalog(reg),
+		Sessions: sessions, Catalog: st.catalog(reg),
 		Evidence: loc, SignKey: signKey, Signer: signer,
 		OpenStore: st.openStore, StateDir: st.stateDir,
 		Operator: func(context.Context) evidence.Operator { return op },

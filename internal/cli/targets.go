@@ -68,7 +68,11 @@ func (st *cliState) runTargets(ctx context.Context, reg *engine.Registry, pb *en
 		j.req.Evidence, j.req.SignKey, j.req.Parallelism = loc, opts.signKey, opts.parallelism
 		d.addRun(j.req.Label, pb, nil)
 	}
-	m := st.sessions(reg)
+	m, closeM, err := st.sessions(ctx, reg)
+	if err != nil {
+		return err
+	}
+	defer closeM()
 	outs := make([]*outcome, len(jobs))
 	var g errgroup.Group
 	g.SetLimit(limit)
