@@ -209,3 +209,92 @@ func waitChildOf(t *testing.T, name string, parents ...int) int {
 	t.Fatalf("no %s under %v", name, parents)
 	return 0
 }
+
+// TestTemporalInterruptResume: Ctrl-C of the starter interrupts the run
+// on Temporal as it does a local one (exit 3, the case sealed interrupted,
+// a resume hint); resume --temporal continues it in the same case,
+// keeping the step that succeeded.
+func TestTemporalInterruptResume(t *testing.T) {
+	s, _ := temporalSandbox(t)
+	s.startWorker()
+	marker := filepath.Join(s.dir, "marker")
+	r := s.interrupt(syscall.SIGINT, "wait", "run", "blocks", "-i", "marker="+marker, "--evidence", filepath.Join(s.dir, "evidence"))
+	r.want(t, 3)
+	mpath := r.manifestPath(t)
+	if m := readManifest(t, mpath); m.Status != "interrupted" {
+		t.Fatalf("manifest after Ctrl-C: %s, want interrupted", m.Status)
+	}
+	s.run("verify", mpath).want(t, 0)
+	runID := r.resumeID(t)
+	contains(t, "runs", s.run("runs").want(t, 0).stdout, runID, "interrupted")
+	writeFile(t, marker, nil)
+	res := s.run("resume", runID).want(t, 0)
+	if got := res.manifestPath(t); got != mpath {
+		t.Fatalf("resume sealed %s, want the same case's %s", got, mpath)
+	}
+	m := readManifest(t, mpath)
+	if m.Status != "succeeded" {
+		t.Fatalf("manifest after resume: %s", m.Status)
+	}
+	s.run("verify", mpath).want(t, 0)
+	custody, err := os.ReadFile(filepath.Join(filepath.Dir(mpath), "custody.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// first ran once: kept by the resume, not run again.
+	if n := strings.Count(string(custody), `"event":"step.started","step":"first"`); n != 1 {
+		t.Errorf("first started %d times, want once (kept by the resume)\n%s", n, custody)
+	}
+	contains(t, "custody", string(custody), `"run.resumed"`, `"step.cancelled"`)
+	s.run("resume", runID).want(t, 0) // already succeeded: nothing to do
+}
+
+// pollsPlaybook has a step that waits until its marker file exists.
+const pollsPlaybook = `name: polls
+version: 1.0.0
+inputs:
+  marker: {type: string, required: true}
+steps:
+  - id: first
+    action: command
+    with: {argv: [echo, before]}
+  - id: wait
+    action: command
+    needs: [first]
+    with:
+      argv: [sh, -c, "while [ ! -e \"$1\" ]; do sleep 0.2; done", sh, "${{ inputs.marker }}"]
+  - id: last
+    action: command
+    needs: [wait]
+    with: {argv: [echo, after]}
+`
+
+// TestTemporalServerRestartMidRun: the Temporal server stops and starts
+// again (same database) while a step runs; the worker and the starter
+// reconnect and the run finishes.
+func TestTemporalServerRestartMidRun(t *testing.T) {
+	s, srv := temporalSandbox(t)
+	s.startWorker()
+	marker := filepath.Join(s.dir, "marker")
+	pb := filepath.Join(s.dir, "polls.yaml")
+	writeFile(t, pb, []byte(pollsPlaybook))
+	run, out := s.startProc("run", pb, "-i", "marker="+marker, "--evidence", filepath.Join(s.dir, "evidence"))
+	out.waitLine(t, "step=wait", "status=running")
+	srv.Restart(t)
+	writeFile(t, marker, nil)
+	done := make(chan error, 1)
+	go func() { done <- run.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run across a server restart: %v\n%s", err, out.String())
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the run did not end within 3 minutes of the restart\n%s", out.String())
+	}
+	r := result{stderr: out.String()}
+	s.run("verify", r.manifestPath(t)).want(t, 0)
+	if m := readManifest(t, r.manifestPath(t)); m.Status != "succeeded" {
+		t.Fatalf("manifest: %s", m.Status)
+	}
+}

@@ -35,6 +35,9 @@ type wf struct {
 	custody  []CustodyEvent // made, not yet sent to a worker
 	asked    []string       // approve steps asked, in order (no map order in a workflow)
 	flushing []workflow.Future
+	// keep is a context no cancel reaches: custody events are written
+	// whatever happens to the run.
+	keep workflow.Context
 }
 
 // Run is the workflow function.
@@ -50,6 +53,7 @@ func (w *Workflow) Run(ctx workflow.Context, in RunInput) (*RunOutput, error) {
 	x := &wf{ctx: ctx, in: in,
 		ref: CaseRef{Evidence: job.Evidence, CaseID: job.CaseID, RunID: job.RunID, Playbook: job.Playbook, Tool: in.Tool,
 			Operator: job.Operator, Inputs: job.Inputs, StartedAt: job.StartedAt}}
+	x.keep, _ = workflow.NewDisconnectedContext(ctx)
 	if err := workflow.SetQueryHandler(ctx, EventsQuery, func(from int) ([]Event, error) {
 		if from < 0 || from > len(x.events) {
 			from = len(x.events)
@@ -279,7 +283,7 @@ func (x *wf) flush() {
 	if len(x.custody) == 0 {
 		return
 	}
-	ctx := workflow.WithActivityOptions(x.ctx, workflow.ActivityOptions{
+	ctx := workflow.WithActivityOptions(x.keep, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute, HeartbeatTimeout: DefaultHeartbeat,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second},
 	})
@@ -290,11 +294,9 @@ func (x *wf) flush() {
 // flushAll sends what is left and waits for every custody activity: the
 // session seals the case only after the workflow ends.
 func (x *wf) flushAll() {
-	ctx, _ := workflow.NewDisconnectedContext(x.ctx)
-	x.ctx = ctx
 	x.flush()
 	for _, f := range x.flushing {
-		_ = f.Get(ctx, nil)
+		_ = f.Get(x.keep, nil)
 	}
 	x.flushing = nil
 }
