@@ -2,9 +2,11 @@ package temporalrun
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +81,14 @@ func (a *Activities) Step(ctx context.Context, req StepRequest) (engine.Outputs,
 	in := &engine.StepInput{RunID: req.Case.RunID, CaseID: req.Case.CaseID, StepID: req.Step, Params: params,
 		Attempt: req.Attempt, Log: log, Evidence: cs.Evidence(req.Step), Operator: req.Case.Operator,
 		ForEach: req.Item >= 0, ItemIndex: max(req.Item, 0), PlaybookDir: req.PlaybookDir, SecretEnv: req.SecretEnv}
+	if req.RunLog != nil {
+		path, err := writeRunLog(req.RunLog)
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(path)
+		in.RunLogPath = path
+	}
 	out, err := runner.RunAttempt(ctx, act, in, req.Timeout)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -210,18 +220,27 @@ func operator(s string) evidence.Operator {
 	return evidence.Operator{UserID: s}
 }
 
-// heartbeat heartbeats until stop is called, so a lost worker is noticed
-// within the heartbeat timeout and a cancel reaches the action.
+// heartbeat heartbeats until stop is called (stop returns once it has
+// stopped), so a lost worker is noticed within the heartbeat timeout and a
+// cancel reaches the action.
 func heartbeat(ctx context.Context) (stop func()) {
 	every := time.Second
 	if t := activity.GetInfo(ctx).HeartbeatTimeout; t > 0 {
 		every = max(t/4, 100*time.Millisecond)
 	}
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		tk := time.NewTicker(every)
 		defer tk.Stop()
 		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			default:
+			}
 			activity.RecordHeartbeat(ctx)
 			select {
 			case <-tk.C:
@@ -232,7 +251,28 @@ func heartbeat(ctx context.Context) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(done); <-stopped }
+}
+
+// writeRunLog writes l as JSON lines to a temporary file.
+func writeRunLog(l *RunLog) (string, error) {
+	f, err := os.CreateTemp("", "firebreak-run-*.jsonl")
+	if err != nil {
+		return "", fmt.Errorf("writing the run log: %w", err)
+	}
+	enc := json.NewEncoder(f)
+	err = enc.Encode(l.Run)
+	for i := 0; err == nil && i < len(l.Events); i++ {
+		err = enc.Encode(l.Events[i])
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("writing the run log: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // actionError is an action's error as the workflow receives it.

@@ -96,7 +96,21 @@ type StepRequest struct {
 	SecretEnv   map[string]string `json:",omitempty"`
 	// Events are custody events to append before the action runs.
 	Events []CustodyEvent `json:",omitempty"`
+	// RunLog is the run's log so far (its header, then every step event),
+	// for the action that uploads it (upload-log reads
+	// StepInput.RunLogPath): a Temporal run keeps no journal file.
+	RunLog *RunLog `json:",omitempty"`
 }
+
+// RunLog is what a Temporal run gives upload-log in place of the local
+// runner's journal: one JSON line with the run, then one per step event.
+type RunLog struct {
+	Run    map[string]any
+	Events []Event
+}
+
+// runLogActions are the actions that read StepInput.RunLogPath.
+var runLogActions = map[string]bool{"upload-log": true}
 
 // ActionFailure is the detail of an action's error.
 type ActionFailure struct {

@@ -225,6 +225,12 @@ func (x *wf) start(l runner.Launch, attempt int) *pending {
 	in := l.Input
 	req := StepRequest{Case: x.ref, Step: s.ID, Action: s.Action, Item: l.Item, Params: encodeParams(in.Params),
 		Attempt: attempt, Timeout: s.Timeout, PlaybookDir: in.PlaybookDir, SecretEnv: in.SecretEnv, Events: x.custody}
+	if runLogActions[s.Action] {
+		j := x.in.Job
+		req.RunLog = &RunLog{Run: map[string]any{"kind": "run", "backend": "temporal", "run_id": j.RunID, "case_id": j.CaseID,
+			"playbook": j.Playbook, "inputs": j.Inputs, "operator": j.Operator, "started_at": j.StartedAt},
+			Events: append([]Event(nil), x.events...)}
+	}
 	x.custody = nil
 	return &pending{l: l, attempt: attempt, f: workflow.ExecuteActivity(ctx, StepActivity, req)}
 }
