@@ -422,8 +422,8 @@ func TestApproveSignalsAWaitingWorkflow(t *testing.T) {
 			if !yes {
 				ev = "step.declined"
 			}
-			if got := strings.Join(custody(t, store, out.CaseID), " "); !strings.Contains(got, ev) {
-				t.Fatalf("custody has no %s: %s", ev, got)
+			if got := strings.Join(custody(t, store, out.CaseID), " "); !strings.Contains(got, "approval.answered "+ev) {
+				t.Fatalf("custody has no approval.answered (by the approver) before %s: %s", ev, got)
 			}
 			if rep, err := evidence.Verify(t.Context(), store, out.CaseID, nil); err != nil || !rep.OK() {
 				t.Fatalf("verify: %v %v", err, rep)

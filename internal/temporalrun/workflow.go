@@ -202,6 +202,9 @@ func (x *wf) answer(a Answer) {
 	if !x.m.Waiting(a.Step) {
 		return // an answer to a question not asked (any more): ignored
 	}
+	if a.Operator != "" { // who answered (firebreak approve), before the machine's step.approved or step.declined
+		x.Event("approval.answered", a.Step, map[string]any{"approve": a.Approve, "by": a.Operator})
+	}
 	_ = x.m.Answer(a.Step, a.Approve, nil)
 }
 
