@@ -31,7 +31,9 @@ import (
 // one snapshot of the case; both cases verify.
 func TestHostCompromiseOnTemporal(t *testing.T) {
 	srv := testenv.StartTemporal(t)
-	local := newHostWorld(t)
+	// The test binary shares one moto_server, which StartMoto resets: the
+	// local run ends before the Temporal run's world is built.
+	l := newHostWorld(t).run(t, "host-compromise", map[string]any{}, nil, nil)
 	remote := newHostWorld(t)
 	reg, _ := registry(remote.cfg)
 	c, err := client.Dial(client.Options{HostPort: srv.Addr, Namespace: srv.Namespace,
@@ -47,7 +49,6 @@ func TestHostCompromiseOnTemporal(t *testing.T) {
 		}
 		t.Cleanup(w.Stop)
 	}
-	l := local.run(t, "host-compromise", map[string]any{}, nil, nil)
 
 	ctx := testenv.Context(t)
 	pb, err := (&loader.Loader{Registry: reg}).LoadFile("../../playbooks/host-compromise.yaml")
