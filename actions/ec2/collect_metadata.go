@@ -48,10 +48,7 @@ type collectAPIs struct {
 }
 
 // collectMetadata saves what EC2 and IAM know of an instance, one artifact
-// per call. It changes nothing, and may run beside isolate (host-compromise
-// runs it so): isolate records itself every state it changes, and what it
-// has already changed when a read here comes (the ENIs' groups, the
-// profile, the ASG) is read back from its prev tags. A call the
+// per call, before anything is changed. It changes nothing. A call the
 // endpoint does not implement is recorded as a gap and does not fail it.
 type collectMetadata struct {
 	apis   func(region string) collectAPIs
@@ -107,7 +104,7 @@ func (a *collectMetadata) Run(ctx context.Context, in *engine.StepInput) (engine
 		return nil, fmt.Errorf("collect-metadata: %w", err)
 	}
 	id, region := p.InstanceID, a.region(p.Region)
-	c := &collection{apis: a.apis(region), in: in, id: id, region: region, steps: newGapSubsteps(in.Evidence)}
+	c := &collection{apis: a.apis(region), in: in, id: id, steps: newGapSubsteps(in.Evidence)}
 	inst, err := describeInstance(ctx, c.apis.ec2, id)
 	if err != nil {
 		return nil, fmt.Errorf("collect-metadata: %w", err)
@@ -156,17 +153,6 @@ func instanceOutputs(inst *types.Instance, region string) engine.Outputs {
 	}
 	if inst.IamInstanceProfile != nil {
 		out["instance_profile_arn"] = aws.ToString(inst.IamInstanceProfile.Arn)
-	}
-	// collect-metadata runs beside isolate: what isolate has already
-	// taken away (the profile, the ASG) is read from the prev tags it
-	// wrote before its first change, so the profile's policies and the
-	// group are still collected.
-	tags := awsapi.EC2TagMap(inst.Tags)
-	if v := tags[prevTagProfile]; out["instance_profile_arn"] == "" && v != "" && v != "none" {
-		out["instance_profile_arn"] = v
-	}
-	if v := tags[prevTagASG]; out["asg_name"] == "" && v != "" && v != "none" {
-		out["asg_name"] = v
 	}
 	if inst.LaunchTime != nil {
 		out["launch_time"] = inst.LaunchTime.UTC().Format(time.RFC3339)

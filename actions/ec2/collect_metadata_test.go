@@ -2,8 +2,6 @@ package ec2
 
 import (
 	"encoding/json"
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -108,85 +106,5 @@ func TestInstanceOutputsPlatform(t *testing.T) {
 				t.Errorf("got %v, want platform %s, region, empty lists and strings", out, tt.want)
 			}
 		})
-	}
-}
-
-// TestCollectMetadataAfterIsolation: collect-metadata runs beside isolate,
-// so its reads may come after isolate's changes. Collected after a whole
-// isolation, it still keeps the rules of the groups the ENIs were in, the
-// profile's role policies and the Auto Scaling group, read back from the
-// prev tags isolate wrote before its first change.
-func TestCollectMetadataAfterIsolation(t *testing.T) {
-	hw := newHostWorld(t)
-	ctx := testenv.Context(t)
-	w := hw.w
-	if _, _, err := hostRun(ctx, hw.isolateAction(), "cr-late", "isolate", engine.Params{"instance_id": w.InstanceID}); err != nil {
-		t.Fatalf("isolate: %v", err)
-	}
-	a := &collectMetadata{region: hw.clients.Region, apis: func(region string) collectAPIs {
-		return collectAPIs{ec2: hw.clients.EC2(region), iam: hw.clients.IAM(), asg: hw.clients.AutoScaling(region)}
-	}}
-	out, ev, err := hostRun(ctx, a, "cr-late", "gather", engine.Params{"instance_id": w.InstanceID})
-	if err != nil {
-		t.Fatalf("collect-metadata: %v\nsubsteps: %v", err, out["substeps"])
-	}
-	if out["instance_profile_arn"] != w.InstanceProfileARN || out["asg_name"] != w.ASGName {
-		t.Errorf("instance_profile_arn %v asg_name %v, want %v and %v (from the prev tags)", out["instance_profile_arn"], out["asg_name"], w.InstanceProfileARN, w.ASGName)
-	}
-	groups := anyStrings(out["security_group_ids"].([]any))
-	sgs := string(object(ev, "security-groups.json"))
-	for _, gs := range w.GroupsByENI {
-		for _, g := range gs {
-			if !slices.Contains(groups, g) || !strings.Contains(sgs, `"GroupId": "`+g+`"`) {
-				t.Errorf("group %s the ENIs were in before isolation: not in security_group_ids %v or its rules not saved", g, groups)
-			}
-		}
-	}
-	if !strings.Contains(sgs, `"CidrIp": "0.0.0.0/0"`) {
-		t.Errorf("the web group's rules are not in security-groups.json:\n%s", sgs)
-	}
-	if p := string(object(ev, "instance-profile.json")); !strings.Contains(p, "inline-read") || !strings.Contains(p, w.ManagedPolicyARN) {
-		t.Errorf("instance-profile.json lacks the role's policies:\n%s", p)
-	}
-}
-
-// TestTagBatches: resources that get the same tags share one CreateTags
-// call; different tags, different calls; the API's limits split a batch.
-func TestTagBatches(t *testing.T) {
-	dot := func(v string) map[string]string { return map[string]string{prevTagDOT: v} }
-	got := tagBatches(map[string]map[string]string{
-		"i-1": {prevTagASG: "none", prevTagProfile: "none"}, "vol-1": dot("true"), "vol-2": dot("true"), "vol-3": dot("false"),
-		"eni-1": groupTags([]string{"sg-a"}), "eni-2": groupTags([]string{"sg-a"}), "eni-3": groupTags([]string{"sg-b"}),
-	})
-	var calls []string
-	for _, b := range got {
-		calls = append(calls, strings.Join(b.resources, "+"))
-	}
-	slices.Sort(calls)
-	want := []string{"eni-1+eni-2", "eni-3", "i-1", "vol-1+vol-2", "vol-3"}
-	if !slices.Equal(calls, want) {
-		t.Errorf("calls: got %v, want %v", calls, want)
-	}
-	many := map[string]map[string]string{}
-	for i := range maxTagResources + 1 {
-		many[fmt.Sprintf("vol-%04d", i)] = dot("true")
-	}
-	big := map[string]string{}
-	for i := range maxTagsPerCall + 1 {
-		big[fmt.Sprintf("k%02d", i)] = "v"
-	}
-	many["i-big"] = big
-	n, seen := 0, map[string]int{}
-	for _, b := range tagBatches(many) {
-		n++
-		if len(b.resources) > maxTagResources || len(b.tags) > maxTagsPerCall {
-			t.Errorf("a call of %d resources and %d tags exceeds the API's limits", len(b.resources), len(b.tags))
-		}
-		for _, r := range b.resources {
-			seen[r] += len(b.tags)
-		}
-	}
-	if n != 4 || seen["i-big"] != maxTagsPerCall+1 || seen["vol-0000"] != 1 || seen[fmt.Sprintf("vol-%04d", maxTagResources)] != 1 {
-		t.Errorf("%d calls (want 4), i-big got %d tags, the volumes %d and %d", n, seen["i-big"], seen["vol-0000"], seen[fmt.Sprintf("vol-%04d", maxTagResources)])
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -16,62 +14,36 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
 
-// collection carries one run of collect-metadata between its parts, which
-// run at once (at most collectParallel): out, gaps and saved are written
-// under mu.
+// collection carries one run of collect-metadata between its parts.
 type collection struct {
-	apis   collectAPIs
-	in     *engine.StepInput
-	id     string
-	region string
-	inst   *types.Instance
-	steps  *substeps
-	mu     sync.Mutex
-	out    engine.Outputs
-	gaps   []string
-	saved  []string // artifact names, sorted at the end
-}
-
-// collectParallel bounds the reads collect-metadata makes at once: enough
-// to take every part in about one round trip, few enough that one host's
-// collection does not crowd a fleet's containment out of the API's rate.
-const collectParallel = 4
-
-func (c *collection) set(key string, v any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.out[key] = v
-}
-
-func (c *collection) get(key string) any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out[key]
+	apis  collectAPIs
+	in    *engine.StepInput
+	id    string
+	inst  *types.Instance
+	steps *substeps
+	out   engine.Outputs
+	gaps  []string
+	saved []string // artifact names, in order
 }
 
 // part runs one collection; a call the endpoint does not implement becomes
 // a gap: a custody event, a line in the summary artifact, no failure.
 func (c *collection) part(ctx context.Context, name, call string, fn func() error) {
 	c.steps.run(ctx, name, call, fn)
-	if c.steps.statusOf(name) == gapStatus {
-		c.mu.Lock()
+	if strings.HasPrefix(c.steps.status[name], "skipped: not implemented") {
 		c.gaps = append(c.gaps, call)
-		c.mu.Unlock()
 	}
 }
 
 func (c *collection) putJSON(ctx context.Context, name, kind string, v any) error {
 	_, err := awsapi.PutJSON(ctx, c.in.Evidence, c.meta(name, kind, "application/json"), v)
 	if err == nil {
-		c.mu.Lock()
 		c.saved = append(c.saved, name)
-		c.mu.Unlock()
 	}
 	return err
 }
@@ -80,60 +52,39 @@ func (c *collection) putBytes(ctx context.Context, name, kind, contentType strin
 	if _, err := c.in.Evidence.Put(ctx, c.meta(name, kind, contentType), bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("storing artifact %q: %w", name, err)
 	}
-	c.mu.Lock()
 	c.saved = append(c.saved, name)
-	c.mu.Unlock()
 	return nil
 }
 
 func (c *collection) meta(name, kind, contentType string) engine.ArtifactMeta {
 	return engine.ArtifactMeta{Name: name, Kind: kind, ContentType: contentType,
-		Source: map[string]string{"instance_id": c.id, "region": c.region}}
+		Source: map[string]string{"instance_id": c.id, "region": c.out["region"].(string)}}
 }
 
-// collectAll makes the reads at once, at most collectParallel at a time.
-// The interfaces come before the groups: an ENI that isolate has already
-// moved (collect-metadata runs beside it) names its groups before
-// isolation in its prev tags, and those groups' rules are collected too.
 func (c *collection) collectAll(ctx context.Context) {
-	var g errgroup.Group
-	g.SetLimit(collectParallel)
-	part := func(name, call string, fn func() error) {
-		g.Go(func() error { c.part(ctx, name, call, fn); return nil })
-	}
-	part("instance", "ec2:DescribeInstances", func() error { return c.putJSON(ctx, "instance.json", "instance-description", c.inst) })
-	part("tags", "ec2:DescribeInstances", func() error {
+	c.part(ctx, "instance", "ec2:DescribeInstances", func() error { return c.putJSON(ctx, "instance.json", "instance-description", c.inst) })
+	c.part(ctx, "tags", "ec2:DescribeInstances", func() error {
 		return c.putJSON(ctx, "tags.json", "instance-tags", awsapi.EC2TagMap(c.inst.Tags))
 	})
-	part("volumes", "ec2:DescribeVolumes", func() error { return c.volumes(ctx) })
-	g.Go(func() error {
-		var prev []string
-		c.part(ctx, "network-interfaces", "ec2:DescribeNetworkInterfaces", func() (err error) {
-			prev, err = c.interfaces(ctx)
-			return err
-		})
-		c.part(ctx, "security-groups", "ec2:DescribeSecurityGroups", func() error { return c.groups(ctx, prev) })
-		return nil
-	})
-	part("attributes", "ec2:DescribeInstanceAttribute", func() error { return c.attributes(ctx) })
-	part("image", "ec2:DescribeImages", func() error { return c.image(ctx) })
-	if arn, _ := c.get("instance_profile_arn").(string); arn != "" {
-		part("instance-profile", "iam:GetInstanceProfile", func() error { return c.profile(ctx, arn) })
+	c.part(ctx, "volumes", "ec2:DescribeVolumes", func() error { return c.volumes(ctx) })
+	c.part(ctx, "network-interfaces", "ec2:DescribeNetworkInterfaces", func() error { return c.interfaces(ctx) })
+	c.part(ctx, "security-groups", "ec2:DescribeSecurityGroups", func() error { return c.groups(ctx) })
+	c.part(ctx, "attributes", "ec2:DescribeInstanceAttribute", func() error { return c.attributes(ctx) })
+	c.part(ctx, "image", "ec2:DescribeImages", func() error { return c.image(ctx) })
+	if arn, _ := c.out["instance_profile_arn"].(string); arn != "" {
+		c.part(ctx, "instance-profile", "iam:GetInstanceProfile", func() error { return c.profile(ctx, arn) })
 	} else {
 		c.steps.skip(ctx, "instance-profile", "no instance profile")
 	}
-	if c.get("asg_name") == "" {
-		part("auto-scaling", "autoscaling:DescribeAutoScalingInstances", func() error { return c.asg(ctx) })
+	if c.out["asg_name"] == "" {
+		c.part(ctx, "auto-scaling", "autoscaling:DescribeAutoScalingInstances", func() error { return c.asg(ctx) })
 	}
-	part("console-output", "ec2:GetConsoleOutput", func() error { return c.consoleOutput(ctx) })
-	part("console-screenshot", "ec2:GetConsoleScreenshot", func() error { return c.screenshot(ctx) })
-	_ = g.Wait() // the parts record their own errors
-	slices.Sort(c.saved)
-	slices.Sort(c.gaps)
+	c.part(ctx, "console-output", "ec2:GetConsoleOutput", func() error { return c.consoleOutput(ctx) })
+	c.part(ctx, "console-screenshot", "ec2:GetConsoleScreenshot", func() error { return c.screenshot(ctx) })
 }
 
 func (c *collection) volumes(ctx context.Context) error {
-	ids := c.get("volume_ids").([]any)
+	ids := c.out["volume_ids"].([]any)
 	if len(ids) == 0 {
 		return c.putJSON(ctx, "volumes.json", "volumes", []any{})
 	}
@@ -146,40 +97,20 @@ func (c *collection) volumes(ctx context.Context) error {
 
 // interfaces and groups ask by id only when there are ids: no id at all
 // would describe every ENI or group of the region into this host's case.
-// interfaces returns the groups the ENIs' prev tags name (isolate's record
-// of their groups before isolation), sorted, without duplicates.
-func (c *collection) interfaces(ctx context.Context) ([]string, error) {
-	ids := anyStrings(c.get("eni_ids").([]any))
+func (c *collection) interfaces(ctx context.Context) error {
+	ids := anyStrings(c.out["eni_ids"].([]any))
 	if len(ids) == 0 {
-		return nil, c.putJSON(ctx, "network-interfaces.json", "network-interfaces", []any{})
+		return c.putJSON(ctx, "network-interfaces.json", "network-interfaces", []any{})
 	}
 	out, err := c.apis.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: ids})
 	if err != nil {
-		return nil, awsapi.Classify(err)
+		return awsapi.Classify(err)
 	}
-	var prev []string
-	for _, n := range out.NetworkInterfaces {
-		if gs, ok := groupsFromTags(awsapi.EC2TagMap(n.TagSet)); ok {
-			prev = append(prev, gs...)
-		}
-	}
-	slices.Sort(prev)
-	return slices.Compact(prev), c.putJSON(ctx, "network-interfaces.json", "network-interfaces", out.NetworkInterfaces)
+	return c.putJSON(ctx, "network-interfaces.json", "network-interfaces", out.NetworkInterfaces)
 }
 
-// groups saves the rules of the instance's groups and of the groups its
-// ENIs were in before isolation (prev), which the security_group_ids
-// output then lists too, the earlier ones first.
-func (c *collection) groups(ctx context.Context, prev []string) error {
-	ids := prev
-	for _, id := range anyStrings(c.get("security_group_ids").([]any)) {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	if len(prev) > 0 {
-		c.set("security_group_ids", stringsAny(ids))
-	}
+func (c *collection) groups(ctx context.Context) error {
+	ids := anyStrings(c.out["security_group_ids"].([]any))
 	if len(ids) == 0 {
 		return c.putJSON(ctx, "security-groups.json", "security-groups", []any{})
 	}
@@ -216,7 +147,7 @@ func (c *collection) attributes(ctx context.Context) error {
 }
 
 func (c *collection) image(ctx context.Context) error {
-	out, err := c.apis.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{c.get("ami_id").(string)}})
+	out, err := c.apis.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{c.out["ami_id"].(string)}})
 	if err != nil {
 		return awsapi.Classify(err)
 	}
@@ -282,7 +213,7 @@ func (c *collection) asg(ctx context.Context) error {
 		return awsapi.Classify(err)
 	}
 	for _, a := range out.AutoScalingInstances {
-		c.set("asg_name", aws.ToString(a.AutoScalingGroupName))
+		c.out["asg_name"] = aws.ToString(a.AutoScalingGroupName)
 	}
 	return nil
 }
@@ -303,7 +234,7 @@ func (c *collection) consoleOutput(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("console output is not base64: %w", err)
 	}
-	c.set("console_output", string(text))
+	c.out["console_output"] = string(text)
 	return c.putBytes(ctx, "console-output.txt", "console-output", "text/plain; charset=utf-8", text)
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
@@ -42,28 +41,17 @@ type attributeReader interface {
 
 // readProtection reads the two attributes isolate sets and terminate and
 // release undo: termination protection and the shutdown behaviour ("" when
-// the endpoint gives none). The two reads are made at once.
+// the endpoint gives none).
 func readProtection(ctx context.Context, api attributeReader, id string) (protected bool, shutdown string, err error) {
-	var dat, sb *ec2.DescribeInstanceAttributeOutput
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		dat, err = api.DescribeInstanceAttribute(gctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
-		if err != nil {
-			return fmt.Errorf("reading termination protection of %q: %w", id, awsapi.Classify(err))
-		}
-		return nil
-	})
-	g.Go(func() (err error) {
-		sb, err = api.DescribeInstanceAttribute(gctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
-		if err != nil {
-			return fmt.Errorf("reading shutdown behaviour of %q: %w", id, awsapi.Classify(err))
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return false, "", err
+	dat, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
+	if err != nil {
+		return false, "", fmt.Errorf("reading termination protection of %q: %w", id, awsapi.Classify(err))
 	}
 	protected = dat.DisableApiTermination != nil && aws.ToBool(dat.DisableApiTermination.Value)
+	sb, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
+	if err != nil {
+		return protected, "", fmt.Errorf("reading shutdown behaviour of %q: %w", id, awsapi.Classify(err))
+	}
 	if sb.InstanceInitiatedShutdownBehavior != nil {
 		shutdown = aws.ToString(sb.InstanceInitiatedShutdownBehavior.Value)
 	}

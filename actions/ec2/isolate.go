@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
@@ -88,8 +84,7 @@ func (*isolate) Spec() engine.ActionSpec {
 	}
 }
 
-// isolation carries one run of isolate between its parts, some of which
-// run at once: out is written under mu.
+// isolation carries one run of isolate between its parts.
 type isolation struct {
 	in     *engine.StepInput
 	apis   hostAPIs
@@ -99,36 +94,9 @@ type isolation struct {
 	ssh    netip.Prefix
 	hasSSH bool
 	steps  *substeps
-	groups func() (isolationGroups, error) // waits for ensureGroups
-	mu     sync.Mutex
 	out    engine.Outputs
 }
 
-func (x *isolation) set(kv ...any) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for i := 0; i+1 < len(kv); i += 2 {
-		x.out[kv[i].(string)] = kv[i+1]
-	}
-}
-
-// Run contains the instance along the shortest chain of calls that keeps
-// its guarantees, the network cut first among the changes that take time:
-//
-//	DescribeInstances
-//	 ├─ the state's reads (attributes, volumes, ENIs) and the ASG and
-//	 │  load balancer lookups, at once ─> the state recorded (artifact and
-//	 │  prev tags, one CreateTags per distinct tag set, at once)
-//	 │    ├─ protection, the role, the NACL entries (each at once)
-//	 │    └─ out of the ASG and load balancers ─┐
-//	 └─ the groups (found or made, rules set: each group at once) ─┴─ each
-//	    ENI through conversion into isolation (the ENIs at once)
-//	 ... then the instance's status tags, last.
-//
-// The state is recorded before the first change to the instance (the
-// groups are isolate's own, made or reused by name, and change nothing of
-// the instance), and the host leaves its ASG before its network is cut (a
-// failing health check must not make the group replace and terminate it).
 func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs, error) {
 	p, err := engine.Decode[isolateParams](in.Params)
 	if err != nil {
@@ -144,46 +112,28 @@ func (a *isolate) Run(ctx context.Context, in *engine.StepInput) (engine.Outputs
 		// Every declared output is present, empty when its part did not run.
 		"isolation_group_id": "", "ssh_group_id": "", "conversion_group_id": "", "revoked_roles": []any{}, "nacl_ids": []any{},
 	}}
-	if x.inst, err = describeInstance(ctx, x.apis.ec2, id); err != nil {
+	if x.inst, x.state, err = describeHost(ctx, x.apis.ec2, id, region); err != nil {
 		return nil, fmt.Errorf("isolate: %w (no isolation change was made)", err)
 	}
-	x.groups = x.startGroups(ctx)
-	var member membership
-	var memberErr error
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		x.state, err = stateOf(gctx, x.apis.ec2, x.inst, region)
-		return err
-	})
-	g.Go(func() error {
-		member, memberErr = findMembership(ctx, x.apis, id, aws.ToString(x.inst.VpcId))
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		x.groups() // no goroutine outlives the step
-		return nil, fmt.Errorf("isolate: %w (no change was made to the instance)", err)
-	}
-	x.useMembership(ctx, member, memberErr)
+	x.lookupMembership(ctx)
 	if err := x.recordState(ctx); err != nil {
-		x.groups()
-		return nil, fmt.Errorf("isolate: %w (no change was made to the instance)", err)
+		return nil, fmt.Errorf("isolate: %w (no isolation change was made)", err)
 	}
-	var side sync.WaitGroup
-	side.Go(func() { x.protect(ctx) })
-	side.Go(func() { x.pullCredentials(ctx, p.ReplacementProfile, p.RevokeSessions, p.Force, a.now()) })
-	side.Go(func() { x.denyNACL(ctx, p.NACL) })
+	x.protect(ctx)
 	x.leaveTraffic(ctx)
 	x.cutNetwork(ctx)
-	side.Wait()
+	x.pullCredentials(ctx, p.ReplacementProfile, p.RevokeSessions, p.Force, a.now())
+	x.denyNACL(ctx, p.NACL)
 	x.tag(ctx)
-	x.set("substeps", x.steps.asMap())
+	x.out["substeps"] = x.steps.asMap()
 	return x.out, x.steps.err("isolate")
 }
 
-// useMembership takes the ASG and load balancers found before anything
-// was changed, so the recorded state has them. A failed lookup becomes the
+// lookupMembership finds the ASG and load balancers before anything is
+// changed, so the recorded state has them. A failed lookup becomes the
 // failure of the part that needed it.
-func (x *isolation) useMembership(ctx context.Context, m membership, err error) {
+func (x *isolation) lookupMembership(ctx context.Context) {
+	m, err := findMembership(ctx, x.apis, x.state.InstanceID, x.state.VPCID)
 	if err != nil {
 		x.steps.run(ctx, "lookup-membership", "autoscaling:DescribeAutoScalingInstances", func() error { return err })
 	}
@@ -197,32 +147,23 @@ func (x *isolation) useMembership(ctx context.Context, m membership, err error) 
 }
 
 // recordState stores the pre-change state, as an artifact and as prev
-// tags (at once), before the first change: without it release could not
-// undo.
+// tags, before the first change: without it release could not undo.
 func (x *isolation) recordState(ctx context.Context) error {
-	var art engine.Artifact
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		art, err = awsapi.PutJSON(gctx, x.in.Evidence, engine.ArtifactMeta{
-			Name: "pre-isolation-state.json", Kind: "pre-isolation-state",
-			Source: map[string]string{"instance_id": x.state.InstanceID, "region": x.state.Region},
-		}, x.state)
+	art, err := awsapi.PutJSON(ctx, x.in.Evidence, engine.ArtifactMeta{
+		Name: "pre-isolation-state.json", Kind: "pre-isolation-state",
+		Source: map[string]string{"instance_id": x.state.InstanceID, "region": x.state.Region},
+	}, x.state)
+	if err != nil {
 		return err
-	})
-	g.Go(func() error {
-		if err := x.state.writePrevTags(gctx, x.apis.ec2); err != nil {
-			return fmt.Errorf("recording the pre-isolation state in tags: %w", err)
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return err
+	}
+	if err := x.state.writePrevTags(ctx, x.apis.ec2); err != nil {
+		return fmt.Errorf("recording the pre-isolation state in tags: %w", err)
 	}
 	prev := map[string]any{}
 	for eni, gs := range x.state.Groups {
 		prev[eni] = stringsAny(gs)
 	}
-	x.set("state_artifact", art.URI, "previous_groups", prev, "previous_state", x.state.asMap())
+	x.out["state_artifact"], x.out["previous_groups"], x.out["previous_state"] = art.URI, prev, x.state.asMap()
 	return nil
 }
 

@@ -27,28 +27,22 @@ type membership struct {
 // Scaling group, ELBv2 target registrations and classic ELBs.
 func findMembership(ctx context.Context, apis hostAPIs, id, vpc string) (membership, error) {
 	var m membership
-	g, gctx := errgroup.WithContext(ctx)
-	// The classic ELBs do not depend on the group: listed beside it.
-	g.Go(func() (err error) {
-		m.classicELBs, err = findClassicELBs(gctx, apis.elb, id, vpc)
-		return err
-	})
-	g.Go(func() error {
-		asg, err := apis.asg.DescribeAutoScalingInstances(gctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{id}})
-		if err != nil {
-			return fmt.Errorf("looking for the Auto Scaling group of %q: %w", id, awsapi.Classify(err))
-		}
-		for _, a := range asg.AutoScalingInstances {
-			m.asg = aws.ToString(a.AutoScalingGroupName)
-		}
-		arns, err := candidateTargetGroups(gctx, apis, m.asg, vpc)
-		if err != nil {
-			return err
-		}
-		m.targetGroups, err = findTargets(gctx, apis.elbv2, id, arns)
-		return err
-	})
-	return m, g.Wait()
+	asg, err := apis.asg.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return m, fmt.Errorf("looking for the Auto Scaling group of %q: %w", id, awsapi.Classify(err))
+	}
+	for _, a := range asg.AutoScalingInstances {
+		m.asg = aws.ToString(a.AutoScalingGroupName)
+	}
+	arns, err := candidateTargetGroups(ctx, apis, m.asg, vpc)
+	if err != nil {
+		return m, err
+	}
+	if m.targetGroups, err = findTargets(ctx, apis.elbv2, id, arns); err != nil {
+		return m, err
+	}
+	m.classicELBs, err = findClassicELBs(ctx, apis.elb, id, vpc)
+	return m, err
 }
 
 // candidateTargetGroups are the target groups that may hold the instance:

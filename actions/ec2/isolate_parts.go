@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
@@ -19,32 +17,23 @@ import (
 
 // protect keeps the instance and its disks from being destroyed: by an API
 // call, by a shutdown from inside the host, by a terminate of the instance.
-// The three attributes are set at once.
 func (x *isolation) protect(ctx context.Context) {
 	id := x.state.InstanceID
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		x.steps.run(ctx, "termination-protection", "ec2:ModifyInstanceAttribute", func() error {
-			return modifyInstance(ctx, x.apis.ec2, x.in.Evidence, &ec2.ModifyInstanceAttributeInput{
-				InstanceId: aws.String(id), DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)},
-			}, map[string]any{"instance_id": id, "disable_api_termination": true})
-		})
+	x.steps.run(ctx, "termination-protection", "ec2:ModifyInstanceAttribute", func() error {
+		return modifyInstance(ctx, x.apis.ec2, x.in.Evidence, &ec2.ModifyInstanceAttributeInput{
+			InstanceId: aws.String(id), DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)},
+		}, map[string]any{"instance_id": id, "disable_api_termination": true})
 	})
-	wg.Go(func() {
-		x.steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
-			return setShutdownBehavior(ctx, x.apis.ec2, x.in.Evidence, id, "stop")
-		})
+	x.steps.run(ctx, "shutdown-behavior", "ec2:ModifyInstanceAttribute", func() error {
+		return setShutdownBehavior(ctx, x.apis.ec2, x.in.Evidence, id, "stop")
 	})
 	if len(x.state.Volumes) == 0 {
 		x.steps.skip(ctx, "delete-on-termination", "no EBS volume attached")
-	} else {
-		wg.Go(func() {
-			x.steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
-				return setDeleteOnTermination(ctx, x.apis.ec2, x.in.Evidence, id, x.state.Volumes, func(string) bool { return false })
-			})
-		})
+		return
 	}
-	wg.Wait()
+	x.steps.run(ctx, "delete-on-termination", "ec2:ModifyInstanceAttribute", func() error {
+		return setDeleteOnTermination(ctx, x.apis.ec2, x.in.Evidence, id, x.state.Volumes, func(string) bool { return false })
+	})
 }
 
 // setShutdownBehavior uses the Attribute/Value form of the call, which AWS
@@ -79,93 +68,56 @@ func modifyInstance(ctx context.Context, api isolateEC2, ev engine.Evidence, in 
 
 // leaveTraffic takes the host out of its Auto Scaling group before the
 // network is cut (a failing health check must not make the group replace
-// and terminate it), and out of its load balancers, the two at once.
+// and terminate it), and out of its load balancers.
 func (x *isolation) leaveTraffic(ctx context.Context) {
 	id := x.state.InstanceID
-	var wg sync.WaitGroup
 	if x.member.asg == "" {
 		x.steps.skip(ctx, "auto-scaling", "not in an Auto Scaling group")
 	} else {
-		wg.Go(func() {
-			x.steps.run(ctx, "auto-scaling", "autoscaling:DetachInstances", func() error {
-				return detachASG(ctx, x.apis.asg, x.in.Evidence, id, x.member.asg)
-			})
+		x.steps.run(ctx, "auto-scaling", "autoscaling:DetachInstances", func() error {
+			return detachASG(ctx, x.apis.asg, x.in.Evidence, id, x.member.asg)
 		})
 	}
 	if len(x.member.targetGroups)+len(x.member.classicELBs) == 0 {
 		x.steps.skip(ctx, "load-balancers", "registered with no load balancer")
-	} else {
-		wg.Go(func() {
-			x.steps.run(ctx, "load-balancers", "elasticloadbalancing:DeregisterTargets", func() error {
-				return deregister(ctx, x.apis, x.in.Evidence, id, x.member)
-			})
-		})
+		return
 	}
-	wg.Wait()
-}
-
-// isolationGroups are the groups the ENIs pass through and end in.
-type isolationGroups struct {
-	conversion, isolation, ssh string // ssh: "" without allow_ssh_from
-}
-
-// startGroups finds or makes the groups in the instance's VPC, each at
-// once, beside the reads and the recording of the state: they depend on
-// the VPC alone and change nothing of the instance. The function returned
-// waits for them.
-func (x *isolation) startGroups(ctx context.Context) func() (isolationGroups, error) {
-	var gs isolationGroups
-	api, ev, vpc, caseID := x.apis.ec2, x.in.Evidence, aws.ToString(x.inst.VpcId), x.in.CaseID
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		gs.conversion, err = ensureGroup(gctx, api, ev, vpc, caseID, conversionSpec())
-		return err
+	x.steps.run(ctx, "load-balancers", "elasticloadbalancing:DeregisterTargets", func() error {
+		return deregister(ctx, x.apis, x.in.Evidence, id, x.member)
 	})
-	g.Go(func() (err error) {
-		gs.isolation, err = ensureGroup(gctx, api, ev, vpc, caseID, isolationSpec())
-		return err
-	})
-	if x.hasSSH {
-		g.Go(func() (err error) { gs.ssh, err = ensureGroup(gctx, api, ev, vpc, caseID, sshSpec(x.ssh)); return err })
-	}
-	done := make(chan struct{})
-	var err error
-	go func() { err = g.Wait(); close(done) }()
-	return func() (isolationGroups, error) {
-		<-done
-		return gs, err
-	}
 }
 
 // cutNetwork moves every ENI, not only the primary one, through the
-// conversion group into the isolation group; the ENIs move at once, each
-// into conversion before isolation.
+// conversion group into the isolation group.
 func (x *isolation) cutNetwork(ctx context.Context) {
 	x.steps.run(ctx, "security-groups", "ec2:ModifyNetworkInterfaceAttribute", func() error {
-		gs, err := x.groups()
+		api, ev, vpc, caseID := x.apis.ec2, x.in.Evidence, x.state.VPCID, x.in.CaseID
+		conv, err := ensureGroup(ctx, api, ev, vpc, caseID, conversionSpec())
 		if err != nil {
 			return err
 		}
-		x.set("conversion_group_id", gs.conversion, "isolation_group_id", gs.isolation)
-		primaryTarget := gs.isolation
+		iso, err := ensureGroup(ctx, api, ev, vpc, caseID, isolationSpec())
+		if err != nil {
+			return err
+		}
+		x.out["conversion_group_id"], x.out["isolation_group_id"] = conv, iso
+		primaryTarget := iso
 		if x.hasSSH {
-			primaryTarget = gs.ssh
-			x.set("ssh_group_id", gs.ssh)
+			if primaryTarget, err = ensureGroup(ctx, api, ev, vpc, caseID, sshSpec(x.ssh)); err != nil {
+				return err
+			}
+			x.out["ssh_group_id"] = primaryTarget
 		}
 		// One ENI that could not be isolated must not leave the others
 		// in their original groups.
-		errs := make([]error, len(x.inst.NetworkInterfaces))
-		var wg sync.WaitGroup
-		for i, n := range x.inst.NetworkInterfaces {
-			target, eni := gs.isolation, aws.ToString(n.NetworkInterfaceId)
+		var errs []error
+		for _, n := range x.inst.NetworkInterfaces {
+			target, eni := iso, aws.ToString(n.NetworkInterfaceId)
 			if n.Attachment != nil && aws.ToInt32(n.Attachment.DeviceIndex) == 0 {
 				target = primaryTarget
 			}
-			wg.Go(func() {
-				errs[i] = swapGroups(ctx, x.apis.ec2, x.in.Evidence, eni, n.Groups, x.state.Groups[eni], gs.conversion, target)
-			})
+			errs = append(errs, swapGroups(ctx, api, ev, eni, n.Groups, x.state.Groups[eni], conv, target))
 		}
-		wg.Wait()
 		return errors.Join(errs...)
 	})
 }
@@ -197,7 +149,7 @@ func (x *isolation) pullCredentials(ctx context.Context, replacement string, rev
 				caller = aws.ToString(out.Arn)
 			}
 			roles, err := revokeOlderSessions(ctx, x.apis.iam, x.in.Evidence, profile, now, caller)
-			x.set("revoked_roles", stringsAny(roles))
+			x.out["revoked_roles"] = stringsAny(roles)
 			return err
 		})
 	}
@@ -210,7 +162,7 @@ func (x *isolation) denyNACL(ctx context.Context, want bool) {
 	}
 	x.steps.run(ctx, "nacl", "ec2:CreateNetworkAclEntry", func() error {
 		ids, err := denyInNACL(ctx, x.apis.ec2, x.in.Evidence, x.state.VPCID, hostAddrs(x.inst))
-		x.set("nacl_ids", stringsAny(ids))
+		x.out["nacl_ids"] = stringsAny(ids)
 		return err
 	})
 }

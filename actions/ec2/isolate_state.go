@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
 )
@@ -91,31 +88,19 @@ func describeHost(ctx context.Context, api isolateEC2, id, region string) (*type
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := stateOf(ctx, api, inst, region)
-	if err != nil {
-		return nil, nil, err
-	}
-	return inst, s, nil
-}
-
-// stateOf reads the state isolate will change of the instance inst
-// describes: the live state, replaced by the prev tags where an earlier
-// run wrote them.
-func stateOf(ctx context.Context, api isolateEC2, inst *types.Instance, region string) (*preState, error) {
-	id := aws.ToString(inst.InstanceId)
 	s := &preState{
 		InstanceID: id, Region: region, VPCID: aws.ToString(inst.VpcId),
 		Groups: map[string][]string{}, DeleteOnTermination: map[string]bool{}, Volumes: map[string]string{},
 	}
 	tags := awsapi.EC2TagMap(inst.Tags)
-	// The three reads fill different fields of s and depend only on inst:
-	// made at once, they cost one round trip, not three.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.readAttributes(gctx, api, id, tags) })
-	g.Go(func() error { return s.readVolumes(gctx, api, inst) })
-	g.Go(func() error { return s.readENIs(gctx, api, inst) })
-	if err := g.Wait(); err != nil {
-		return nil, err
+	if err := s.readAttributes(ctx, api, id, tags); err != nil {
+		return nil, nil, err
+	}
+	if err := s.readVolumes(ctx, api, inst); err != nil {
+		return nil, nil, err
+	}
+	if err := s.readENIs(ctx, api, inst); err != nil {
+		return nil, nil, err
 	}
 	if v, ok := tags[prevTagProfile]; ok {
 		s.InstanceProfileARN = strings.TrimPrefix(v, "none")
@@ -126,7 +111,7 @@ func stateOf(ctx context.Context, api isolateEC2, inst *types.Instance, region s
 		s.AutoScalingGroup = strings.TrimPrefix(v, "none")
 	}
 	s.readTrafficTags(tags)
-	return s, nil
+	return inst, s, nil
 }
 
 func (s *preState) readAttributes(ctx context.Context, api isolateEC2, id string, tags map[string]string) error {
@@ -208,14 +193,7 @@ func (s *preState) readENIs(ctx context.Context, api isolateEC2, inst *types.Ins
 
 // writePrevTags records s on the resources, skipping any resource that
 // already carries its prev tags (they hold the older, truer state).
-//
-// One CreateTags call takes many tags and many resources, but gives every
-// resource the same tags: the resources are grouped by the tags they get
-// (the volumes with the same flag, the ENIs with the same groups), one
-// call per group, the calls made at once. For one instance that is at most
-// four calls in one round trip, however many volumes and ENIs it has.
 func (s *preState) writePrevTags(ctx context.Context, api isolateEC2) error {
-	want := map[string]map[string]string{} // resource -> its prev tags
 	if !s.FromTags {
 		tags := map[string]string{
 			prevTagAPITermination: strconv.FormatBool(s.DisableAPITermination),
@@ -224,80 +202,21 @@ func (s *preState) writePrevTags(ctx context.Context, api isolateEC2) error {
 			prevTagASG:            orNone(s.AutoScalingGroup),
 		}
 		s.addTrafficTags(tags)
-		want[s.InstanceID] = tags
+		if err := createTags(ctx, api, s.InstanceID, tags); err != nil {
+			return err
+		}
 	}
 	for dev, vol := range s.Volumes {
-		want[vol] = map[string]string{prevTagDOT: strconv.FormatBool(s.DeleteOnTermination[dev])}
+		if err := createTags(ctx, api, vol, map[string]string{prevTagDOT: strconv.FormatBool(s.DeleteOnTermination[dev])}); err != nil {
+			return err
+		}
 	}
 	for eni, groups := range s.Groups {
-		if !s.taggedENIs[eni] {
-			want[eni] = groupTags(groups)
+		if err := createTags(ctx, api, eni, groupTags(groups)); err != nil {
+			return err
 		}
 	}
-	calls := tagBatches(want)
-	g, gctx := errgroup.WithContext(ctx)
-	for _, c := range calls {
-		g.Go(func() error { return createTagsOn(gctx, api, c.resources, c.tags) })
-	}
-	return g.Wait()
-}
-
-// tagBatch is one CreateTags call: the same tags on every resource.
-type tagBatch struct {
-	resources []string
-	tags      map[string]string
-}
-
-// CreateTags limits: resources a call (EC2 documents "up to 1000"), and
-// tags a resource (50 user tags).
-const (
-	maxTagResources = 1000
-	maxTagsPerCall  = 50
-)
-
-// tagBatches groups resources by the exact tags they get, in a stable
-// order, splitting a group at the API's limits.
-func tagBatches(want map[string]map[string]string) []tagBatch {
-	byKey := map[string]*tagBatch{}
-	var keys []string
-	for _, res := range slices.Sorted(maps.Keys(want)) {
-		tags := want[res]
-		kb, _ := json.Marshal(tags) // sorted keys: equal maps, equal keys
-		k := string(kb)
-		b, ok := byKey[k]
-		if !ok {
-			b = &tagBatch{tags: tags}
-			byKey[k] = b
-			keys = append(keys, k)
-		}
-		b.resources = append(b.resources, res)
-	}
-	var out []tagBatch
-	for _, k := range keys {
-		b := byKey[k]
-		tagChunks := chunkTags(b.tags)
-		for start := 0; start < len(b.resources); start += maxTagResources {
-			res := b.resources[start:min(start+maxTagResources, len(b.resources))]
-			for _, t := range tagChunks {
-				out = append(out, tagBatch{resources: res, tags: t})
-			}
-		}
-	}
-	return out
-}
-
-// chunkTags splits tags into sets of at most maxTagsPerCall.
-func chunkTags(tags map[string]string) []map[string]string {
-	var out []map[string]string
-	cur := map[string]string{}
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		if len(cur) == maxTagsPerCall {
-			out = append(out, cur)
-			cur = map[string]string{}
-		}
-		cur[k] = tags[k]
-	}
-	return append(out, cur)
+	return nil
 }
 
 func orNone(s string) string {
@@ -308,21 +227,9 @@ func orNone(s string) string {
 }
 
 func createTags(ctx context.Context, api isolateEC2, id string, tags map[string]string) error {
-	return createTagsOn(ctx, api, []string{id}, tags)
-}
-
-func createTagsOn(ctx context.Context, api isolateEC2, ids []string, tags map[string]string) error {
-	_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: awsapi.EC2Tags(tags)})
+	_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsapi.EC2Tags(tags)})
 	if err != nil {
-		return fmt.Errorf("tagging %s: %w", quoteAll(ids), awsapi.Classify(err))
+		return fmt.Errorf("tagging %q: %w", id, awsapi.Classify(err))
 	}
 	return nil
-}
-
-func quoteAll(ids []string) string {
-	q := make([]string, len(ids))
-	for i, id := range ids {
-		q[i] = strconv.Quote(id)
-	}
-	return strings.Join(q, ", ")
 }

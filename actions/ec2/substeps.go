@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/firebreak-ir/firebreak/engine"
 	"github.com/firebreak-ir/firebreak/internal/awsapi"
@@ -13,12 +12,10 @@ import (
 
 // substeps runs the independent parts of a containment action: one that
 // fails is recorded and does not stop or hide the others; the action
-// fails at the end naming every part that failed. Parts may run at once:
-// it is safe for concurrent use.
+// fails at the end naming every part that failed.
 type substeps struct {
 	ev     engine.Evidence
 	gaps   bool // a call the endpoint does not implement is a gap, not a failure
-	mu     sync.Mutex
 	status map[string]string
 	failed []string
 	errs   []error
@@ -57,9 +54,9 @@ func (s *substeps) run(ctx context.Context, name, call string, fn func() error) 
 	err := fn()
 	switch {
 	case err == nil:
-		s.set(name, "done")
+		s.status[name] = "done"
 	case s.gaps && (awsapi.IsNotImplemented(err) || errors.Is(err, errOptionalUnanswered)):
-		s.set(name, gapStatus)
+		s.status[name] = "skipped: not implemented by the endpoint (recorded as a gap)"
 		if gerr := awsapi.Gap(ctx, s.ev, call, err, map[string]any{"substep": name}); gerr != nil {
 			s.fail(name, gerr)
 		}
@@ -69,40 +66,22 @@ func (s *substeps) run(ctx context.Context, name, call string, fn func() error) 
 	s.record(ctx, name)
 }
 
-// gapStatus is the status of a part the endpoint does not implement.
-const gapStatus = "skipped: not implemented by the endpoint (recorded as a gap)"
-
-func (s *substeps) set(name, status string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status[name] = status
-}
-
-// statusOf is the part's status so far.
-func (s *substeps) statusOf(name string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status[name]
-}
-
 // record writes the part's outcome to the custody log, so the chain shows
 // what was not done as well as what was. A failed write fails the part.
 func (s *substeps) record(ctx context.Context, name string) {
-	if err := s.ev.Event(ctx, "substep", map[string]any{"name": name, "status": s.statusOf(name)}); err != nil {
+	if err := s.ev.Event(ctx, "substep", map[string]any{"name": name, "status": s.status[name]}); err != nil {
 		s.fail(name, fmt.Errorf("recording the outcome in the custody log: %w", err))
 	}
 }
 
 func (s *substeps) fail(name string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.status[name] = "error: " + err.Error()
 	s.failed = append(s.failed, name)
 	s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
 }
 
 func (s *substeps) skip(ctx context.Context, name, why string) {
-	s.set(name, "skipped: "+why)
+	s.status[name] = "skipped: " + why
 	s.record(ctx, name)
 }
 
@@ -116,16 +95,10 @@ func (s *substeps) runUnless(ctx context.Context, why, name, call string, fn fun
 }
 
 // ok reports whether every part that ran succeeded.
-func (s *substeps) ok() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.failed) == 0
-}
+func (s *substeps) ok() bool { return len(s.failed) == 0 }
 
 // asMap is the substeps output.
 func (s *substeps) asMap() map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	m := make(map[string]any, len(s.status))
 	for k, v := range s.status {
 		m[k] = v
@@ -138,11 +111,6 @@ func (s *substeps) asMap() map[string]any {
 // only what is missing.
 func (s *substeps) err(action string) error {
 	if s.ok() {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.failed) == 0 {
 		return nil
 	}
 	err := fmt.Errorf("%s: %d part(s) failed (%s); the others were done, see the substeps output; fix the cause and run the step again: %w",

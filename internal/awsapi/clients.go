@@ -1,7 +1,6 @@
 // Package awsapi builds the AWS SDK configuration and the service clients
 // that every AWS action shares: one client per service and region, the
-// standard credential chain, standard retries under a fleet-wide rate
-// limiter (ratelimit.go), and an
+// standard credential chain, adaptive retries for throttling, and an
 // endpoint override (AWS_ENDPOINT_URL / --endpoint-url) that every client
 // honours, S3 in path style, which is how tests reach moto_server.
 package awsapi
@@ -37,34 +36,34 @@ type Options struct {
 	// MaxAttempts bounds the SDK's own retries (0: 5). The engine's step
 	// retries come on top, for errors that outlast these.
 	MaxAttempts int
-	// APIRate is the ceiling of each rate limiter, calls a second
-	// (--api-rate; 0: DefaultAPIRate).
-	APIRate float64
 }
 
-// NewRetryer is the retryer every firebreak client uses: the SDK's
-// standard mode (exponential backoff with jitter, throttling answers
-// retried) without its retry quota. That quota (500 tokens per client)
+// NewRetryer is the retryer every firebreak client uses: the SDK's adaptive
+// mode (exponential backoff with jitter, and a client-side send rate that
+// drops when AWS throttles and climbs back when it stops), as the host
+// compromise issue asks, so a fleet run does not feed a throttling storm;
+// but without the standard retry quota. That quota (500 tokens per client)
 // made calls fail at once with "retry quota exceeded" when it ran dry, in
 // the middle of an isolation: a responder's containment must wait and
 // retry, not give up on a client-side counter.
 //
-// The pace is the fleet-wide rate limiter's (LimitRate), not the client's:
-// the SDK's adaptive mode keeps a send rate per client, so a fleet's
-// clients neither share what they learn nor add up to a known ceiling, and
-// behind throttling that does not follow our own rate it slowed a fleet
-// run several times (measured by `firebreak-lab bench`). AWS_RETRY_MODE=adaptive,
-// the SDK's own switch, brings the adaptive mode back on top of the limiter.
+// The cost, measured by `firebreak bench`: behind throttling that does not
+// depend on our own rate (10% of calls at random), the adaptive rate makes
+// a fleet run several times slower than the standard mode. Against real
+// AWS, where throttling follows the caller's rate, slowing down is what
+// ends it. A responder who knows the throttling is not theirs (another
+// workload is hammering the account) sets AWS_RETRY_MODE=standard, the
+// SDK's own switch, to keep the full rate: see RetryMode.
 func NewRetryer(attempts int) aws.Retryer {
 	return newRetryer(RetryMode(), attempts)
 }
 
-// RetryMode is "adaptive" when AWS_RETRY_MODE says so, else "standard".
+// RetryMode is "standard" when AWS_RETRY_MODE says so, else "adaptive".
 func RetryMode() string {
-	if os.Getenv("AWS_RETRY_MODE") == "adaptive" {
-		return "adaptive"
+	if os.Getenv("AWS_RETRY_MODE") == "standard" {
+		return "standard"
 	}
-	return "standard"
+	return "adaptive"
 }
 
 func newRetryer(mode string, attempts int) aws.Retryer {
@@ -106,7 +105,6 @@ func LoadConfig(ctx context.Context, opts Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, fmt.Errorf("no AWS region: set --region or AWS_REGION")
 	}
-	LimitRate(&cfg, ProcessLimiters(opts.APIRate))
 	return cfg, nil
 }
 

@@ -11,7 +11,7 @@ func TestRetryerModes(t *testing.T) {
 		name, env string
 		adaptive  bool
 	}{
-		{"default is standard (the rate limiter sets the pace)", "", false},
+		{"default is adaptive", "", true},
 		{"adaptive asked", "adaptive", true},
 		{"standard asked", "standard", false},
 	}

@@ -29,13 +29,6 @@ type Options struct {
 	Fleet    int           `json:"fleet"`    // instances for the fleet benchmark (20; 0 after defaults = skip with -1)
 	Parallel int           `json:"parallel"` // fleet runs at once (10)
 	Throttle float64       `json:"throttle"` // fleet: share of calls throttled (0.10)
-	// APIRate is the ceiling of firebreak's rate limiters, calls a second
-	// (awsapi.DefaultAPIRate; the fleet: half of EC2Rate, so that EC2's
-	// describe and mutating limiters together stay within it).
-	APIRate float64 `json:"api_rate"`
-	// EC2Rate is the fault proxy's token-bucket limit on EC2 calls in the
-	// fleet benchmark, as AWS limits an account (50 a second).
-	EC2Rate float64 `json:"ec2_rate"`
 	// MemoryMiB is the image size the memory benchmark streams (256).
 	MemoryMiB int `json:"memory_mib"`
 	// Only names the benchmarks to run (Names); empty runs them all. Run
@@ -93,9 +86,6 @@ func (o *Options) defaults() {
 	}
 	if o.Throttle == 0 {
 		o.Throttle = 0.10
-	}
-	if o.EC2Rate == 0 {
-		o.EC2Rate = 50
 	}
 }
 
@@ -163,10 +153,6 @@ func Table(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "BENCHMARK\tVALUE\tBASELINE\tRATIO\tNOTE")
 	for _, r := range rows {
-		if r.Baseline == 0 { // a figure on its own: no baseline means anything
-			fmt.Fprintf(tw, "%s\t%s %s\t-\t-\t%s\n", r.Name, num(r.Value), r.Unit, r.Note)
-			continue
-		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s (%s)\t%.2fx\t%s\n", r.Name, num(r.Value), r.Unit, num(r.Baseline), r.BaseName, r.Ratio, r.Note)
 	}
 	return tw.Flush()

@@ -3,21 +3,39 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/firebreak-ir/firebreak/actions/all"
-	"github.com/firebreak-ir/firebreak/engine/loader"
-	"github.com/firebreak-ir/firebreak/engine/runner"
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
 	"github.com/firebreak-ir/firebreak/internal/faultproxy"
-	"github.com/firebreak-ir/firebreak/playbooks"
 )
+
+func TestSerialCalls(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	at := func(s, e int) faultproxy.Call {
+		return faultproxy.Call{Start: t0.Add(time.Duration(s) * time.Second), End: t0.Add(time.Duration(e) * time.Second)}
+	}
+	tests := []struct {
+		name  string
+		calls []faultproxy.Call
+		until int
+		want  int
+	}{
+		{"one after another", []faultproxy.Call{at(0, 1), at(1, 2), at(2, 3)}, 10, 3},
+		{"all at once", []faultproxy.Call{at(0, 1), at(0, 1), at(0, 1)}, 10, 1},
+		{"two lanes", []faultproxy.Call{at(0, 2), at(0, 1), at(1, 2), at(2, 3)}, 10, 3},
+		{"cut at until", []faultproxy.Call{at(0, 1), at(1, 2), at(2, 3)}, 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := serialCalls(tt.calls, t0.Add(time.Duration(tt.until)*time.Second)); got != tt.want {
+				t.Errorf("got %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
 
 // TestRunSchedulerPrintsTableAndJSON runs the cheapest benchmark small and
 // checks both outputs carry its rows with a measured baseline.
@@ -64,84 +82,5 @@ func TestBenchReport(t *testing.T) {
 	t.Logf("\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestFigures: time to isolation is read from the proxy's calls (the end
-// of the last ENI move), not from the step's end or a constant.
-func TestFigures(t *testing.T) {
-	t0 := time.Unix(100, 0)
-	at := func(op string, s, e int) faultproxy.Call {
-		return faultproxy.Call{Operation: op, Start: t0.Add(time.Duration(s) * time.Millisecond), End: t0.Add(time.Duration(e) * time.Millisecond)}
-	}
-	res := &runner.Result{StartedAt: t0, FinishedAt: t0.Add(5 * time.Second)}
-	calls := []faultproxy.Call{at("DescribeInstances", 0, 100), at("ModifyNetworkInterfaceAttribute", 700, 800),
-		at("ModifyNetworkInterfaceAttribute", 800, 1234), at("ModifyNetworkInterfaceAttribute", 700, 900), at("CreateSnapshots", 1300, 1400)}
-	got, err := figures(res, calls)
-	if err != nil || got.toIsolation != 1234*time.Millisecond || got.makespan != 5*time.Second || got.calls != 5 {
-		t.Errorf("figures: got %+v, %v; want 1.234s to isolation, 5s makespan, 5 calls", got, err)
-	}
-	if _, err := figures(res, calls[:1]); err == nil {
-		t.Errorf("figures of a run that moved no ENI: want an error")
-	}
-}
-
-// TestTimeChain times a chain whose true length is known: three calls of
-// 20 ms each, one after another, take at least 60 ms.
-func TestTimeChain(t *testing.T) {
-	call := func() error {
-		time.Sleep(20 * time.Millisecond)
-		return errors.New("an error answer is a round trip too")
-	}
-	got, err := timeChain(t.Context(), []func() error{call, call, call})
-	if err != nil || got < 60*time.Millisecond {
-		t.Errorf("timeChain: got %v, %v; want at least 60ms", got, err)
-	}
-}
-
-// TestCollectFirstOrder: the baseline playbook makes isolate wait for
-// gather, and the built-in one does not.
-func TestCollectFirstOrder(t *testing.T) {
-	data, err := playbooks.FS.ReadFile("host-compromise.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := collectFirstOrder(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := all.Registry(awsapi.NewClients(sdkConfig("http://127.0.0.1:1", direct, 0)), all.Options{})
-	for _, tt := range []struct {
-		data []byte
-		want bool
-	}{{data, false}, {old, true}} {
-		pb, err := (&loader.Loader{Registry: reg}).LoadBytes("host-compromise.yaml", tt.data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range pb.Steps {
-			if s.ID == "isolate" && slices.Contains(s.Needs, "gather") != tt.want {
-				t.Errorf("isolate needs %v: want gather among them %v", s.Needs, tt.want)
-			}
-		}
-	}
-}
-
-// TestFleetFigures: the fleet's figures come from the proxy's calls: EC2
-// calls an instance, the busiest second of EC2 calls, the throttled ones.
-func TestFleetFigures(t *testing.T) {
-	t0 := time.Unix(50, 0)
-	var calls []faultproxy.Call
-	for i := range 30 { // 30 EC2 calls: 20 in the first second, 10 in the next
-		c := faultproxy.Call{Service: "ec2", Start: t0.Add(time.Duration(i*50) * time.Millisecond)}
-		if i%10 == 0 {
-			c.Fault = faultproxy.Throttle
-		}
-		calls = append(calls, c)
-	}
-	calls = append(calls, faultproxy.Call{Service: "iam", Start: t0})
-	got := fleetFiguresOf(3, 2*time.Second, calls)
-	if got.perSecond != 1.5 || got.ec2PerInstance != 10 || got.busiestEC2 != 20 || got.throttled != 3 {
-		t.Errorf("got %+v, want 1.5/s, 10 EC2 calls an instance, busiest second 20, 3 throttled", got)
 	}
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -45,9 +44,9 @@ func startAWS(ctx context.Context, seed uint64) (*awsEnv, error) {
 		e.close()
 		return nil, err
 	}
-	cfg := sdkConfig(m.URL, direct, 0)
-	e.check = awsfixture.NewClients(cfg)
-	if e.world, err = awsfixture.Build(ctx, cfg); err != nil {
+	direct := sdkConfig(m.URL, "standard")
+	e.check = awsfixture.NewClients(direct)
+	if e.world, err = awsfixture.Build(ctx, direct); err != nil {
 		e.close()
 		return nil, err
 	}
@@ -68,43 +67,21 @@ func (e *awsEnv) close() {
 	}
 }
 
-// The configurations the benchmarks compare.
-const (
-	// direct: standard retries and nothing else, to build worlds and to
-	// time chains of calls.
-	direct = "direct"
-	// shipped: what awsapi.LoadConfig makes: standard retries without a
-	// retry quota, paced by the fleet-wide rate limiter.
-	shipped = "firebreak"
-	// adaptive: the previous default, the SDK's adaptive retry mode (a
-	// client-side send rate per client) without the limiter.
-	adaptive = "adaptive"
-)
-
-// sdkConfig is a configuration of mode with static credentials and the
-// endpoint; shipped gets a registry of limiters of its own, with ceiling
-// apiRate, shared by every client made from it (one firebreak process).
-func sdkConfig(endpoint, mode string, apiRate float64) aws.Config {
-	cfg := aws.Config{
+// sdkConfig is the configuration firebreak loads (awsapi.LoadConfig:
+// awsapi.NewRetryer: adaptive, no retry quota, 5 attempts) with static credentials and endpoint, or
+// the SDK's standard retry mode for comparison.
+func sdkConfig(endpoint, mode string) aws.Config {
+	return aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
 		BaseEndpoint: aws.String(endpoint),
 		Retryer: func() aws.Retryer {
-			switch mode {
-			case shipped:
-				return awsapi.NewRetryer(5)
-			case adaptive:
-				return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-					o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
-				})
+			if mode == "adaptive" {
+				return awsapi.NewRetryer(5) // what firebreak ships
 			}
 			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
 		},
 	}
-	if mode == shipped {
-		awsapi.LimitRate(&cfg, awsapi.NewLimiters(apiRate))
-	}
-	return cfg
 }
 
 // launch starts n more instances (root and a data volume each) in the
@@ -128,32 +105,16 @@ func (e *awsEnv) launch(ctx context.Context, n int) ([]string, error) {
 // hostRunner runs host-compromise on instances, sharing one set of SDK
 // clients as one firebreak process does.
 type hostRunner struct {
-	// alone: no related instances looked for (a fleet: every instance of
-	// it is related to every other by role and group, and is contained
-	// itself).
-	alone    bool
 	pb       *engine.Playbook
 	store    *evidence.DirStore
 	sessions *session.Manager
 }
 
 func (e *awsEnv) hostRunner(cfg aws.Config) (*hostRunner, error) {
-	return e.hostRunnerOf(cfg, false)
-}
-
-// hostRunnerOf runs the built-in host-compromise, or with collectFirst the
-// order it had before isolation went first: isolate needing gather.
-func (e *awsEnv) hostRunnerOf(cfg aws.Config, collectFirst bool) (*hostRunner, error) {
 	reg := all.Registry(awsapi.NewClients(cfg), all.Options{})
 	data, err := playbooks.FS.ReadFile("host-compromise.yaml")
 	if err != nil {
 		return nil, err
-	}
-	if collectFirst {
-		data, err = collectFirstOrder(data)
-		if err != nil {
-			return nil, err
-		}
 	}
 	pb, err := (&loader.Loader{Registry: reg}).LoadBytes("builtin:host-compromise.yaml", data)
 	if err != nil {
@@ -167,25 +128,11 @@ func (e *awsEnv) hostRunnerOf(cfg aws.Config, collectFirst bool) (*hostRunner, e
 	return &hostRunner{pb: pb, store: store, sessions: m}, nil
 }
 
-// collectFirstOrder makes isolate wait for gather, as host-compromise did
-// before isolation went first: the baseline of the isolation-first figures.
-func collectFirstOrder(playbook []byte) ([]byte, error) {
-	const step = "  - id: isolate\n    action: isolate\n"
-	if !bytes.Contains(playbook, []byte(step)) {
-		return nil, fmt.Errorf("host-compromise has no isolate step written as %q", step)
-	}
-	return bytes.Replace(playbook, []byte(step), []byte(step+"    needs: [gather]\n    when: always()\n"), 1), nil
-}
-
 // run contains one instance, as `firebreak run` does, and returns the
 // runner's result; a run that does not succeed, or whose case is not
 // sealed, is an error.
 func (h *hostRunner) run(ctx context.Context, instanceID string) (*runner.Result, error) {
-	given := map[string]any{"instance_id": instanceID}
-	if h.alone {
-		given["related_by"] = []any{}
-	}
-	inputs, err := loader.ResolveInputs(h.pb, given, nil)
+	inputs, err := loader.ResolveInputs(h.pb, map[string]any{"instance_id": instanceID}, nil)
 	if err != nil {
 		return nil, err
 	}

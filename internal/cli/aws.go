@@ -34,7 +34,7 @@ type awsState struct {
 // the error, at the step that needs AWS.
 func (st *cliState) awsClients(ctx context.Context) *awsapi.Clients {
 	st.aws.once.Do(func() {
-		cfg, err := awsapi.LoadConfig(ctx, awsapi.Options{Region: st.region, Profile: st.profile, Endpoint: st.endpoint, APIRate: st.apiRate})
+		cfg, err := awsapi.LoadConfig(ctx, awsapi.Options{Region: st.region, Profile: st.profile, Endpoint: st.endpoint})
 		if err != nil {
 			st.aws.err = err
 			cfg = failingConfig(err)

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"github.com/firebreak-ir/firebreak/internal/awsapi"
-
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +20,6 @@ type cliState struct {
 	stdout, stderr io.Writer
 
 	region, profile, endpoint string
-	apiRate                   float64
 	playbookDirs              []string
 	stateDir                  string
 	logFormat, logLevel       string
@@ -41,8 +38,6 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "AWS region", EnvVars: []string{"AWS_REGION"}},
 		&cli.StringFlag{Name: "profile", Usage: "AWS shared-config profile", EnvVars: []string{"AWS_PROFILE"}},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (S3 in path style)", EnvVars: []string{"AWS_ENDPOINT_URL"}},
-		&cli.Float64Flag{Name: "api-rate", Usage: "at most `N` AWS calls a second per account, region, service and EC2 kind of call (describe, mutating, other), shared by every step and target; halved on throttling, recovered by one a second",
-			EnvVars: []string{"FIREBREAK_API_RATE"}, Value: awsapi.DefaultAPIRate},
 		&cli.StringSliceFlag{Name: "playbooks", Usage: "look for playbooks in `DIR` (repeatable; the env var takes a path list)",
 			EnvVars: []string{"FIREBREAK_PLAYBOOKS"}, Value: cli.NewStringSlice("./playbooks")},
 		&cli.StringFlag{Name: "state-dir", Usage: "keep run journals in `DIR`", EnvVars: []string{"FIREBREAK_STATE_DIR"}, DefaultText: "~/.firebreak"},
@@ -57,10 +52,6 @@ func (st *cliState) load(c *cli.Context) error {
 	st.region = c.String("region")
 	st.profile = c.String("profile")
 	st.endpoint = c.String("endpoint-url")
-	st.apiRate = c.Float64("api-rate")
-	if st.apiRate <= 0 || st.apiRate > 10_000 {
-		return usageErrorf("--api-rate %v: want calls a second, more than 0 and at most 10000", st.apiRate)
-	}
 	st.playbookDirs = nil
 	for _, d := range c.StringSlice("playbooks") {
 		st.playbookDirs = append(st.playbookDirs, filepath.SplitList(d)...)

@@ -256,20 +256,3 @@ func TestRateLimitThrottlesBeyondTheBucket(t *testing.T) {
 		}
 	}
 }
-
-func TestMaxPerSecond(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	at := func(svc string, ms int) Call {
-		return Call{Service: svc, Start: t0.Add(time.Duration(ms) * time.Millisecond)}
-	}
-	calls := []Call{at("ec2", 0), at("ec2", 999), at("ec2", 1000), at("ec2", 1500), at("ec2", 1999), at("iam", 10), at("s3", 20)}
-	got := MaxPerSecond(calls, func(c Call) string {
-		if c.Service == "s3" {
-			return ""
-		}
-		return c.Service
-	})
-	if len(got) != 2 || got["ec2"] != 3 || got["iam"] != 1 {
-		t.Errorf("got %v, want ec2 3 (the second second), iam 1, no s3", got)
-	}
-}

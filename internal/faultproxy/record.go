@@ -119,27 +119,3 @@ func (p *Proxy) Reseed(seed uint64) {
 	defer p.mu.Unlock()
 	p.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
-
-// MaxPerSecond is, for each key of the calls (key(c); "" leaves a call
-// out), the most calls that arrived within one second of the proxy's
-// clock (calendar seconds, as AWS counts a token bucket's second).
-func MaxPerSecond(calls []Call, key func(Call) string) map[string]int {
-	counts := map[string]map[int64]int{}
-	for _, c := range calls {
-		k := key(c)
-		if k == "" {
-			continue
-		}
-		if counts[k] == nil {
-			counts[k] = map[int64]int{}
-		}
-		counts[k][c.Start.Unix()]++
-	}
-	out := map[string]int{}
-	for k, secs := range counts {
-		for _, n := range secs {
-			out[k] = max(out[k], n)
-		}
-	}
-	return out
-}

@@ -19,15 +19,11 @@ func benchCommand() *ucli.Command {
 		Usage: "scheduler, isolation, fleet and memory-capture figures against same-run baselines (moto and sshd on 127.0.0.1)",
 		Flags: []ucli.Flag{
 			&ucli.IntFlag{Name: "fleet", Value: 20, Usage: "instances in the fleet runs"},
-			&ucli.IntFlag{Name: "parallel", Value: 10, Usage: "fleet runs at once"},
-			&ucli.Float64Flag{Name: "api-rate", Usage: "ceiling of firebreak's rate limiters, calls a second (default: firebreak's; the fleet: half of --ec2-rate)"},
-			&ucli.Float64Flag{Name: "ec2-rate", Value: 50, Usage: "the fault proxy's limit on EC2 calls a second in the fleet runs"},
 			&ucli.IntFlag{Name: "steps", Value: 10000, Usage: "no-op steps in the scheduler runs"},
 			&ucli.StringSliceFlag{Name: "only", Usage: "run only the benchmark `NAME` (repeatable): " + strings.Join(bench.Names(), ", ")},
 		},
 		Action: func(c *ucli.Context) error {
-			err := bench.Run(c.Context, bench.Options{Fleet: c.Int("fleet"), Parallel: c.Int("parallel"), APIRate: c.Float64("api-rate"),
-				EC2Rate: c.Float64("ec2-rate"), Steps: c.Int("steps"), Only: c.StringSlice("only")}, c.App.Writer)
+			err := bench.Run(c.Context, bench.Options{Fleet: c.Int("fleet"), Steps: c.Int("steps"), Only: c.StringSlice("only")}, c.App.Writer)
 			if errors.Is(err, bench.ErrUnknown) {
 				return cli.UsageError(fmt.Errorf("--only: %w", err))
 			}
